@@ -1,0 +1,55 @@
+import type { ReactNode } from 'react';
+import { Body, Container, Head, Html, Preview } from '@react-email/components';
+
+export interface EmailLayoutProps {
+  lang: string;
+  preheader: string;
+  children: ReactNode;
+}
+
+const body = {
+  margin: 0,
+  padding: '24px 0',
+  backgroundColor: '#f4f4f5',
+  color: '#18181b',
+  fontFamily:
+    '-apple-system, BlinkMacSystemFont, "Segoe UI", Roboto, Helvetica, Arial, sans-serif',
+  fontSize: '16px',
+  lineHeight: '1.5',
+} as const;
+
+const container = {
+  maxWidth: '560px',
+  margin: '0 auto',
+  padding: '32px 24px',
+  backgroundColor: '#ffffff',
+  borderRadius: '6px',
+} as const;
+
+export function EmailLayout({ lang, preheader, children }: EmailLayoutProps) {
+  return (
+    <Html lang={lang}>
+      <Head />
+      <Preview>{preheader}</Preview>
+      <Body style={body}>
+        <Container style={container}>{children}</Container>
+      </Body>
+    </Html>
+  );
+}
+
+// Shared by the templates so headings, paragraphs and buttons look alike.
+export const styles = {
+  heading: { margin: '0 0 16px', fontSize: '24px', lineHeight: '1.3', color: '#18181b' },
+  text: { margin: '0 0 16px', fontSize: '16px', lineHeight: '1.5', color: '#18181b' },
+  button: {
+    display: 'inline-block',
+    padding: '12px 20px',
+    backgroundColor: '#1d4ed8',
+    color: '#ffffff',
+    borderRadius: '6px',
+    fontWeight: 600,
+    textDecoration: 'none',
+  },
+  link: { color: '#1d4ed8', textDecoration: 'underline', wordBreak: 'break-all' },
+} as const;

@@ -1,0 +1,104 @@
+import { z } from 'zod';
+
+/** The wording of consent text v1: exactly what the book's site shows beside the signup form. */
+export const DEFAULT_CONSENT_TEXT =
+  'Leave your email to hear when the book is available and for occasional updates. We only collect your ' +
+  'address to contact you about this book — no third-party ads, no resale.';
+
+const boolish = z
+  .union([z.boolean(), z.enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off', ''])])
+  .transform((v) => v === true || v === '1' || v === 'true' || v === 'yes' || v === 'on');
+
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+
+const url = (protocols: string[]) =>
+  z
+    .string()
+    .trim()
+    .refine((v) => {
+      try {
+        return protocols.includes(new URL(v).protocol);
+      } catch {
+        return false;
+      }
+    }, `must be a URL (${protocols.join(' or ')})`);
+
+const optionalUrl = (protocols: string[]) =>
+  z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), url(protocols).optional());
+
+export const ConfigSchema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+    PORT: z.coerce.number().int().min(0).max(65535).default(8787),
+    PUBLIC_URL: optionalUrl(['http:', 'https:']),
+    DATABASE_URL: optionalUrl(['postgres:', 'postgresql:']),
+    QUIRE_DATA_DIR: z.string().trim().min(1).default('./.quire'),
+    SMTP_URL: optionalUrl(['smtp:', 'smtps:']),
+    MAIL_FROM: z.string().trim().min(3).default('How Teams Think Before They Build <updates@localhost>'),
+    SECRET_KEY: optionalString.refine((v) => v === undefined || v.length >= 32, 'must be at least 32 characters'),
+    ADMIN_TOKEN: optionalString.refine((v) => v === undefined || v.length >= 16, 'must be at least 16 characters'),
+    ALLOWED_ORIGINS: z
+      .string()
+      .default('')
+      .transform((v) =>
+        v
+          .split(',')
+          .map((o) => o.trim().replace(/\/$/, ''))
+          .filter(Boolean),
+      )
+      .refine(
+        (origins) => origins.every((o) => o === '*' || /^https?:\/\/[^/]+$/.test(o)),
+        'must be a comma-separated list of origins like https://book.example',
+      ),
+    POSTAL_ADDRESS: z.string().trim().min(1).default('quire demo, 1 Example Street, Springfield'),
+    CONSENT_TEXT: z.string().trim().min(1).default(DEFAULT_CONSENT_TEXT),
+    BOOK_TITLE: z.string().trim().min(1).default('How Teams Think Before They Build'),
+    RATE_LIMIT_IP: positiveInt(20),
+    RATE_LIMIT_ADDRESS: positiveInt(3),
+    CONFIRM_COOLDOWN_SECONDS: z.coerce.number().int().min(0).default(600),
+    SIGNUP_MIN_FILL_MS: z.coerce.number().int().min(0).default(1500),
+    TRUST_PROXY: boolish.default(false),
+    DELIVERY_RATE: positiveInt(50),
+    DELIVERY_CONCURRENCY: positiveInt(4),
+    DELIVERY_BATCH: positiveInt(50),
+    DB_TIMEOUT_MS: positiveInt(5000),
+    LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+  })
+  .superRefine((c, ctx) => {
+    if (c.NODE_ENV === 'production') {
+      for (const key of ['SECRET_KEY', 'PUBLIC_URL', 'DATABASE_URL', 'SMTP_URL', 'ADMIN_TOKEN'] as const) {
+        if (c[key] === undefined) ctx.addIssue({ code: 'custom', path: [key], message: 'is required in production' });
+      }
+    }
+  });
+
+export type Config = z.output<typeof ConfigSchema> & { PUBLIC_URL: string };
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Parse configuration from an environment record (process.env on Node, bindings on Workers).
+ * Fails once, naming every bad variable, so an operator fixes them all in one go.
+ */
+export function parseConfig(env: Record<string, unknown>): Config {
+  const result = ConfigSchema.safeParse(env);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `${issue.path.join('.') || '(env)'}: ${issue.message}`);
+    throw new ConfigError(problems);
+  }
+  const c = result.data;
+  return { ...c, PUBLIC_URL: (c.PUBLIC_URL ?? `http://localhost:${c.PORT}`).replace(/\/$/, '') };
+}
+
+/** Variables every runtime understands; also the README's table. */
+export const configKeys = Object.keys(ConfigSchema.shape) as (keyof typeof ConfigSchema.shape)[];

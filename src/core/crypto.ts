@@ -1,0 +1,20 @@
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+
+export const sha256Hex = (data: string | Uint8Array): string => createHash('sha256').update(data).digest('hex');
+
+export const hmac = (key: string | Uint8Array, data: string | Uint8Array): Buffer =>
+  createHmac('sha256', key).update(data).digest();
+
+export const hmacHex = (key: string | Uint8Array, data: string | Uint8Array): string => hmac(key, data).toString('hex');
+
+export const randomToken = (bytes = 32): string => randomBytes(bytes).toString('base64url');
+
+/** Constant-time string comparison that does not leak the expected length through an early return. */
+export function safeEqual(a: string, b: string): boolean {
+  const ab = createHash('sha256').update(a).digest();
+  const bb = createHash('sha256').update(b).digest();
+  return timingSafeEqual(ab, bb);
+}
+
+/** Derive a purpose-specific key so a value signed for one use never verifies for another. */
+export const deriveKey = (secret: string, purpose: string): Buffer => hmac(secret, `quire:${purpose}`);

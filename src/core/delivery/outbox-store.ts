@@ -1,0 +1,77 @@
+import { and, eq, sql } from 'drizzle-orm';
+import type { Db } from '../../db/client.js';
+import { rowsOf } from '../../db/client.js';
+import { deliveries, type DeliveryKind } from '../../db/schema.js';
+
+export interface DeliveryJob {
+  id: string;
+  kind: DeliveryKind;
+  subscriberId: string | null;
+  confirmTokenId: string | null;
+  broadcastId: string | null;
+  to: string | null;
+  attempts: number;
+  leaseUntil: Date;
+}
+
+/** The delivery engine's view of the outbox: claim, then settle each claimed row exactly once. */
+export interface OutboxStore {
+  claim(limit: number, leaseMs: number, now: Date): Promise<DeliveryJob[]>;
+  markSent(job: DeliveryJob, messageId: string, now: Date): Promise<boolean>;
+  markSkipped(job: DeliveryJob, reason: string): Promise<void>;
+  retryLater(job: DeliveryJob, error: string, at: Date): Promise<void>;
+  markFailed(job: DeliveryJob, error: string, status: 'failed' | 'bounced'): Promise<void>;
+}
+
+export function createOutboxStore(db: Db): OutboxStore {
+  // Only the worker holding the lease may settle a row: if its lease ran out and another worker took
+  // the row, the late settle changes nothing.
+  const held = (job: DeliveryJob) =>
+    and(eq(deliveries.id, job.id), eq(deliveries.status, 'sending'), eq(deliveries.leaseUntil, job.leaseUntil));
+
+  return {
+    async claim(limit, leaseMs, now) {
+      const leaseUntil = new Date(now.getTime() + leaseMs);
+      // SKIP LOCKED lets any number of workers claim disjoint batches; an expired lease (a crashed
+      // worker) makes its rows claimable again.
+      const result = await db.execute(sql`
+        update ${deliveries} d
+           set status = 'sending', lease_until = ${leaseUntil}, attempts = d.attempts + 1
+         where d.id in (
+           select id from ${deliveries}
+            where (status = 'queued' and next_attempt_at <= ${now})
+               or (status = 'sending' and lease_until < ${now})
+            order by next_attempt_at
+            limit ${limit}
+            for update skip locked)
+        returning d.id, d.kind, d.subscriber_id, d.confirm_token_id, d.broadcast_id, d."to", d.attempts`);
+      return rowsOf<Record<string, unknown>>(result).map((r) => ({
+        id: r.id as string,
+        kind: r.kind as DeliveryKind,
+        subscriberId: (r.subscriber_id as string | null) ?? null,
+        confirmTokenId: (r.confirm_token_id as string | null) ?? null,
+        broadcastId: (r.broadcast_id as string | null) ?? null,
+        to: (r.to as string | null) ?? null,
+        attempts: Number(r.attempts),
+        leaseUntil,
+      }));
+    },
+    async markSent(job, messageId, now) {
+      const rows = await db
+        .update(deliveries)
+        .set({ status: 'sent', messageId, sentAt: now, leaseUntil: null, lastError: null })
+        .where(held(job))
+        .returning({ id: deliveries.id });
+      return rows.length === 1;
+    },
+    async markSkipped(job, reason) {
+      await db.update(deliveries).set({ status: 'skipped', lastError: reason, leaseUntil: null }).where(held(job));
+    },
+    async retryLater(job, error, at) {
+      await db.update(deliveries).set({ status: 'queued', lastError: error, nextAttemptAt: at, leaseUntil: null }).where(held(job));
+    },
+    async markFailed(job, error, status) {
+      await db.update(deliveries).set({ status, lastError: error, leaseUntil: null }).where(held(job));
+    },
+  };
+}

@@ -1,0 +1,19 @@
+import type { Config } from '../config.js';
+import type { Db } from '../db/client.js';
+
+/** What the domain needs from the outside world, passed explicitly to every core function. */
+export interface CoreDeps {
+  db: Db;
+  config: Config;
+  /** The secret that keys tokens and address hashes. */
+  secret: string;
+  now: () => Date;
+  /** Called after a transaction that queued mail commits, so a delivery loop in this process wakes up. */
+  outboxChanged?: () => void;
+}
+
+/** Who made a request: pseudonymised before it is stored. */
+export interface RequestMeta {
+  ip?: string | undefined;
+  userAgent?: string | undefined;
+}

@@ -1,0 +1,46 @@
+/** The closed list of error codes the API answers with, and the HTTP status of each. */
+export const errorStatus = {
+  invalid_email: 422,
+  consent_required: 422,
+  validation_failed: 422,
+  unknown_topic: 422,
+  unknown_consent_version: 422,
+  confirmation_required: 422,
+  invalid_json: 400,
+  unsupported_media_type: 415,
+  payload_too_large: 413,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  invalid_token: 404,
+  token_expired: 410,
+  rate_limited: 429,
+  service_unavailable: 503,
+  internal_error: 500,
+} as const;
+
+export type ErrorCode = keyof typeof errorStatus;
+
+export interface FieldError {
+  path: string;
+  message: string;
+}
+
+/** The site's own wording; also what any 5xx says, so nothing internal ever reaches a client. */
+export const SERVER_FAULT_MESSAGE = 'Something went wrong on our side. Please try again in a few minutes.';
+export const INVALID_EMAIL_MESSAGE = "That doesn't look like a valid email. Please check and try again.";
+
+export class AppError extends Error {
+  readonly status: number;
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly extra: { fields?: FieldError[]; retryAfterSeconds?: number } = {},
+  ) {
+    super(message);
+    this.name = 'AppError';
+    this.status = errorStatus[code];
+  }
+}
+
+export const notFound = (what = 'Not found.') => new AppError('not_found', what);

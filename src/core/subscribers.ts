@@ -1,0 +1,89 @@
+import { and, desc, eq, ilike, lt, or, sql, type SQL } from 'drizzle-orm';
+import type { Db } from '../db/client.js';
+import { rowsOf } from '../db/client.js';
+import { subscribers, subscriptions, type SubscriberStatus } from '../db/schema.js';
+import { consentHistory } from './consent.js';
+import { AppError } from './errors.js';
+
+export interface SubscriberQuery {
+  status?: SubscriberStatus | undefined;
+  topic?: string | undefined;
+  q?: string | undefined;
+  cursor?: string | undefined;
+  limit: number;
+}
+
+const cursorOf = (createdAt: Date, id: string) => Buffer.from(`${createdAt.toISOString()}|${id}`).toString('base64url');
+
+function parseCursor(cursor: string): { createdAt: Date; id: string } {
+  const [iso, id] = Buffer.from(cursor, 'base64url').toString().split('|');
+  const createdAt = new Date(iso ?? '');
+  if (!id || Number.isNaN(createdAt.getTime()) || !/^[0-9a-f-]{36}$/.test(id)) {
+    throw new AppError('validation_failed', 'Invalid cursor.', { fields: [{ path: 'cursor', message: 'invalid' }] });
+  }
+  return { createdAt, id };
+}
+
+/** Newest first, keyset-paginated on (created_at, id) so page N costs the same as page 1. */
+export async function listSubscribers(db: Db, query: SubscriberQuery) {
+  const where: SQL[] = [];
+  if (query.status) where.push(eq(subscribers.status, query.status));
+  if (query.q) where.push(ilike(subscribers.email, `%${query.q.replace(/[\\%_]/g, (m) => `\\${m}`)}%`));
+  if (query.topic) {
+    where.push(
+      sql`exists (select 1 from ${subscriptions} where ${subscriptions.subscriberId} = ${subscribers.id}
+          and ${subscriptions.topic} = ${query.topic} and ${subscriptions.subscribed})`,
+    );
+  }
+  if (query.cursor) {
+    const c = parseCursor(query.cursor);
+    where.push(or(lt(subscribers.createdAt, c.createdAt), and(eq(subscribers.createdAt, c.createdAt), lt(subscribers.id, c.id)))!);
+  }
+  const rows = await db
+    .select({
+      id: subscribers.id,
+      email: subscribers.email,
+      name: subscribers.name,
+      status: subscribers.status,
+      locale: subscribers.locale,
+      source: subscribers.source,
+      createdAt: subscribers.createdAt,
+      confirmedAt: subscribers.confirmedAt,
+    })
+    .from(subscribers)
+    .where(where.length ? and(...where) : undefined)
+    .orderBy(desc(subscribers.createdAt), desc(subscribers.id))
+    .limit(query.limit + 1);
+  const page = rows.slice(0, query.limit);
+  const last = page[page.length - 1];
+  return { data: page, nextCursor: rows.length > query.limit && last ? cursorOf(last.createdAt, last.id) : null };
+}
+
+export async function getSubscriber(db: Db, id: string) {
+  const [sub] = await db.select().from(subscribers).where(eq(subscribers.id, id));
+  if (!sub) throw new AppError('not_found', 'Subscriber not found.');
+  const [subs, history] = await Promise.all([
+    db.select({ topic: subscriptions.topic, subscribed: subscriptions.subscribed, changedAt: subscriptions.changedAt }).from(subscriptions).where(eq(subscriptions.subscriberId, id)),
+    consentHistory(db, id),
+  ]);
+  const { emailHash: _hash, ...profile } = sub;
+  return { ...profile, subscriptions: subs, consentHistory: history };
+}
+
+/** Counts for the dashboard: by status, and active subscribers per topic. */
+export async function subscriberStats(db: Db) {
+  const byStatus = rowsOf<{ status: string; n: string | number }>(
+    await db.execute(sql`select status, count(*) as n from ${subscribers} group by status`),
+  );
+  const byTopic = rowsOf<{ topic: string; n: string | number }>(
+    await db.execute(sql`select s.topic, count(*) as n from ${subscriptions} s join ${subscribers} u on u.id = s.subscriber_id
+      where s.subscribed and u.status = 'active' group by s.topic`),
+  );
+  const statuses = Object.fromEntries(['pending', 'active', 'unsubscribed', 'bounced', 'complained', 'erased'].map((s) => [s, 0]));
+  for (const r of byStatus) statuses[r.status] = Number(r.n);
+  return {
+    total: Object.values(statuses).reduce((a, b) => a + b, 0),
+    byStatus: statuses,
+    activeByTopic: Object.fromEntries(byTopic.map((r) => [r.topic, Number(r.n)])),
+  };
+}

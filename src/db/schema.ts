@@ -1,0 +1,207 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigserial,
+  boolean,
+  check,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  unique,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
+
+const at = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+
+export const subscriberStatuses = ['pending', 'active', 'unsubscribed', 'bounced', 'complained', 'erased'] as const;
+export type SubscriberStatus = (typeof subscriberStatuses)[number];
+
+export const subscribers = pgTable(
+  'subscribers',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    // Normalised address (trimmed, domain lower-cased); NULL once erased.
+    email: text('email'),
+    // HMAC of the lower-cased address: joins suppressions and the ledger without plaintext.
+    emailHash: text('email_hash').notNull(),
+    name: text('name'),
+    locale: text('locale').notNull().default('en'),
+    status: text('status', { enum: subscriberStatuses }).notNull().default('pending'),
+    source: text('source'),
+    createdAt: at('created_at').notNull().defaultNow(),
+    confirmedAt: at('confirmed_at'),
+    statusChangedAt: at('status_changed_at').notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('subscribers_email_lower_key').on(sql`lower(${t.email})`),
+    index('subscribers_email_hash_idx').on(t.emailHash),
+    index('subscribers_status_id_idx').on(t.status, t.id),
+    index('subscribers_created_id_idx').on(t.createdAt, t.id),
+    check('subscribers_status_check', sql`${t.status} in ('pending','active','unsubscribed','bounced','complained','erased')`),
+    check('subscribers_erased_has_no_email', sql`(${t.status} = 'erased') = (${t.email} is null)`),
+  ],
+);
+
+export const topics = pgTable('topics', {
+  slug: text('slug').primaryKey(),
+  name: text('name').notNull(),
+  description: text('description').notNull().default(''),
+  defaultOn: boolean('default_on').notNull().default(true),
+  createdAt: at('created_at').notNull().defaultNow(),
+});
+
+export const subscriptions = pgTable(
+  'subscriptions',
+  {
+    subscriberId: uuid('subscriber_id')
+      .notNull()
+      .references(() => subscribers.id, { onDelete: 'cascade' }),
+    topic: text('topic')
+      .notNull()
+      .references(() => topics.slug, { onUpdate: 'cascade' }),
+    subscribed: boolean('subscribed').notNull(),
+    changedAt: at('changed_at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.subscriberId, t.topic] }), index('subscriptions_topic_idx').on(t.topic, t.subscribed)],
+);
+
+export const consentTexts = pgTable('consent_texts', {
+  version: integer('version').primaryKey(),
+  text: text('text').notNull(),
+  sha256: text('sha256').notNull().unique(),
+  createdAt: at('created_at').notNull().defaultNow(),
+});
+
+export const consentEventKinds = [
+  'requested',
+  'confirmed',
+  'topics_changed',
+  'unsubscribed',
+  'resubscribed',
+  'imported',
+  'suppressed',
+  'erased',
+] as const;
+export type ConsentEventKind = (typeof consentEventKinds)[number];
+
+/** Append-only, hash-chained; a trigger (migration 0001) rejects UPDATE, DELETE and TRUNCATE. */
+export const consentEvents = pgTable(
+  'consent_events',
+  {
+    seq: bigserial('seq', { mode: 'number' }).primaryKey(),
+    subscriberId: uuid('subscriber_id').notNull(),
+    emailHash: text('email_hash').notNull(),
+    kind: text('kind', { enum: consentEventKinds }).notNull(),
+    consentTextVersion: integer('consent_text_version').references(() => consentTexts.version),
+    topics: jsonb('topics').$type<string[]>().notNull().default([]),
+    source: text('source'),
+    // Pseudonymous: an HMAC of the client IP, never the address itself.
+    ipHash: text('ip_hash'),
+    userAgent: text('user_agent'),
+    occurredAt: at('occurred_at').notNull(),
+    prevHash: text('prev_hash').notNull(),
+    hash: text('hash').notNull().unique(),
+  },
+  (t) => [index('consent_events_subscriber_idx').on(t.subscriberId, t.seq)],
+);
+
+export const confirmTokens = pgTable(
+  'confirm_tokens',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    tokenHash: text('token_hash').notNull().unique(),
+    subscriberId: uuid('subscriber_id')
+      .notNull()
+      .references(() => subscribers.id, { onDelete: 'cascade' }),
+    // What was asked for, so the confirmation records the same consent the request showed.
+    topics: jsonb('topics').$type<string[]>().notNull().default([]),
+    consentTextVersion: integer('consent_text_version').references(() => consentTexts.version),
+    source: text('source'),
+    createdAt: at('created_at').notNull().defaultNow(),
+    expiresAt: at('expires_at').notNull(),
+    usedAt: at('used_at'),
+  },
+  (t) => [index('confirm_tokens_subscriber_idx').on(t.subscriberId, t.createdAt)],
+);
+
+export const suppressionReasons = ['hard_bounce', 'complaint', 'unsubscribed', 'erased', 'manual'] as const;
+export type SuppressionReason = (typeof suppressionReasons)[number];
+
+export const suppressions = pgTable(
+  'suppressions',
+  {
+    emailHash: text('email_hash').notNull(),
+    reason: text('reason', { enum: suppressionReasons }).notNull(),
+    at: at('at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.emailHash, t.reason] })],
+);
+
+export const broadcastStatuses = ['draft', 'scheduled', 'sending', 'paused', 'sent', 'cancelled'] as const;
+
+export const broadcasts = pgTable('broadcasts', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  template: text('template').notNull(),
+  topic: text('topic')
+    .notNull()
+    .references(() => topics.slug),
+  subject: text('subject').notNull(),
+  preheader: text('preheader').notNull().default(''),
+  props: jsonb('props').$type<Record<string, unknown>>().notNull().default({}),
+  status: text('status', { enum: broadcastStatuses }).notNull().default('draft'),
+  scheduledAt: at('scheduled_at'),
+  audienceFrozenAt: at('audience_frozen_at'),
+  audienceCount: integer('audience_count'),
+  createdAt: at('created_at').notNull().defaultNow(),
+  updatedAt: at('updated_at').notNull().defaultNow(),
+});
+
+export const deliveryKinds = ['confirmation', 'welcome', 'preferences_link', 'broadcast', 'test'] as const;
+export type DeliveryKind = (typeof deliveryKinds)[number];
+export const deliveryStatuses = ['queued', 'sending', 'sent', 'failed', 'bounced', 'skipped'] as const;
+export type DeliveryStatus = (typeof deliveryStatuses)[number];
+
+/** The outbox: every email, confirmations included, is a row here before it is a message. */
+export const deliveries = pgTable(
+  'deliveries',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    kind: text('kind', { enum: deliveryKinds }).notNull(),
+    broadcastId: uuid('broadcast_id').references(() => broadcasts.id),
+    subscriberId: uuid('subscriber_id').references(() => subscribers.id, { onDelete: 'set null' }),
+    confirmTokenId: uuid('confirm_token_id').references(() => confirmTokens.id, { onDelete: 'set null' }),
+    // Kept for the record of what was delivered where; erased with the subscriber.
+    to: text('to'),
+    status: text('status', { enum: deliveryStatuses }).notNull().default('queued'),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: at('next_attempt_at').notNull().defaultNow(),
+    leaseUntil: at('lease_until'),
+    messageId: text('message_id'),
+    lastError: text('last_error'),
+    createdAt: at('created_at').notNull().defaultNow(),
+    sentAt: at('sent_at'),
+  },
+  (t) => [
+    unique('deliveries_broadcast_subscriber_key').on(t.broadcastId, t.subscriberId),
+    index('deliveries_due_idx')
+      .on(t.nextAttemptAt)
+      .where(sql`${t.status} in ('queued', 'sending')`),
+    index('deliveries_subscriber_idx').on(t.subscriberId),
+  ],
+);
+
+/** Fixed-window counters, shared by every API instance through the database. */
+export const rateLimits = pgTable(
+  'rate_limits',
+  {
+    key: text('key').notNull(),
+    windowStart: at('window_start').notNull(),
+    count: integer('count').notNull().default(0),
+    expiresAt: at('expires_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.key, t.windowStart] }), index('rate_limits_expires_idx').on(t.expiresAt)],
+);

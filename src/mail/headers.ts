@@ -1,0 +1,22 @@
+/** The address part of a From header value: `Name <a@b>` → `a@b`. */
+export function addressOf(from: string): string {
+  const m = /<([^<>\s]+@[^<>\s]+)>\s*$/.exec(from);
+  return (m?.[1] ?? from).trim();
+}
+
+export const domainOf = (address: string): string => address.slice(address.lastIndexOf('@') + 1).toLowerCase();
+
+/** RFC 5322 §3.6.4: globally unique, and on our own domain so replies and bounces can be matched. */
+export const messageIdFor = (id: string, domain: string): string => `<${id}@${domain}>`;
+
+/**
+ * RFC 2369 List-Unsubscribe with an https and a mailto target, plus RFC 8058 §3.1's
+ * List-Unsubscribe-Post, which nodemailer does not add by itself. Mail providers show their own
+ * "Unsubscribe" button only when both are present (and, for RFC 8058, DKIM covers them).
+ */
+export function listUnsubscribeHeaders(unsubscribeUrl: string, mailto: string): Record<string, string> {
+  return {
+    'List-Unsubscribe': `<${unsubscribeUrl}>, <${mailto}>`,
+    'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+  };
+}

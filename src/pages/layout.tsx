@@ -1,0 +1,48 @@
+/** @jsxImportSource hono/jsx */
+import type { Child } from 'hono/jsx';
+
+export const SITE_MESSAGES = {
+  subscribedTitle: "You're on the list",
+  subscribedBody: "Your email has been saved. We'll only contact you about this book and related updates — no spam, no unrelated marketing.",
+  checkInbox: 'Check your inbox for a link to confirm your subscription.',
+  invalidEmail: "That doesn't look like a valid email. Please check and try again.",
+  serverFault: 'Something went wrong on our side. Please try again in a few minutes.',
+} as const;
+
+export interface PageProps {
+  title: string;
+  bookTitle: string;
+  lang?: string;
+  children: Child;
+}
+
+/** Every subscriber-facing page: one small stylesheet, readable at 320 px, no script required. */
+export function Page({ title, bookTitle, lang = 'en', children }: PageProps) {
+  return (
+    <html lang={lang}>
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <meta name="robots" content="noindex" />
+        <title>{`${title} — ${bookTitle}`}</title>
+        <link rel="stylesheet" href="/assets/quire.css" />
+      </head>
+      <body>
+        <main class="card">
+          <p class="book">{bookTitle}</p>
+          {children}
+        </main>
+      </body>
+    </html>
+  );
+}
+
+export function MessagePage(props: { title: string; bookTitle: string; message: string; children?: Child }) {
+  return (
+    <Page title={props.title} bookTitle={props.bookTitle}>
+      <h1>{props.title}</h1>
+      <p>{props.message}</p>
+      {props.children}
+    </Page>
+  );
+}

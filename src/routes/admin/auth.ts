@@ -1,0 +1,16 @@
+import type { MiddlewareHandler } from 'hono';
+import { safeEqual } from '../../core/crypto.js';
+import { AppError } from '../../core/errors.js';
+import type { AppEnv } from '../env.js';
+
+/** `Authorization: Bearer <ADMIN_TOKEN>`, compared in constant time. Never from the query string. */
+export const requireAdmin: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const expected = c.get('services').config.ADMIN_TOKEN;
+  const header = c.req.header('authorization') ?? '';
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  if (!expected || !match || !safeEqual(match[1]!, expected)) {
+    c.header('WWW-Authenticate', 'Bearer realm="quire-admin"');
+    throw new AppError('unauthorized', expected ? 'Missing or invalid admin token.' : 'The admin API is disabled: set ADMIN_TOKEN.');
+  }
+  await next();
+};

@@ -1,0 +1,50 @@
+import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import { SERVER_FAULT_MESSAGE } from '../core/errors.js';
+import type { AppEnv } from './env.js';
+import { envelope } from './http.js';
+import { errorResponse } from './schemas.js';
+
+export function registerHealthRoutes(app: OpenAPIHono<AppEnv>) {
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/healthz',
+      tags: ['Health'],
+      summary: 'Liveness: the process answers.',
+      responses: { 200: { description: 'Alive', content: { 'application/json': { schema: z.object({ status: z.literal('ok') }) } } } },
+    }),
+    (c) => c.json({ status: 'ok' as const }, 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/readyz',
+      tags: ['Health'],
+      summary: 'Readiness: the database answers.',
+      responses: {
+        200: { description: 'Ready', content: { 'application/json': { schema: z.object({ status: z.literal('ready'), database: z.string() }) } } },
+        503: errorResponse('Database unreachable'),
+      },
+    }),
+    async (c) => {
+      const { database, config } = c.get('services');
+      try {
+        await withTimeout(database.ping(), config.DB_TIMEOUT_MS);
+        return c.json({ status: 'ready' as const, database: database.kind }, 200);
+      } catch {
+        return c.json(envelope(c, 'service_unavailable', SERVER_FAULT_MESSAGE), 503);
+      }
+    },
+  );
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error('timeout')), ms);
+    p.then(
+      (v) => (clearTimeout(t), resolve(v)),
+      (e) => (clearTimeout(t), reject(e)),
+    );
+  });
+}
