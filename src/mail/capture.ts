@@ -19,6 +19,9 @@ export function createCaptureMailer(dir: string): Mailer {
       const stamp = new Date().toISOString().replace(/[:.]/g, '-');
       const id = message.messageId.replace(/[<>]/g, '').replace(/[^A-Za-z0-9.@-]/g, '_');
       await writeFile(join(dir, `${stamp}-${id}.eml`), info.message as Buffer);
+      // The .eml is quoted-printable, which folds long links; a plain-text twin keeps them clickable.
+      const summary = `To: ${message.to}\nSubject: ${message.subject}\n\n${message.text}\n`;
+      await writeFile(join(dir, `${stamp}-${id}.txt`), summary);
       return { messageId: info.messageId };
     },
     async close() {},

@@ -1,4 +1,5 @@
 /** @jsxImportSource hono/jsx */
+import { raw } from 'hono/html';
 import type { Child } from 'hono/jsx';
 
 export const SITE_MESSAGES = {
@@ -19,6 +20,8 @@ export interface PageProps {
 /** Every subscriber-facing page: one small stylesheet, readable at 320 px, no script required. */
 export function Page({ title, bookTitle, lang = 'en', children }: PageProps) {
   return (
+    <>
+    {raw('<!DOCTYPE html>')}
     <html lang={lang}>
       <head>
         <meta charset="utf-8" />
@@ -34,6 +37,7 @@ export function Page({ title, bookTitle, lang = 'en', children }: PageProps) {
         </main>
       </body>
     </html>
+    </>
   );
 }
 

@@ -32,15 +32,16 @@ export function createOutboxStore(db: Db): OutboxStore {
   return {
     async claim(limit, leaseMs, now) {
       const leaseUntil = new Date(now.getTime() + leaseMs);
+      // Raw SQL parameters go to the driver as-is: pass ISO strings, which both drivers bind the same way.
       // SKIP LOCKED lets any number of workers claim disjoint batches; an expired lease (a crashed
       // worker) makes its rows claimable again.
       const result = await db.execute(sql`
         update ${deliveries} d
-           set status = 'sending', lease_until = ${leaseUntil}, attempts = d.attempts + 1
+           set status = 'sending', lease_until = ${leaseUntil.toISOString()}, attempts = d.attempts + 1
          where d.id in (
            select id from ${deliveries}
-            where (status = 'queued' and next_attempt_at <= ${now})
-               or (status = 'sending' and lease_until < ${now})
+            where (status = 'queued' and next_attempt_at <= ${now.toISOString()})
+               or (status = 'sending' and lease_until < ${now.toISOString()})
             order by next_attempt_at
             limit ${limit}
             for update skip locked)

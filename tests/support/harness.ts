@@ -1,0 +1,128 @@
+import { PGlite } from '@electric-sql/pglite';
+import { createApp, type App } from '../../src/app.js';
+import { parseConfig, type Config } from '../../src/config.js';
+import type { BatchReport } from '../../src/core/delivery/engine.js';
+import { connectPostgres, openPglite, rowsOf, type Database } from '../../src/db/client.js';
+import { migratePglite } from '../../src/db/migrate.js';
+import { createLogger } from '../../src/log.js';
+import { createSmtpMailer } from '../../src/mail/smtp.js';
+import { createServices, type Services } from '../../src/services.js';
+import { createTestDatabase } from './postgres.js';
+import { SmtpSink } from './smtp-sink.js';
+
+export type DatabaseKind = 'pglite' | 'postgres';
+
+/** The databases this run covers: PGlite always, PostgreSQL when TEST_DATABASE_URL is set. */
+export const databaseKinds: DatabaseKind[] = process.env.TEST_DATABASE_URL ? ['pglite', 'postgres'] : ['pglite'];
+
+export const TEST_SECRET = 'test-secret-key-that-is-long-enough-0123456789';
+export const ADMIN_TOKEN = 'test-admin-token-0123456789';
+
+/** A clock the test moves by hand, so expiry and cooldowns are tested without sleeping. */
+export class TestClock {
+  constructor(private t = Date.parse('2026-11-25T12:00:00.000Z')) {}
+  now = () => new Date(this.t);
+  advance(ms: number) {
+    this.t += ms;
+  }
+}
+
+export interface Harness {
+  kind: DatabaseKind;
+  config: Config;
+  services: Services;
+  app: App;
+  smtp: SmtpSink;
+  clock: TestClock;
+  logs: string[];
+  database: Database;
+  /** A request to the app as if from `ip` (TRUST_PROXY is on in tests). */
+  request(path: string, init?: RequestInit & { ip?: string }): Promise<Response>;
+  /** Run the delivery engine until nothing is due. */
+  deliver(): Promise<BatchReport>;
+  query<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
+  close(): Promise<void>;
+}
+
+let pgliteBase: PGlite | undefined;
+
+/** One migrated PGlite per test worker; each harness gets a clone of it. */
+async function pgliteClone(): Promise<PGlite> {
+  if (!pgliteBase) {
+    pgliteBase = await PGlite.create();
+    await migratePglite(pgliteBase);
+  }
+  return (await pgliteBase.clone()) as PGlite;
+}
+
+export async function createHarness(kind: DatabaseKind, env: Record<string, string> = {}): Promise<Harness> {
+  const smtp = await new SmtpSink().start();
+  const config = parseConfig({
+    NODE_ENV: 'test',
+    PUBLIC_URL: 'http://quire.test',
+    SMTP_URL: smtp.url,
+    SECRET_KEY: TEST_SECRET,
+    ADMIN_TOKEN,
+    TRUST_PROXY: 'true',
+    RATE_LIMIT_IP: '1000',
+    RATE_LIMIT_ADDRESS: '1000',
+    MAIL_FROM: 'How Teams Think Before They Build <updates@quire.test>',
+    POSTAL_ADDRESS: 'Quire Test Press, 1 Example Street, Springfield',
+    DELIVERY_RATE: '100000',
+    LOG_LEVEL: 'info',
+    ...env,
+  });
+
+  let database: Database;
+  let dropDatabase = async () => {};
+  if (kind === 'postgres') {
+    const db = await createTestDatabase(process.env.TEST_DATABASE_URL!);
+    dropDatabase = db.drop;
+    database = await connectPostgres({ url: db.url, timeoutMs: 5000 });
+  } else {
+    database = await openPglite(await pgliteClone());
+  }
+
+  const logs: string[] = [];
+  const clock = new TestClock();
+  const mailer = createSmtpMailer({ url: smtp.url, maxConnections: 2 });
+  const services = await createServices(config, {
+    database,
+    mailer,
+    secret: TEST_SECRET,
+    now: clock.now,
+    log: createLogger('info', (line) => logs.push(line)),
+  });
+  const app = createApp(services);
+
+  return {
+    kind,
+    config,
+    services,
+    app,
+    smtp,
+    clock,
+    logs,
+    database,
+    request(path, init = {}) {
+      const { ip = '203.0.113.7', ...rest } = init;
+      const headers = new Headers(rest.headers);
+      headers.set('x-forwarded-for', ip);
+      return Promise.resolve(app.request(path, { ...rest, headers }));
+    },
+    deliver: () => services.delivery.drain(),
+    async query(text, params = []) {
+      if (database.kind === 'pglite') {
+        const client = (database as unknown as { client: PGlite }).client;
+        return (await client.query(text, params)).rows as never;
+      }
+      const sql = (database as unknown as { sql: import('postgres').Sql }).sql;
+      return rowsOf(await sql.unsafe(text, params as never[])) as never;
+    },
+    async close() {
+      await services.close();
+      await smtp.stop();
+      await dropDatabase();
+    },
+  };
+}
