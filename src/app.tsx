@@ -14,6 +14,7 @@ import type { AppEnv } from './routes/env.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { envelope, fieldsOf, toAppError, wantsHtml } from './routes/http.js';
 import { registerConfirmRoutes } from './routes/public/confirm.js';
+import { registerPreferencesPageRoutes } from './routes/public/preferences-page.js';
 import { registerPreferencesRoutes } from './routes/public/preferences.js';
 import { registerSubscriptionRoutes } from './routes/public/subscriptions.js';
 import { registerUnsubscribeRoutes } from './routes/public/unsubscribe.js';
@@ -88,6 +89,7 @@ export function createApp(services: Services | ((c: unknown) => Services)) {
   registerConfirmRoutes(app);
   registerUnsubscribeRoutes(app);
   registerPreferencesRoutes(app);
+  registerPreferencesPageRoutes(app);
   registerAdminSubscriberRoutes(app);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });

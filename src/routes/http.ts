@@ -39,6 +39,7 @@ export function toAppError(err: unknown): AppError {
     if (err.status === 413) return new AppError('payload_too_large', 'The request body is too large.');
     if (err.status === 400) return new AppError('invalid_json', 'The request body is not valid JSON.');
     if (err.status === 401) return new AppError('unauthorized', 'Missing or invalid admin token.');
+    if (err.status === 403) return new AppError('forbidden', 'Cross-site form posts are not accepted here.');
     if (err.status === 404) return new AppError('not_found', 'Not found.');
     if (err.status === 415) return new AppError('unsupported_media_type', 'Unsupported content type.');
   }
