@@ -63,6 +63,8 @@ export const ConfigSchema = z
     CONFIRM_COOLDOWN_SECONDS: z.coerce.number().int().min(0).default(600),
     SIGNUP_MIN_FILL_MS: z.coerce.number().int().min(0).default(1500),
     TRUST_PROXY: boolish.default(false),
+    TURNSTILE_SECRET_KEY: optionalString,
+    TURNSTILE_VERIFY_URL: url(['https:', 'http:']).default('https://challenges.cloudflare.com/turnstile/v0/siteverify'),
     DELIVERY_RATE: positiveInt(50),
     DELIVERY_CONCURRENCY: positiveInt(4),
     DELIVERY_BATCH: positiveInt(50),

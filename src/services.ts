@@ -6,6 +6,7 @@ import { createBounceHandler } from './core/delivery/bounces.js';
 import { createDeliveryLoop, type DeliveryLoop } from './core/delivery/loop.js';
 import { createOutboxStore } from './core/delivery/outbox-store.js';
 import { pruneRateLimits } from './core/rate-limit.js';
+import { createTurnstileCheck } from './core/turnstile.js';
 import { connectPostgres, openPglite, type Database } from './db/client.js';
 import { migratePglite, migratePostgres } from './db/migrate.js';
 import { createLogger, errorFields, type Logger } from './log.js';
@@ -61,6 +62,9 @@ export async function createServices(config: Config, parts: ServiceParts): Promi
     secret,
     now,
     outboxChanged: () => delivery.wake(),
+    verifyHuman: config.TURNSTILE_SECRET_KEY
+      ? createTurnstileCheck({ secret: config.TURNSTILE_SECRET_KEY, verifyUrl: config.TURNSTILE_VERIFY_URL, timeoutMs: config.DB_TIMEOUT_MS })
+      : undefined,
     database,
     mailer,
     log,

@@ -1,5 +1,6 @@
 import type { Config } from '../config.js';
 import type { Db } from '../db/client.js';
+import type { HumanCheck } from './turnstile.js';
 
 /** What the domain needs from the outside world, passed explicitly to every core function. */
 export interface CoreDeps {
@@ -10,6 +11,8 @@ export interface CoreDeps {
   now: () => Date;
   /** Called after a transaction that queued mail commits, so a delivery loop in this process wakes up. */
   outboxChanged?: () => void;
+  /** Server-side CAPTCHA check (Turnstile) when configured. */
+  verifyHuman?: HumanCheck | undefined;
 }
 
 /** Who made a request: pseudonymised before it is stored. */

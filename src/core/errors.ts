@@ -6,6 +6,7 @@ export const errorStatus = {
   unknown_topic: 422,
   unknown_consent_version: 422,
   confirmation_required: 422,
+  captcha_failed: 422,
   invalid_json: 400,
   unsupported_media_type: 415,
   payload_too_large: 413,

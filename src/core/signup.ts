@@ -24,6 +24,8 @@ export interface SignupRequest {
   website?: string | undefined;
   /** Signed time the form was rendered (minimum fill time). */
   formStamp?: string | undefined;
+  /** Turnstile widget token, checked when Turnstile is configured. */
+  captchaToken?: string | undefined;
 }
 
 /**
@@ -48,6 +50,9 @@ export async function requestSubscription(deps: CoreDeps, req: SignupRequest, me
   if (!checked.ok) throw new AppError('invalid_email', INVALID_EMAIL_MESSAGE, { fields: [{ path: 'email', message: 'invalid' }] });
 
   if (isBot(req, secret, now, config.SIGNUP_MIN_FILL_MS)) return 'dropped_bot';
+  if (deps.verifyHuman && !(await deps.verifyHuman(req.captchaToken, meta.ip))) {
+    throw new AppError('captcha_failed', 'Please complete the challenge and try again.', { fields: [{ path: 'cf-turnstile-response', message: 'not verified' }] });
+  }
 
   if (meta.ip) {
     const ipKey = `signup:ip:${hmacHex(deriveKey(secret, 'rate-ip'), meta.ip)}`;

@@ -21,6 +21,7 @@ export const SubscriptionRequest = z
     locale: z.string().regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}$/).optional().openapi({ example: 'en' }),
     website: z.string().max(2000).optional().openapi({ description: 'Honeypot: leave empty.' }),
     form_ts: z.string().max(100).optional().openapi({ description: 'Signed form render time (minimum fill time).' }),
+    'cf-turnstile-response': z.string().max(4096).optional().openapi({ description: 'Turnstile token, required when Turnstile is configured.' }),
   })
   .openapi('SubscriptionRequest');
 
@@ -75,6 +76,7 @@ export function registerSubscriptionRoutes(app: OpenAPIHono<AppEnv>) {
           locale: b.locale,
           website: b.website,
           formStamp: b.form_ts,
+          captchaToken: b['cf-turnstile-response'],
         },
         requestMeta(c),
       );
