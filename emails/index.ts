@@ -1,0 +1,48 @@
+import { createElement, type ReactElement } from 'react';
+import type { z } from 'zod';
+import { ConfirmSubscription, ConfirmSubscriptionProps } from './confirm-subscription';
+import { Welcome, WelcomeProps } from './welcome';
+
+/**
+ * Every email template quire knows, with the zod schema of its props and the example props it is
+ * previewed with. Transactional templates are sent by the subscriber lifecycle; broadcast templates are
+ * what the author announces with.
+ */
+export interface TemplateDefinition {
+  name: string;
+  kind: 'transactional' | 'broadcast';
+  description: string;
+  schema: z.ZodType<Record<string, unknown>>;
+  previewProps: Record<string, unknown>;
+  element(props: Record<string, unknown>): ReactElement;
+}
+
+const define = <S extends z.ZodType<Record<string, unknown>>>(
+  name: string,
+  kind: TemplateDefinition['kind'],
+  description: string,
+  schema: S,
+  component: (props: z.output<S>) => ReactElement,
+  previewProps: z.input<S>,
+): TemplateDefinition => ({
+  name,
+  kind,
+  description,
+  schema,
+  previewProps: previewProps as Record<string, unknown>,
+  element: (props) => createElement(component as (p: Record<string, unknown>) => ReactElement, schema.parse(props) as Record<string, unknown>),
+});
+
+export const templates: Record<string, TemplateDefinition> = {
+  'confirm-subscription': define(
+    'confirm-subscription',
+    'transactional',
+    'Double opt-in: the link that confirms a signup.',
+    ConfirmSubscriptionProps,
+    ConfirmSubscription,
+    ConfirmSubscription.PreviewProps,
+  ),
+  welcome: define('welcome', 'transactional', 'Sent once a subscription is confirmed.', WelcomeProps, Welcome, Welcome.PreviewProps),
+};
+
+export const templateNames = () => Object.keys(templates);
