@@ -1,5 +1,6 @@
 import { createElement, type ReactElement } from 'react';
 import type { z } from 'zod';
+import type { BroadcastContext } from './_components/broadcast-context';
 import { ConfirmSubscription, ConfirmSubscriptionProps } from './confirm-subscription';
 import { Welcome, WelcomeProps } from './welcome';
 
@@ -14,8 +15,28 @@ export interface TemplateDefinition {
   description: string;
   schema: z.ZodType<Record<string, unknown>>;
   previewProps: Record<string, unknown>;
-  element(props: Record<string, unknown>): ReactElement;
+  /** Broadcast templates also get the recipient slots, preheader and footer data (`ctx`). */
+  element(props: Record<string, unknown>, ctx?: BroadcastContext): ReactElement;
 }
+
+/** A broadcast template: the author's props (validated by `schema`) plus the broadcast context. */
+export const defineBroadcast = <S extends z.ZodType<Record<string, unknown>>>(
+  name: string,
+  description: string,
+  schema: S,
+  component: (props: z.output<S> & { ctx: BroadcastContext }) => ReactElement,
+  previewProps: z.input<S>,
+): TemplateDefinition => ({
+  name,
+  kind: 'broadcast',
+  description,
+  schema,
+  previewProps: previewProps as Record<string, unknown>,
+  element: (props, ctx) => {
+    if (!ctx) throw new Error(`template ${name} needs a broadcast context`);
+    return createElement(component as (p: Record<string, unknown>) => ReactElement, { ...(schema.parse(props) as Record<string, unknown>), ctx });
+  },
+});
 
 const define = <S extends z.ZodType<Record<string, unknown>>>(
   name: string,
