@@ -2,6 +2,9 @@ import { createElement, type ReactElement } from 'react';
 import type { z } from 'zod';
 import type { BroadcastContext } from './_components/broadcast-context';
 import { ConfirmSubscription, ConfirmSubscriptionProps } from './confirm-subscription';
+import { ReleaseAnnouncement, ReleaseAnnouncementProps } from './release-announcement';
+import { UpdateAnnouncement, UpdateAnnouncementProps } from './update-announcement';
+import { PreferencesLink, PreferencesLinkProps } from './preferences-link';
 import { Welcome, WelcomeProps } from './welcome';
 
 /**
@@ -64,6 +67,28 @@ export const templates: Record<string, TemplateDefinition> = {
     ConfirmSubscription.PreviewProps,
   ),
   welcome: define('welcome', 'transactional', 'Sent once a subscription is confirmed.', WelcomeProps, Welcome, Welcome.PreviewProps),
+  'preferences-link': define(
+    'preferences-link',
+    'transactional',
+    'A fresh link to the preference centre, asked for on the "manage my subscription" page.',
+    PreferencesLinkProps,
+    PreferencesLink,
+    PreferencesLink.PreviewProps,
+  ),
+  'release-announcement': defineBroadcast(
+    'release-announcement',
+    'The book is available: title, cover, blurb and up to four buy/read buttons.',
+    ReleaseAnnouncementProps,
+    ReleaseAnnouncement,
+    ReleaseAnnouncement.PreviewProps,
+  ),
+  'update-announcement': defineBroadcast(
+    'update-announcement',
+    'A new article or chapter update: title, short summary and one link.',
+    UpdateAnnouncementProps,
+    UpdateAnnouncement,
+    UpdateAnnouncement.PreviewProps,
+  ),
 };
 
 export const templateNames = () => Object.keys(templates);

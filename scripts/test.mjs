@@ -4,6 +4,7 @@
 // TEST_DATABASE_URL=none runs PGlite only.
 import { spawn } from 'node:child_process';
 import net from 'node:net';
+import { ensureChromium } from './ensure-chromium.mjs';
 
 const DEFAULT_URL = 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -36,6 +37,10 @@ if (requested === 'none' || requested === '') {
     console.log(`quire tests: PostgreSQL skipped (nothing listens on ${new URL(url).host}; set TEST_DATABASE_URL); running on PGlite only.`);
   }
 }
+
+// Browser tests drive Debian's Chromium; install it with apt once if it is missing (never a download).
+const chromium = ensureChromium();
+if (!chromium.ok) console.log(`quire tests: browser tests skipped (${chromium.reason}).`);
 
 const child = spawn('vitest', ['run', ...process.argv.slice(2)], { stdio: 'inherit', env, shell: false });
 child.on('exit', (code, signal) => process.exit(signal ? 1 : (code ?? 1)));

@@ -8,17 +8,24 @@ import { secureHeaders } from 'hono/secure-headers';
 import { AppError } from './core/errors.js';
 import { errorFields } from './log.js';
 import { ErrorPage } from './pages/subscriber-pages.js';
-import { requireAdmin } from './routes/admin/auth.js';
+import { registerAdminPreviewRoutes, requireAdminUnlessDevPreview } from './routes/admin/preview.js';
+import { registerAdminBroadcastRoutes } from './routes/admin/broadcasts.js';
+import { BOUNCE_INGEST_MAX_BYTES, BOUNCE_INGEST_PATH, registerAdminBounceRoutes } from './routes/admin/bounces.js';
+import { IMPORT_BODY_LIMIT_BYTES, IMPORT_PATH, registerAdminImportExportRoutes } from './routes/admin/import-export.js';
 import { registerAdminSubscriberRoutes } from './routes/admin/subscribers.js';
 import type { AppEnv } from './routes/env.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { envelope, fieldsOf, toAppError, wantsHtml } from './routes/http.js';
 import { registerConfirmRoutes } from './routes/public/confirm.js';
+import { registerLinkRequestRoutes } from './routes/public/link-requests.js';
 import { registerPreferencesPageRoutes } from './routes/public/preferences-page.js';
 import { registerPreferencesRoutes } from './routes/public/preferences.js';
+import { registerSignupFormRoutes } from './routes/public/signup-form.js';
 import { registerSubscriptionRoutes } from './routes/public/subscriptions.js';
 import { registerUnsubscribeRoutes } from './routes/public/unsubscribe.js';
 import { registerSiteRoutes } from './routes/site.js';
+import { registerBounceWebhookRoutes } from './routes/webhooks/bounces.js';
+import { BASE_CSP, cspHeader, DOCS_CSP } from './routes/csp.js';
 import type { Services } from './services.js';
 
 const BODY_LIMIT_BYTES = 64 * 1024;
@@ -51,16 +58,10 @@ export function createApp(services: Services | ((c: unknown) => Services)) {
   });
   app.use(
     secureHeaders({
-      contentSecurityPolicy: {
-        defaultSrc: ["'none'"],
-        styleSrc: ["'self'"],
-        imgSrc: ["'self'", 'data:'],
-        formAction: ["'self'"],
-        frameAncestors: ["'none'"],
-        baseUri: ["'none'"],
-        frameSrc: ["'self'"],
-      },
+      contentSecurityPolicy: BASE_CSP,
       referrerPolicy: 'no-referrer',
+      // A route that sets its own policy (src/routes/csp.ts) keeps it.
+      overwrite: false,
     }),
   );
   app.use('/v1/subscriptions', async (c, next) => {
@@ -72,25 +73,36 @@ export function createApp(services: Services | ((c: unknown) => Services)) {
       maxAge: 600,
     })(c, next);
   });
-  app.use(bodyLimit({ maxSize: BODY_LIMIT_BYTES, onError: () => { throw new AppError('payload_too_large', 'The request body is too large.'); } }));
+  const tooLarge = () => { throw new AppError('payload_too_large', 'The request body is too large.'); };
+  const limit = bodyLimit({ maxSize: BODY_LIMIT_BYTES, onError: tooLarge });
+  const importLimit = bodyLimit({ maxSize: IMPORT_BODY_LIMIT_BYTES, onError: tooLarge });
+  const ingestLimit = bodyLimit({ maxSize: BOUNCE_INGEST_MAX_BYTES, onError: tooLarge });
+  app.use((c, next) => (c.req.path === IMPORT_PATH ? importLimit : c.req.path === BOUNCE_INGEST_PATH ? ingestLimit : limit)(c, next));
   app.on(['PUT', 'POST', 'PATCH'], ['/v1/preferences/*', '/admin/*'], async (c, next) => {
     const type = c.req.header('content-type') ?? '';
     const hasBody = c.req.header('content-length') !== '0' && (c.req.header('content-length') !== undefined || c.req.header('transfer-encoding') !== undefined);
-    if (hasBody && !/^application\/([a-z.+-]+\+)?json\s*(;|$)/i.test(type)) {
+    if (hasBody && !/^application\/([a-z.+-]+\+)?json\s*(;|$)/i.test(type) && c.req.path !== BOUNCE_INGEST_PATH) {
       throw new AppError('unsupported_media_type', 'Send application/json.');
     }
     await next();
   });
-  app.use('/admin/*', requireAdmin);
+  app.use('/admin/*', requireAdminUnlessDevPreview);
 
   registerHealthRoutes(app);
   registerSiteRoutes(app);
   registerSubscriptionRoutes(app);
+  registerSignupFormRoutes(app);
   registerConfirmRoutes(app);
   registerUnsubscribeRoutes(app);
   registerPreferencesRoutes(app);
   registerPreferencesPageRoutes(app);
+  registerLinkRequestRoutes(app);
+  registerAdminImportExportRoutes(app); // before the subscriber routes: /subscribers/export is not an {id}
   registerAdminSubscriberRoutes(app);
+  registerAdminBroadcastRoutes(app);
+  registerAdminPreviewRoutes(app);
+  registerAdminBounceRoutes(app);
+  registerBounceWebhookRoutes(app);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
   app.doc31('/openapi.json', {
@@ -103,8 +115,9 @@ export function createApp(services: Services | ((c: unknown) => Services)) {
   });
   app.use('/docs', async (c, next) => {
     await next();
-    // The API reader loads its script and styles from a CDN.
-    c.res.headers.delete('Content-Security-Policy');
+    // The API reader loads its script and styles from a CDN and starts with an inline script. Setting
+    // (not deleting) the header matters: secureHeaders fills in the strict default when none is set.
+    c.res.headers.set('Content-Security-Policy', cspHeader(DOCS_CSP));
   });
   app.get('/docs', swaggerUI({ url: '/openapi.json' }));
 
@@ -123,7 +136,7 @@ export function createApp(services: Services | ((c: unknown) => Services)) {
     }
     if (e.extra.retryAfterSeconds) c.header('Retry-After', String(e.extra.retryAfterSeconds));
     if (wantsHtml(c) && services) {
-      const title = e.status >= 500 ? 'Something went wrong' : e.status === 429 ? 'Too many requests' : 'This link does not work';
+      const title = e.status >= 500 ? 'Something went wrong' : e.status === 429 ? 'Too many requests' : e.status === 403 ? 'This request was refused' : 'This link does not work';
       return c.html(<ErrorPage bookTitle={services.config.BOOK_TITLE} title={title} message={e.message} />, e.status as 400);
     }
     return c.json(envelope(c, e.code, e.message, e.extra.fields), e.status as 400);

@@ -6,10 +6,14 @@ export const DEFAULT_CONSENT_TEXT =
   'address to contact you about this book — no third-party ads, no resale.';
 
 const boolish = z
-  .union([z.boolean(), z.enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off', ''])])
+  .union([z.boolean(), z.preprocess((v) => (typeof v === 'string' ? v.trim().toLowerCase() : v), z.enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off', '']))])
   .transform((v) => v === true || v === '1' || v === 'true' || v === 'yes' || v === 'on');
 
-const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+/** `PORT=` in an env file means "unset": without this, z.coerce.number('') is 0. */
+const blankAsUnset = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
+const numberOr = <T extends z.ZodType>(schema: T) => z.preprocess(blankAsUnset, schema);
+
+const positiveInt = (fallback: number) => numberOr(z.coerce.number().int().positive().default(fallback));
 
 const optionalString = z
   .string()
@@ -34,7 +38,7 @@ const optionalUrl = (protocols: string[]) =>
 export const ConfigSchema = z
   .object({
     NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
-    PORT: z.coerce.number().int().min(0).max(65535).default(8787),
+    PORT: numberOr(z.coerce.number().int().min(0).max(65535).default(8787)),
     PUBLIC_URL: optionalUrl(['http:', 'https:']),
     DATABASE_URL: optionalUrl(['postgres:', 'postgresql:']),
     QUIRE_DATA_DIR: z.string().trim().min(1).default('./.quire'),
@@ -52,16 +56,18 @@ export const ConfigSchema = z
           .filter(Boolean),
       )
       .refine(
-        (origins) => origins.every((o) => o === '*' || /^https?:\/\/[^/]+$/.test(o)),
+        (origins) => origins.every((o) => o === '*' || /^https?:\/\/[^/?#]+$/i.test(o)),
         'must be a comma-separated list of origins like https://book.example',
-      ),
+      )
+      // Browsers send lower-case origins without the default port: compare in that form.
+      .transform((origins) => origins.map((o) => (o === '*' ? o : new URL(o).origin))),
     POSTAL_ADDRESS: z.string().trim().min(1).default('quire demo, 1 Example Street, Springfield'),
     CONSENT_TEXT: z.string().trim().min(1).default(DEFAULT_CONSENT_TEXT),
     BOOK_TITLE: z.string().trim().min(1).default('How Teams Think Before They Build'),
     RATE_LIMIT_IP: positiveInt(20),
     RATE_LIMIT_ADDRESS: positiveInt(3),
-    CONFIRM_COOLDOWN_SECONDS: z.coerce.number().int().min(0).default(600),
-    SIGNUP_MIN_FILL_MS: z.coerce.number().int().min(0).default(1500),
+    CONFIRM_COOLDOWN_SECONDS: numberOr(z.coerce.number().int().min(0).default(600)),
+    SIGNUP_MIN_FILL_MS: numberOr(z.coerce.number().int().min(0).default(1500)),
     TRUST_PROXY: boolish.default(false),
     TURNSTILE_SECRET_KEY: optionalString,
     TURNSTILE_VERIFY_URL: url(['https:', 'http:']).default('https://challenges.cloudflare.com/turnstile/v0/siteverify'),
@@ -69,9 +75,25 @@ export const ConfigSchema = z
     DELIVERY_CONCURRENCY: positiveInt(4),
     DELIVERY_BATCH: positiveInt(50),
     DB_TIMEOUT_MS: positiveInt(5000),
+    BROADCAST_PAUSE_AFTER_ERRORS: positiveInt(25),
+    SCHEDULE_GRACE_MINUTES: positiveInt(60),
+    BOUNCE_ADDRESS: optionalString.refine((v) => v === undefined || /^[^@\s+]+@[^@\s]+\.[^@\s]+$/.test(v), 'must be an address like bounces@news.example (no +)'),
+    WEBHOOK_SECRET: optionalString.refine((v) => v === undefined || v.length >= 16, 'must be at least 16 characters'),
+    DKIM_DOMAIN: optionalString,
+    DKIM_SELECTOR: optionalString,
+    DKIM_PRIVATE_KEY: optionalString.transform((v) => v?.replace(/\\n/g, '\n')),
     LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   })
   .superRefine((c, ctx) => {
+    const dkim = [c.DKIM_DOMAIN, c.DKIM_SELECTOR, c.DKIM_PRIVATE_KEY].filter((v) => v !== undefined).length;
+    if (dkim !== 0 && dkim !== 3) {
+      for (const key of ['DKIM_DOMAIN', 'DKIM_SELECTOR', 'DKIM_PRIVATE_KEY'] as const) {
+        if (c[key] === undefined) ctx.addIssue({ code: 'custom', path: [key], message: 'DKIM needs DKIM_DOMAIN, DKIM_SELECTOR and DKIM_PRIVATE_KEY together' });
+      }
+    }
+    if (c.DKIM_PRIVATE_KEY !== undefined && !c.DKIM_PRIVATE_KEY.includes('PRIVATE KEY')) {
+      ctx.addIssue({ code: 'custom', path: ['DKIM_PRIVATE_KEY'], message: 'must be a PEM private key' });
+    }
     if (c.NODE_ENV === 'production') {
       for (const key of ['SECRET_KEY', 'PUBLIC_URL', 'DATABASE_URL', 'SMTP_URL', 'ADMIN_TOKEN'] as const) {
         if (c[key] === undefined) ctx.addIssue({ code: 'custom', path: [key], message: 'is required in production' });

@@ -22,6 +22,8 @@ export function createLogger(level: LogLevel, write: (line: string) => void = (l
 
 /** An error's class and message, without its stack or any SQL parameters it may carry. */
 export function errorFields(err: unknown): Record<string, unknown> {
-  const e = err as { name?: string; code?: string; message?: string };
+  let e = err as { name?: string; code?: string; message?: string; cause?: unknown };
+  // drizzle wraps driver errors as "Failed query: <SQL>"; the driver's own error says what went wrong.
+  if (e?.message?.startsWith('Failed query') && e.cause) e = e.cause as typeof e;
   return { error: e?.name ?? 'Error', code: e?.code, reason: String(e?.message ?? err).split('\n')[0]!.slice(0, 200) };
 }

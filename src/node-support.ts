@@ -2,10 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config } from './config.js';
+import { connectPostgres, type Database } from './db/client.js';
+import { migratePglite, migratePostgres } from './db/migrate.js';
+import type { Mailer } from './mail/mailer.js';
 
 /**
- * Node-only helpers for the entries (`node.ts`, `cli.ts`): the generated development secret and the
- * PGlite data-directory lock.
+ * Node-only wiring for the entries (`node.ts`, `cli.ts`), tests and benchmarks: the database and mailer
+ * chosen by configuration (PGlite and the capture mailbox exist only here), the generated development
+ * secret, and the PGlite data-directory lock. The Worker entry builds its parts from bindings instead.
  */
 
 /** SECRET_KEY, or one generated once into the data directory (development only; config refuses it in production). */
@@ -54,4 +58,32 @@ function isAlive(pid: number): boolean {
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/** PostgreSQL when DATABASE_URL is set, otherwise PGlite persisted in the data directory; migrated. */
+export async function openDatabase(config: Config): Promise<Database> {
+  if (config.DATABASE_URL) {
+    await migratePostgres(config.DATABASE_URL);
+    return connectPostgres({ url: config.DATABASE_URL, timeoutMs: config.DB_TIMEOUT_MS });
+  }
+  const dir = join(config.QUIRE_DATA_DIR, 'pgdata');
+  await mkdir(config.QUIRE_DATA_DIR, { recursive: true });
+  const { openPglite } = await import('./db/pglite.js');
+  const database = await openPglite(dir);
+  await migratePglite(database.client);
+  return database;
+}
+
+/** SMTP when SMTP_URL is set, otherwise the capture mailbox in `$QUIRE_DATA_DIR/mail`. */
+export async function createMailer(config: Config): Promise<Mailer> {
+  if (config.SMTP_URL) {
+    const { createSmtpMailer } = await import('./mail/smtp.js');
+    const dkim =
+      config.DKIM_DOMAIN && config.DKIM_SELECTOR && config.DKIM_PRIVATE_KEY
+        ? { domainName: config.DKIM_DOMAIN, keySelector: config.DKIM_SELECTOR, privateKey: config.DKIM_PRIVATE_KEY }
+        : undefined;
+    return createSmtpMailer({ url: config.SMTP_URL, maxConnections: config.DELIVERY_CONCURRENCY, dkim });
+  }
+  const { createCaptureMailer } = await import('./mail/capture.js');
+  return createCaptureMailer(join(config.QUIRE_DATA_DIR, 'mail'));
 }

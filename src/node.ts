@@ -4,8 +4,8 @@ import { createApp } from './app.js';
 import { ConfigError, parseConfig } from './config.js';
 import { createLogger } from './log.js';
 import { createCaptureMailbox } from './mail/capture.js';
-import { lockDataDir, resolveSecret } from './node-support.js';
-import { createMailer, createServices, openDatabase } from './services.js';
+import { createMailer, lockDataDir, openDatabase, resolveSecret } from './node-support.js';
+import { createServices } from './services.js';
 
 /**
  * Node entry. `npm start`: HTTP server plus an in-process delivery loop, on embedded defaults when

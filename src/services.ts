@@ -1,17 +1,18 @@
-import { join } from 'node:path';
 import type { Config } from './config.js';
 import type { CoreDeps } from './core/deps.js';
 import { ensureConsentText } from './core/consent.js';
-import { createBounceHandler } from './core/delivery/bounces.js';
+import { startDueBroadcasts } from './core/broadcasts.js';
+import { createPacer } from './core/delivery/engine.js';
+import { createDeliveryEvents } from './core/delivery/events.js';
 import { createDeliveryLoop, type DeliveryLoop } from './core/delivery/loop.js';
 import { createOutboxStore } from './core/delivery/outbox-store.js';
 import { pruneRateLimits } from './core/rate-limit.js';
 import { createTurnstileCheck } from './core/turnstile.js';
-import { connectPostgres, openPglite, type Database } from './db/client.js';
-import { migratePglite, migratePostgres } from './db/migrate.js';
+import type { Database } from './db/client.js';
 import { createLogger, errorFields, type Logger } from './log.js';
 import type { CaptureMailbox } from './mail/capture.js';
 import type { Mailer } from './mail/mailer.js';
+import { createBroadcastComposer, routeComposers } from './mail/broadcast-composer.js';
 import { createTransactionalComposer } from './mail/transactional.js';
 
 export interface Services extends CoreDeps {
@@ -32,6 +33,10 @@ export interface ServiceParts {
   now?: () => Date;
   log?: Logger;
   devMailbox?: CaptureMailbox;
+  /** The consent text's version when already known (Workers build services per request and cache it). */
+  consentVersion?: number;
+  /** Called after a transaction that queued mail commits; by default it wakes this process's delivery loop. */
+  outboxChanged?: () => void;
 }
 
 /** The one place that wires the domain to a database, a mailer, a clock and a secret. */
@@ -39,29 +44,36 @@ export async function createServices(config: Config, parts: ServiceParts): Promi
   const { database, mailer, secret } = parts;
   const now = parts.now ?? (() => new Date());
   const log = parts.log ?? createLogger(config.LOG_LEVEL);
-  const consentVersion = await ensureConsentText(database.db, config.CONSENT_TEXT);
+  const consentVersion = parts.consentVersion ?? (await ensureConsentText(database.db, config.CONSENT_TEXT));
 
-  const store = createOutboxStore(database.db);
-  const compose = createTransactionalComposer({ db: database.db, config, secret, now });
-  const delivery = createDeliveryLoop(store, mailer, compose, createBounceHandler(database.db, now), {
+  const core: CoreDeps = { db: database.db, config, secret, now };
+  const composeDeps = { db: database.db, config, secret, now };
+  const composer = routeComposers({
+    transactional: createTransactionalComposer(composeDeps),
+    broadcast: createBroadcastComposer(composeDeps),
+  });
+  const delivery = createDeliveryLoop(createOutboxStore(database.db), mailer, composer, createDeliveryEvents(core), {
     batchSize: config.DELIVERY_BATCH,
     concurrency: config.DELIVERY_CONCURRENCY,
-    rate: config.DELIVERY_RATE,
+    pace: createPacer(config.DELIVERY_RATE),
     leaseMs: 5 * 60_000,
     maxAttempts: 8,
+    pauseAfterErrors: config.BROADCAST_PAUSE_AFTER_ERRORS,
     idleMs: 1000,
     now,
     onError: (err) => log.error('delivery loop error', errorFields(err)),
     onBatch: (r) => log.info('delivery batch', { ...r }),
+    tick: async () => {
+      await startDueBroadcasts(core);
+    },
     maintenance: () => pruneRateLimits(database.db, now()),
   });
+  const outboxChanged = parts.outboxChanged ?? (() => delivery.wake());
+  core.outboxChanged = outboxChanged;
 
   return {
-    db: database.db,
-    config,
-    secret,
-    now,
-    outboxChanged: () => delivery.wake(),
+    ...core,
+    outboxChanged,
     verifyHuman: config.TURNSTILE_SECRET_KEY
       ? createTurnstileCheck({ secret: config.TURNSTILE_SECRET_KEY, verifyUrl: config.TURNSTILE_VERIFY_URL, timeoutMs: config.DB_TIMEOUT_MS })
       : undefined,
@@ -77,28 +89,4 @@ export async function createServices(config: Config, parts: ServiceParts): Promi
       await database.close();
     },
   };
-}
-
-/** PostgreSQL when DATABASE_URL is set, otherwise PGlite persisted in the data directory; migrated. */
-export async function openDatabase(config: Config): Promise<Database> {
-  if (config.DATABASE_URL) {
-    await migratePostgres(config.DATABASE_URL);
-    return connectPostgres({ url: config.DATABASE_URL, timeoutMs: config.DB_TIMEOUT_MS });
-  }
-  const { mkdir } = await import('node:fs/promises');
-  const dir = join(config.QUIRE_DATA_DIR, 'pgdata');
-  await mkdir(config.QUIRE_DATA_DIR, { recursive: true });
-  const database = await openPglite(dir);
-  await migratePglite(database.client);
-  return database;
-}
-
-/** SMTP when SMTP_URL is set, otherwise the capture mailbox in `$QUIRE_DATA_DIR/mail`. */
-export async function createMailer(config: Config): Promise<Mailer> {
-  if (config.SMTP_URL) {
-    const { createSmtpMailer } = await import('./mail/smtp.js');
-    return createSmtpMailer({ url: config.SMTP_URL, maxConnections: config.DELIVERY_CONCURRENCY });
-  }
-  const { createCaptureMailer } = await import('./mail/capture.js');
-  return createCaptureMailer(join(config.QUIRE_DATA_DIR, 'mail'));
 }

@@ -1,4 +1,4 @@
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { Tx } from '../db/client.js';
 import { confirmTokens, subscribers, subscriptions } from '../db/schema.js';
 import { appendConsentEvent } from './consent.js';
@@ -38,7 +38,12 @@ export async function confirmSubscription(deps: CoreDeps, token: string, meta: R
     const [sub] = await tx.select().from(subscribers).where(eq(subscribers.id, row.subscriberId)).for('update');
     if (!sub || sub.status === 'erased') throw invalidConfirmLink();
 
-    await tx.update(confirmTokens).set({ usedAt: now }).where(eq(confirmTokens.id, row.id));
+    // Spend every outstanding link of this subscriber, not just this one: an older mail's link must not
+    // reactivate someone who confirms now and unsubscribes later.
+    await tx
+      .update(confirmTokens)
+      .set({ usedAt: now })
+      .where(and(eq(confirmTokens.subscriberId, row.subscriberId), isNull(confirmTokens.usedAt)));
     if (sub.status === 'active') return 'already_confirmed' as const;
 
     const reasons = await suppressionReasonsFor(tx, sub.emailHash);

@@ -13,6 +13,7 @@ export const errorStatus = {
   unauthorized: 401,
   forbidden: 403,
   not_found: 404,
+  invalid_state: 409,
   invalid_token: 404,
   token_expired: 410,
   rate_limited: 429,

@@ -55,6 +55,14 @@ async function describe(db: DbOrTx, sub: { id: string; email: string; name: stri
 
 export async function updatePreferences(deps: CoreDeps, subscriberId: string, update: PreferencesUpdate, meta: RequestMeta): Promise<Preferences> {
   if (update.unsubscribeAll) {
+    // Validate first: the unsubscribe commits on its own, and a 422 must not have side effects.
+    if (update.topics !== undefined) {
+      const known = new Set((await listTopics(deps.db)).map((t) => t.slug));
+      const unknown = update.topics.filter((t) => !known.has(t));
+      if (unknown.length > 0) {
+        throw new AppError('unknown_topic', `Unknown topic: ${unknown.join(', ')}.`, { fields: [{ path: 'topics', message: 'unknown topic' }] });
+      }
+    }
     await unsubscribe(deps, subscriberId, meta, 'preferences');
   }
   const now = deps.now();
@@ -143,11 +151,12 @@ export async function eraseSubscriber(deps: CoreDeps, subscriberId: string, meta
     const [sub] = await tx.select().from(subscribers).where(eq(subscribers.id, subscriberId)).for('update');
     if (!sub) throw new AppError('not_found', 'Subscriber not found.');
     if (sub.status === 'erased') return 'already_erased' as const;
+    // SMTP replies often echo the recipient ("550 5.1.1 <reader@…>: unknown"), so last_error goes with `to`.
+    await tx.update(deliveries).set({ to: null, lastError: null }).where(eq(deliveries.subscriberId, sub.id));
     await tx
       .update(deliveries)
       .set({ status: 'skipped', lastError: 'subscriber erased', leaseUntil: null })
       .where(and(eq(deliveries.subscriberId, sub.id), inArray(deliveries.status, ['queued', 'sending'])));
-    await tx.update(deliveries).set({ to: null }).where(eq(deliveries.subscriberId, sub.id));
     await tx.delete(confirmTokens).where(eq(confirmTokens.subscriberId, sub.id));
     await tx.delete(subscriptions).where(eq(subscriptions.subscriberId, sub.id));
     await tx

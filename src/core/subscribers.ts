@@ -13,15 +13,18 @@ export interface SubscriberQuery {
   limit: number;
 }
 
-const cursorOf = (createdAt: Date, id: string) => Buffer.from(`${createdAt.toISOString()}|${id}`).toString('base64url');
+// The cursor keeps created_at at the database's microsecond precision: a JS Date (milliseconds) would
+// skip rows created within the same millisecond as a page's last row.
+const cursorOf = (createdAt: string, id: string) => Buffer.from(`${createdAt}|${id}`).toString('base64url');
+const createdAtMicros = sql<string>`to_char(${subscribers.createdAt} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 
-function parseCursor(cursor: string): { createdAt: Date; id: string } {
+function parseCursor(cursor: string): { createdAt: string; id: string } {
   const [iso, id] = Buffer.from(cursor, 'base64url').toString().split('|');
-  const createdAt = new Date(iso ?? '');
-  if (!id || Number.isNaN(createdAt.getTime()) || !/^[0-9a-f-]{36}$/.test(id)) {
+  const valid = iso && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/.test(iso) && !Number.isNaN(new Date(iso).getTime());
+  if (!valid || !id || !/^[0-9a-f-]{36}$/.test(id)) {
     throw new AppError('validation_failed', 'Invalid cursor.', { fields: [{ path: 'cursor', message: 'invalid' }] });
   }
-  return { createdAt, id };
+  return { createdAt: iso, id };
 }
 
 /** Newest first, keyset-paginated on (created_at, id) so page N costs the same as page 1. */
@@ -37,7 +40,8 @@ export async function listSubscribers(db: Db, query: SubscriberQuery) {
   }
   if (query.cursor) {
     const c = parseCursor(query.cursor);
-    where.push(or(lt(subscribers.createdAt, c.createdAt), and(eq(subscribers.createdAt, c.createdAt), lt(subscribers.id, c.id)))!);
+    const at = sql`${c.createdAt}::timestamptz`;
+    where.push(or(sql`${subscribers.createdAt} < ${at}`, and(sql`${subscribers.createdAt} = ${at}`, lt(subscribers.id, c.id)))!);
   }
   const rows = await db
     .select({
@@ -49,6 +53,7 @@ export async function listSubscribers(db: Db, query: SubscriberQuery) {
       source: subscribers.source,
       createdAt: subscribers.createdAt,
       confirmedAt: subscribers.confirmedAt,
+      cursorAt: createdAtMicros,
     })
     .from(subscribers)
     .where(where.length ? and(...where) : undefined)
@@ -56,7 +61,10 @@ export async function listSubscribers(db: Db, query: SubscriberQuery) {
     .limit(query.limit + 1);
   const page = rows.slice(0, query.limit);
   const last = page[page.length - 1];
-  return { data: page, nextCursor: rows.length > query.limit && last ? cursorOf(last.createdAt, last.id) : null };
+  return {
+    data: page.map(({ cursorAt: _cursorAt, ...row }) => row),
+    nextCursor: rows.length > query.limit && last ? cursorOf(last.cursorAt, last.id) : null,
+  };
 }
 
 export async function getSubscriber(db: Db, id: string) {

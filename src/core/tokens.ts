@@ -34,6 +34,7 @@ const bytesToUuid = (b: Buffer): string => {
 };
 
 export function signLinkToken(secret: string, purpose: LinkPurpose, subscriberId: string, issuedAt: Date): string {
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(subscriberId)) throw new Error('link tokens name a subscriber by UUID');
   const payload = Buffer.alloc(PAYLOAD_BYTES);
   payload[0] = VERSION;
   payload[1] = linkPurposes[purpose];
@@ -50,7 +51,8 @@ export type LinkTokenCheck =
 export function verifyLinkToken(secret: string, purpose: LinkPurpose, token: string, now: Date): LinkTokenCheck {
   if (!/^[A-Za-z0-9_-]{50,52}$/.test(token)) return { ok: false, reason: 'invalid' };
   const raw = Buffer.from(token, 'base64url');
-  if (raw.length !== PAYLOAD_BYTES + MAC_BYTES) return { ok: false, reason: 'invalid' };
+  // Canonical encoding only: the last character's unused low bits must not give one token many spellings.
+  if (raw.length !== PAYLOAD_BYTES + MAC_BYTES || raw.toString('base64url') !== token) return { ok: false, reason: 'invalid' };
   const payload = raw.subarray(0, PAYLOAD_BYTES);
   const mac = raw.subarray(PAYLOAD_BYTES);
   const expected = hmac(deriveKey(secret, `link:${purpose}`), payload).subarray(0, MAC_BYTES);
@@ -72,8 +74,9 @@ export function signFormStamp(secret: string, at: Date): string {
 }
 
 export function readFormStamp(secret: string, stamp: string): Date | undefined {
-  const [ms, sig] = stamp.split('.');
-  if (!ms || !sig || !/^\d{1,15}$/.test(ms)) return undefined;
+  const parts = stamp.split('.');
+  const [ms, sig] = parts;
+  if (parts.length !== 2 || !ms || !sig || !/^\d{1,15}$/.test(ms)) return undefined;
   const expected = hmac(deriveKey(secret, 'form-stamp'), ms).subarray(0, 12).toString('base64url');
   if (expected.length !== sig.length || !timingSafeEqual(Buffer.from(expected), Buffer.from(sig))) return undefined;
   return new Date(Number(ms));

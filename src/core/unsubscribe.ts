@@ -1,5 +1,5 @@
-import { and, eq } from 'drizzle-orm';
-import { subscribers, subscriptions } from '../db/schema.js';
+import { and, eq, isNull } from 'drizzle-orm';
+import { confirmTokens, subscribers, subscriptions } from '../db/schema.js';
 import { appendConsentEvent } from './consent.js';
 import type { CoreDeps, RequestMeta } from './deps.js';
 import { ipHashFor } from './identity.js';
@@ -22,6 +22,8 @@ export async function unsubscribe(deps: CoreDeps, subscriberId: string, meta: Re
       .from(subscriptions)
       .where(and(eq(subscriptions.subscriberId, sub.id), eq(subscriptions.subscribed, true)));
     await suppress(tx, sub.emailHash, 'unsubscribed', now);
+    // A confirmation link still in the inbox must not undo this unsubscribe.
+    await tx.update(confirmTokens).set({ usedAt: now }).where(and(eq(confirmTokens.subscriberId, sub.id), isNull(confirmTokens.usedAt)));
     await appendConsentEvent(tx, {
       subscriberId: sub.id,
       emailHash: sub.emailHash,
@@ -37,7 +39,7 @@ export async function unsubscribe(deps: CoreDeps, subscriberId: string, meta: Re
 }
 
 /** "Changed your mind?" from the unsubscribe page: the link proves the mailbox, so no new opt-in mail. */
-export async function resubscribe(deps: CoreDeps, subscriberId: string, meta: RequestMeta): Promise<'resubscribed' | 'unchanged'> {
+export async function resubscribe(deps: CoreDeps, subscriberId: string, meta: RequestMeta, source = 'unsubscribe-page'): Promise<'resubscribed' | 'unchanged'> {
   const now = deps.now();
   return deps.db.transaction(async (tx) => {
     const [sub] = await tx.select().from(subscribers).where(eq(subscribers.id, subscriberId)).for('update');
@@ -53,7 +55,7 @@ export async function resubscribe(deps: CoreDeps, subscriberId: string, meta: Re
       emailHash: sub.emailHash,
       kind: 'resubscribed',
       topics: topics.map((t) => t.topic),
-      source: 'unsubscribe-page',
+      source,
       ipHash: ipHashFor(deps.secret, meta.ip),
       userAgent: meta.userAgent ?? null,
       occurredAt: now,

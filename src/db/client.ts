@@ -1,6 +1,5 @@
 import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
 import type { ExtractTablesWithRelations } from 'drizzle-orm';
-import type { PGlite } from '@electric-sql/pglite';
 import type { Sql } from 'postgres';
 import * as schema from './schema.js';
 
@@ -54,29 +53,6 @@ export async function connectPostgres(opts: PostgresOptions): Promise<Database &
     },
     async close() {
       await sql.end({ timeout: 5 });
-    },
-  };
-}
-
-export async function openPglite(clientOrDir: PGlite | string): Promise<Database & { client: PGlite }> {
-  const { drizzle } = await import('drizzle-orm/pglite');
-  let client: PGlite;
-  if (typeof clientOrDir === 'string') {
-    const { PGlite } = await import('@electric-sql/pglite');
-    client = await PGlite.create(clientOrDir);
-  } else {
-    client = clientOrDir;
-  }
-  const db = drizzle({ client, schema }) as unknown as Db;
-  return {
-    db,
-    client,
-    kind: 'pglite',
-    async ping() {
-      await client.query('select 1');
-    },
-    async close() {
-      if (!client.closed) await client.close();
     },
   };
 }

@@ -156,9 +156,30 @@ export const broadcasts = pgTable('broadcasts', {
   scheduledAt: at('scheduled_at'),
   audienceFrozenAt: at('audience_frozen_at'),
   audienceCount: integer('audience_count'),
+  // Why the broadcast is paused or cancelled (author action, error streak, missed schedule).
+  statusReason: text('status_reason'),
+  completedAt: at('completed_at'),
   createdAt: at('created_at').notNull().defaultNow(),
   updatedAt: at('updated_at').notNull().defaultNow(),
 });
+
+export const bounceTypes = ['hard', 'soft', 'complaint'] as const;
+export type BounceType = (typeof bounceTypes)[number];
+
+/** Every bounce or complaint report, whatever its source; soft bounces suppress only when they persist. */
+export const bounceEvents = pgTable(
+  'bounce_events',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    emailHash: text('email_hash').notNull(),
+    deliveryId: uuid('delivery_id').references(() => deliveries.id, { onDelete: 'set null' }),
+    type: text('type', { enum: bounceTypes }).notNull(),
+    source: text('source', { enum: ['smtp', 'webhook', 'dsn', 'arf'] }).notNull(),
+    diagnostic: text('diagnostic'),
+    at: at('at').notNull().defaultNow(),
+  },
+  (t) => [index('bounce_events_email_hash_idx').on(t.emailHash, t.at)],
+);
 
 export const deliveryKinds = ['confirmation', 'welcome', 'preferences_link', 'broadcast', 'test'] as const;
 export type DeliveryKind = (typeof deliveryKinds)[number];
@@ -187,9 +208,16 @@ export const deliveries = pgTable(
   },
   (t) => [
     unique('deliveries_broadcast_subscriber_key').on(t.broadcastId, t.subscriberId),
-    index('deliveries_due_idx')
+    // Two claim paths, each with its own small partial index: transactional mail (confirmations, tests)
+    // never waits behind a broadcast's hundred thousand rows.
+    index('deliveries_transactional_due_idx')
       .on(t.nextAttemptAt)
-      .where(sql`${t.status} in ('queued', 'sending')`),
+      .where(sql`${t.kind} <> 'broadcast' and ${t.status} in ('queued', 'sending')`),
+    index('deliveries_broadcast_due_idx')
+      .on(t.broadcastId, t.nextAttemptAt)
+      .where(sql`${t.kind} = 'broadcast' and ${t.status} in ('queued', 'sending')`),
+    index('deliveries_broadcast_status_idx').on(t.broadcastId, t.status),
+    index('deliveries_message_id_idx').on(t.messageId),
     index('deliveries_subscriber_idx').on(t.subscriberId),
   ],
 );

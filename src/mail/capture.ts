@@ -21,6 +21,7 @@ export function createCaptureMailer(dir: string): Mailer {
       await writeFile(join(dir, `${stamp}-${id}.eml`), info.message as Buffer);
       // The .eml is quoted-printable, which folds long links; a plain-text twin keeps them clickable.
       const summary = `To: ${message.to}\nSubject: ${message.subject}\n\n${message.text}\n`;
+      // (for raw broadcast messages, subject and text are filled in by the composer as well)
       await writeFile(join(dir, `${stamp}-${id}.txt`), summary);
       return { messageId: info.messageId };
     },

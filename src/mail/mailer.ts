@@ -9,6 +9,8 @@ export interface OutgoingMessage {
   headers: Record<string, string>;
   /** Envelope sender (Return-Path); a per-recipient VERP address when configured. */
   envelopeFrom?: string;
+  /** A complete RFC 5322 message built elsewhere (broadcasts); when set, the fields above are not recomposed. */
+  raw?: Buffer;
 }
 
 export interface SendResult {

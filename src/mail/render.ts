@@ -21,7 +21,9 @@ const textSelectors = [
 
 export async function renderEmail(element: ReactElement): Promise<RenderedEmail> {
   const html = await render(element);
-  const text = toPlainText(html, { selectors: textSelectors });
+  // No word wrapping: a broadcast is rendered once with short placeholders and personalised later, and
+  // wrapping decided on the placeholder would differ from wrapping decided on the real value.
+  const text = toPlainText(html, { selectors: textSelectors, wordwrap: false });
   return { html, text };
 }
 

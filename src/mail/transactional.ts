@@ -1,4 +1,6 @@
 import { and, eq } from 'drizzle-orm';
+import { createElement } from 'react';
+import { PreferencesLink, PreferencesLinkProps } from '../../emails/preferences-link';
 import type { Config } from '../config.js';
 import type { Db } from '../db/client.js';
 import { subscribers, subscriptions, topics } from '../db/schema.js';
@@ -6,9 +8,9 @@ import type { Composed, Composer } from '../core/delivery/engine.js';
 import type { DeliveryJob } from '../core/delivery/outbox-store.js';
 import { confirmUrlFor, subscriberLinks } from '../core/links.js';
 import { isBlocked } from '../core/suppression.js';
-import { CONFIRM_TOKEN_TTL_MS, confirmTokenFor } from '../core/tokens.js';
+import { CONFIRM_TOKEN_TTL_MS, confirmTokenFor, linkTokenTtlDays } from '../core/tokens.js';
 import { addressOf, domainOf, listUnsubscribeHeaders, messageIdFor } from './headers.js';
-import { renderConfirmSubscription, renderWelcome } from './render.js';
+import { renderConfirmSubscription, renderEmail, renderWelcome } from './render.js';
 
 export interface ComposeDeps {
   db: Db;
@@ -25,8 +27,8 @@ export function createTransactionalComposer(deps: ComposeDeps): Composer {
   const fromAddress = addressOf(deps.config.MAIL_FROM);
   const domain = domainOf(fromAddress);
 
-  return async (job: DeliveryJob): Promise<Composed> => {
-    if (job.kind !== 'confirmation' && job.kind !== 'welcome') return { skip: `no composer for ${job.kind}` };
+  const compose = async (job: DeliveryJob): Promise<Composed> => {
+    if (job.kind !== 'confirmation' && job.kind !== 'welcome' && job.kind !== 'preferences_link') return { skip: `no composer for ${job.kind}` };
     if (!job.subscriberId) return { skip: 'subscriber erased' };
     const [sub] = await deps.db.select().from(subscribers).where(eq(subscribers.id, job.subscriberId));
     if (!sub || sub.email === null) return { skip: 'subscriber erased' };
@@ -36,6 +38,27 @@ export function createTransactionalComposer(deps: ComposeDeps): Composer {
       to: sub.email,
       messageId: messageIdFor(job.id, domain),
     };
+
+    if (job.kind === 'preferences_link') {
+      // Asked for on /manage; whoever can still change something gets it, signed as it is sent.
+      if (sub.status !== 'active' && sub.status !== 'pending' && sub.status !== 'unsubscribed') return { skip: `subscriber is ${sub.status}` };
+      const { preferencesUrl } = subscriberLinks(deps, sub.id, deps.now());
+      const rendered = await renderEmail(
+        createElement(
+          PreferencesLink,
+          PreferencesLinkProps.parse({
+            bookTitle: deps.config.BOOK_TITLE,
+            preferencesUrl,
+            validForDays: linkTokenTtlDays.preferences,
+            postalAddress: deps.config.POSTAL_ADDRESS,
+            lang: sub.locale,
+          }),
+        ),
+      );
+      return {
+        message: { ...base, subject: `Your link to manage your subscription to ${deps.config.BOOK_TITLE}`, ...rendered, headers: { 'Auto-Submitted': 'auto-generated' } },
+      };
+    }
 
     if (job.kind === 'confirmation') {
       if (sub.status !== 'pending' && sub.status !== 'unsubscribed') return { skip: `subscriber is ${sub.status}` };
@@ -80,4 +103,5 @@ export function createTransactionalComposer(deps: ComposeDeps): Composer {
       },
     };
   };
+  return { compose };
 }

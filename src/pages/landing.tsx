@@ -1,55 +1,70 @@
 /** @jsxImportSource hono/jsx */
-import { Page, SITE_MESSAGES } from './layout.js';
+import { Page } from './layout.js';
+import { SignupForm, type SignupFormProps } from './signup-form.js';
 
-export interface SignupFormProps {
-  action: string;
-  consentText: string;
-  consentVersion: number;
-  formStamp: string;
-  error?: string | undefined;
-}
+const PARTS = [
+  'Understanding technical refinement as a practice: its purpose, its cost when skipped, and how much planning is enough.',
+  "Setting up for success: timing, participants, preparation, and the facilitator's role in creating space for effective discussion.",
+  'Building shared understanding, designing technical approaches, making decisions, negotiating trade-offs, and identifying risks before implementation begins.',
+  'Documenting decisions, communicating outcomes, and using feedback loops to improve future refinement.',
+  "The lead engineer's dual role, coaching through refinement, psychological safety, and managing team interactions beyond the checklist.",
+  'Remote and hybrid sessions, scaling across teams, adapting to team maturity, and recognizing common anti-patterns early.',
+];
 
-/** The embeddable signup form: works as a plain form post, no script needed. */
-export function SignupForm({ action, consentText, consentVersion, formStamp, error }: SignupFormProps) {
-  const message = error === 'invalid_email' ? SITE_MESSAGES.invalidEmail : error ? SITE_MESSAGES.serverFault : undefined;
-  return (
-    <form id="signup" method="post" action={action}>
-      <label for="email">Email address</label>
-      <input id="email" name="email" type="email" autocomplete="email" required aria-describedby="consent-text" />
-      <div class="hp" aria-hidden="true">
-        <label for="website">Leave this empty</label>
-        <input id="website" name="website" type="text" tabindex={-1} autocomplete="off" />
-      </div>
-      <input type="hidden" name="form_ts" value={formStamp} />
-      <input type="hidden" name="consent_version" value={String(consentVersion)} />
-      <label>
-        <input type="checkbox" name="consent" value="true" required /> <span id="consent-text">{consentText}</span>
-      </label>
-      {message ? (
-        <p class="error" role="alert">
-          {message}
-        </p>
-      ) : null}
-      <button type="submit">Keep me posted</button>
-    </form>
-  );
-}
-
+/**
+ * Development only: a stand-in for the book's own landing page, carrying the real signup form, so a
+ * newcomer can click through signup → mail → confirm → preferences on `npm start`.
+ */
 export function LandingPage(props: SignupFormProps & { bookTitle: string }) {
   return (
-    <Page title="Coming soon" bookTitle={props.bookTitle}>
+    <Page title="Coming soon" bookTitle={props.bookTitle} kicker="A book on technical refinement" wide scripts={['/assets/signup.js']}>
       <h1>{props.bookTitle}</h1>
-      <p>
+      <p class="lede">
         A practical exploration of how engineering teams reduce uncertainty, clarify scope, and make technical decisions before
         implementation.
       </p>
-      <p>
-        Most engineering teams plan their work through some form of refinement session. Few do it well. The difference between
-        teams that ship predictably and those that constantly face surprises often comes down to how they approach technical
-        planning.
+
+      <section class="signup" aria-labelledby="signup-heading">
+        <h2 id="signup-heading">Hear when the book is out</h2>
+        <SignupForm {...props} />
+      </section>
+
+      <section aria-labelledby="about-heading">
+        <h2 id="about-heading">About the book</h2>
+        <p>
+          Most engineering teams plan their work through some form of refinement session. Few do it well. The difference between
+          teams that ship predictably and those that constantly face surprises often comes down to how they approach technical
+          planning.
+        </p>
+        <p>
+          This book documents what separates effective technical refinement from time-wasting meetings. Based on years of
+          observation across different teams and contexts, it provides a practical framework for turning product requirements
+          into clear implementation plans.
+        </p>
+      </section>
+
+      <section aria-labelledby="inside-heading">
+        <h2 id="inside-heading">What's inside</h2>
+        <ul class="parts">
+          {PARTS.map((part) => (
+            <li>{part}</li>
+          ))}
+        </ul>
+      </section>
+
+      <section id="chapter-21" class="article" aria-labelledby="article-heading">
+        <h2 id="article-heading">Coaching through tech refinement (Chapter 21)</h2>
+        <p>Shoshin and who goes first, inviting quieter voices, teaching the why behind the how, and building autonomy one session at a time.</p>
+        <p>
+          <a href="#chapter-21">Read the article →</a>
+        </p>
+      </section>
+
+      <p class="dev-note">
+        Development demo, not shown in production. Emails quire would send are captured at <a href="/_dev/mail">/_dev/mail</a>;
+        templates can be previewed at <a href="/admin/preview">/admin/preview</a>; someone who lost their email can ask for a new
+        link at <a href="/manage">/manage</a>.
       </p>
-      <SignupForm {...props} />
-      <p class="book">Development demo — captured emails are at <a href="/_dev/mail">/_dev/mail</a>.</p>
     </Page>
   );
 }

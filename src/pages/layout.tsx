@@ -10,15 +10,23 @@ export const SITE_MESSAGES = {
   serverFault: 'Something went wrong on our side. Please try again in a few minutes.',
 } as const;
 
+export const CONSENT_REQUIRED_MESSAGE = 'Please tick the box to agree to be contacted about this book.';
+
 export interface PageProps {
   title: string;
   bookTitle: string;
   lang?: string;
+  /** The landing page is wider than the subscriber pages. */
+  wide?: boolean;
+  /** Script URLs from our own origin (the CSP allows no inline script). */
+  scripts?: string[];
+  /** The small line above the heading; the book's title unless said otherwise. */
+  kicker?: string;
   children: Child;
 }
 
 /** Every subscriber-facing page: one small stylesheet, readable at 320 px, no script required. */
-export function Page({ title, bookTitle, lang = 'en', children }: PageProps) {
+export function Page({ title, bookTitle, lang = 'en', wide = false, scripts = [], kicker, children }: PageProps) {
   return (
     <>
     {raw('<!DOCTYPE html>')}
@@ -29,10 +37,13 @@ export function Page({ title, bookTitle, lang = 'en', children }: PageProps) {
         <meta name="robots" content="noindex" />
         <title>{`${title} — ${bookTitle}`}</title>
         <link rel="stylesheet" href="/assets/quire.css" />
+        {scripts.map((src) => (
+          <script src={src} defer></script>
+        ))}
       </head>
       <body>
-        <main class="card">
-          <p class="book">{bookTitle}</p>
+        <main class={wide ? 'card wide' : 'card'}>
+          <p class="book">{kicker ?? bookTitle}</p>
           {children}
         </main>
       </body>

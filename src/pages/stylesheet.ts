@@ -1,17 +1,65 @@
-/** The one stylesheet, served at /assets/quire.css. High contrast, visible focus, fluid down to 320 px. */
+/**
+ * The one stylesheet, served at /assets/quire.css. Contrast is WCAG AA or better (body text ~16:1,
+ * muted ~8:1, links and buttons ~7:1), focus is always visible, and nothing is wider than 320 px.
+ */
 export const STYLESHEET = `
-:root{color-scheme:light;--ink:#1c1d21;--muted:#4a4d57;--accent:#1f4fbf;--bg:#f6f5f1;--card:#fff}
+:root{color-scheme:light;--ink:#1c1d21;--muted:#4a4d57;--accent:#1f4fbf;--accent-dark:#173c91;--bg:#f6f5f1;--card:#fff;--line:#767986;--ok:#1d6b3a;--ok-bg:#e9f5ee;--bad:#a3141b;--bad-bg:#fbeaea;--focus:#f0b400}
 *{box-sizing:border-box}
-body{margin:0;background:var(--bg);color:var(--ink);font:17px/1.55 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}
-.card{max-width:34rem;margin:3rem auto;padding:2rem 1.5rem;background:var(--card);border-radius:12px;box-shadow:0 1px 3px #0002}
+html{-webkit-text-size-adjust:100%}
+body{margin:0;background:var(--bg);color:var(--ink);font:17px/1.55 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;overflow-wrap:break-word}
+.card{max-width:36rem;margin:3rem auto;padding:2rem 1.5rem;background:var(--card);border-radius:12px;box-shadow:0 1px 3px #0002}
+.card.wide{max-width:46rem}
 .book{margin:0 0 1rem;color:var(--muted);font-size:.9rem;letter-spacing:.02em}
+.book a{color:inherit}
 h1{font-size:1.6rem;line-height:1.25;margin:.2rem 0 1rem}
-a{color:var(--accent)}
-button,input[type=submit]{font:inherit;cursor:pointer;border:0;border-radius:8px;padding:.7rem 1.2rem;background:var(--accent);color:#fff}
-input[type=email],input[type=text]{font:inherit;width:100%;padding:.6rem .7rem;border:1px solid #767986;border-radius:8px}
-:focus-visible{outline:3px solid #f0b400;outline-offset:2px}
-label{display:block;margin:.8rem 0 .3rem}
-.hp{position:absolute;left:-10000px;width:1px;height:1px;overflow:hidden}
-.error{color:#a3141b}
-@media (max-width:400px){.card{margin:0;border-radius:0;padding:1.5rem 1rem}}
+h2{font-size:1.2rem;line-height:1.3;margin:2rem 0 .6rem}
+h3{font-size:1.05rem;margin:1rem 0 .4rem}
+p,ul,ol,dl,form{margin:0 0 1rem}
+a{color:var(--accent);text-underline-offset:.15em}
+a:hover{color:var(--accent-dark)}
+strong{font-weight:650}
+.muted{color:var(--muted)}
+.lede{font-size:1.15rem}
+button{font:inherit;cursor:pointer;border:2px solid var(--accent);border-radius:8px;padding:.65rem 1.2rem;background:var(--accent);color:#fff;min-height:44px}
+button:hover{background:var(--accent-dark);border-color:var(--accent-dark)}
+button.secondary{background:#fff;color:var(--accent)}
+button.secondary:hover{background:#eef2fb;color:var(--accent-dark)}
+button.danger{background:var(--bad);border-color:var(--bad);color:#fff}
+button[disabled]{opacity:.7;cursor:progress}
+input[type=email],input[type=text]{font:inherit;width:100%;max-width:100%;padding:.6rem .7rem;border:1px solid var(--line);border-radius:8px;background:#fff;color:var(--ink);min-height:44px}
+input[aria-invalid=true]{border:2px solid var(--bad)}
+input[type=checkbox]{width:1.25rem;height:1.25rem;margin:.2rem 0 0;flex:none;accent-color:var(--accent)}
+:focus-visible{outline:3px solid var(--focus);outline-offset:2px}
+label{display:block;margin:.8rem 0 .3rem;font-weight:600}
+.check{display:flex;gap:.6rem;align-items:flex-start;font-weight:400;margin:.8rem 0}
+.check span{flex:1;min-width:0}
+fieldset{border:1px solid #d5d6db;border-radius:8px;margin:0 0 1rem;padding:.4rem 1rem .6rem;min-width:0}
+legend{font-weight:650;padding:0 .3rem}
+.actions{display:flex;flex-wrap:wrap;gap:.75rem;align-items:center;margin:1.2rem 0}
+.hp,.quire-hp{position:absolute;left:-10000px;width:1px;height:1px;overflow:hidden}
+.error,.notice-bad{color:var(--bad)}
+.notice{border-left:4px solid var(--ok);background:var(--ok-bg);padding:.6rem .9rem;border-radius:0 8px 8px 0}
+.notice-bad{border-left:4px solid var(--bad);background:var(--bad-bg);padding:.6rem .9rem;border-radius:0 8px 8px 0}
+.quire-message:empty,.quire-error:empty{margin:0;padding:0;border:0}
+.quire-message:not(:empty){border-left:4px solid var(--ok);background:var(--ok-bg);padding:.6rem .9rem;border-radius:0 8px 8px 0}
+.quire-message p{margin:.2rem 0}
+.quire-message:focus{outline:none}
+.quire-message:focus-visible{outline:3px solid var(--focus)}
+.quire-error{color:var(--bad);font-weight:600}
+.signup{border-top:1px solid #e2e2e6;margin-top:1.5rem;padding-top:.5rem}
+.parts li{margin:.35rem 0}
+.article{background:var(--bg);border-radius:8px;padding:1rem 1.2rem}
+.article h2{margin-top:0}
+.dev-note{margin-top:2rem;font-size:.9rem;color:var(--muted);border-top:1px dashed var(--line);padding-top:1rem}
+.mail-list{list-style:none;padding:0}
+.mail-list li{border-bottom:1px solid #e2e2e6;padding:.6rem 0}
+.mail-list .meta{display:block;font-size:.9rem;color:var(--muted)}
+.mail-frame{display:block;width:100%;height:34rem;border:1px solid #c9cad1;border-radius:8px;background:#fff}
+pre{white-space:pre-wrap;overflow-wrap:anywhere;font-size:.9rem;background:var(--bg);padding:.8rem;border-radius:8px}
+dl.headers{font-size:.85rem}
+dl.headers dt{font-weight:650;margin-top:.4rem}
+dl.headers dd{margin:0;overflow-wrap:anywhere;color:var(--muted)}
+code{overflow-wrap:anywhere}
+@media (max-width:480px){body{font-size:16px}.card,.card.wide{margin:0;border-radius:0;padding:1.25rem 1rem;box-shadow:none}h1{font-size:1.4rem}}
+@media (prefers-reduced-motion:reduce){*{transition:none!important;animation:none!important}}
 `;

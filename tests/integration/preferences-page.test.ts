@@ -23,11 +23,13 @@ describe.each(databaseKinds)('preference centre page on %s', (kind) => {
     expect(html).toContain('type="checkbox" name="topics" value="updates" checked');
   });
 
-  it('saves a same-origin post and shows the saved state', async () => {
+  it('saves a same-origin post and redirects back to the page, which shows the saved state', async () => {
     const sub = await activeSubscriber(h);
     const res = await postForm(pathOf(sub.preferencesUrl), [['intent', 'save'], ['topics', 'release'], ['name', 'Ada']]);
-    expect(res.status).toBe(200);
-    const html = await res.text();
+    // 303 back to the page (post/redirect/get): reloading it shows the state, it does not post again.
+    expect(res.status).toBe(303);
+    expect(res.headers.get('location')).toBe(`${pathOf(sub.preferencesUrl)}?saved=saved`);
+    const html = await (await h.request(res.headers.get('location')!, { headers: { accept: 'text/html' } })).text();
     expect(html).toContain('Saved.');
     expect(html).toContain('value="updates"/>');
     const rows = await h.query<{ topic: string; subscribed: boolean }>('select topic, subscribed from subscriptions where subscriber_id = $1 order by topic', [sub.id]);

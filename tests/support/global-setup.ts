@@ -1,17 +1,24 @@
-import { TEMPLATE_DB, createTemplateDatabase } from './postgres.js';
+import type { TestProject } from 'vitest/node';
+import { createTemplateDatabase, dropDatabase } from './postgres.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    templateDatabase: string;
+  }
+}
 
 /**
  * Once per run: when a PostgreSQL server is configured, build a migrated template database that every
- * test harness clones (CREATE DATABASE … TEMPLATE is much faster than migrating each time).
+ * test harness clones (CREATE DATABASE … TEMPLATE is much faster than migrating each time). The name is
+ * unique per run, so two runs on one server never drop each other's template.
  */
-export default async function setup() {
+export default async function setup(project: TestProject) {
   const url = process.env.TEST_DATABASE_URL;
+  const name = `quire_test_template_${process.pid}`;
+  project.provide('templateDatabase', name);
   if (!url) return;
-  await createTemplateDatabase(url);
+  await createTemplateDatabase(url, name);
   return async () => {
-    const { default: postgres } = await import('postgres');
-    const sql = postgres(url, { max: 1, onnotice: () => {} });
-    await sql.unsafe(`drop database if exists ${TEMPLATE_DB} with (force)`).catch(() => {});
-    await sql.end();
+    await dropDatabase(url, name).catch(() => {});
   };
 }

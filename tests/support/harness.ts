@@ -2,10 +2,11 @@ import { PGlite } from '@electric-sql/pglite';
 import { createApp, type App } from '../../src/app.js';
 import { parseConfig, type Config } from '../../src/config.js';
 import type { BatchReport } from '../../src/core/delivery/engine.js';
-import { connectPostgres, openPglite, rowsOf, type Database } from '../../src/db/client.js';
+import { connectPostgres, rowsOf, type Database } from '../../src/db/client.js';
+import { openPglite } from '../../src/db/pglite.js';
 import { migratePglite } from '../../src/db/migrate.js';
 import { createLogger } from '../../src/log.js';
-import { createSmtpMailer } from '../../src/mail/smtp.js';
+import { createMailer } from '../../src/node-support.js';
 import { createServices, type Services } from '../../src/services.js';
 import { createTestDatabase } from './postgres.js';
 import { SmtpSink } from './smtp-sink.js';
@@ -36,6 +37,8 @@ export interface Harness {
   clock: TestClock;
   logs: string[];
   database: Database;
+  /** The PostgreSQL URL of this harness's own database (undefined on PGlite). */
+  databaseUrl?: string | undefined;
   /** A request to the app as if from `ip` (TRUST_PROXY is on in tests). */
   request(path: string, init?: RequestInit & { ip?: string }): Promise<Response>;
   /** Run the delivery engine until nothing is due. */
@@ -75,9 +78,11 @@ export async function createHarness(kind: DatabaseKind, env: Record<string, stri
 
   let database: Database;
   let dropDatabase = async () => {};
+  let databaseUrl: string | undefined;
   if (kind === 'postgres') {
     const db = await createTestDatabase(process.env.TEST_DATABASE_URL!);
     dropDatabase = db.drop;
+    databaseUrl = db.url;
     database = await connectPostgres({ url: db.url, timeoutMs: 5000 });
   } else {
     database = await openPglite(await pgliteClone());
@@ -85,7 +90,7 @@ export async function createHarness(kind: DatabaseKind, env: Record<string, stri
 
   const logs: string[] = [];
   const clock = new TestClock();
-  const mailer = createSmtpMailer({ url: smtp.url, maxConnections: 2 });
+  const mailer = await createMailer(config);
   const services = await createServices(config, {
     database,
     mailer,
@@ -104,6 +109,7 @@ export async function createHarness(kind: DatabaseKind, env: Record<string, stri
     clock,
     logs,
     database,
+    databaseUrl,
     request(path, init = {}) {
       const { ip = '203.0.113.7', ...rest } = init;
       const headers = new Headers(rest.headers);

@@ -1,7 +1,6 @@
 import postgres from 'postgres';
+import { inject } from 'vitest';
 import { migratePostgres } from '../../src/db/migrate.js';
-
-export const TEMPLATE_DB = 'quire_test_template';
 
 const withDatabase = (url: string, name: string) => {
   const u = new URL(url);
@@ -9,37 +8,30 @@ const withDatabase = (url: string, name: string) => {
   return u.toString();
 };
 
-export async function createTemplateDatabase(url: string): Promise<void> {
-  const admin = postgres(url, { max: 1, onnotice: () => {} });
+async function admin<T>(url: string, run: (sql: postgres.Sql) => Promise<T>): Promise<T> {
+  const sql = postgres(url, { max: 1, onnotice: () => {} });
   try {
-    await admin.unsafe(`drop database if exists ${TEMPLATE_DB} with (force)`);
-    await admin.unsafe(`create database ${TEMPLATE_DB}`);
+    return await run(sql);
   } finally {
-    await admin.end();
+    await sql.end();
   }
-  await migratePostgres(withDatabase(url, TEMPLATE_DB));
+}
+
+export const dropDatabase = (url: string, name: string) => admin(url, (sql) => sql.unsafe(`drop database if exists ${name} with (force)`));
+
+export async function createTemplateDatabase(url: string, name: string): Promise<void> {
+  await admin(url, async (sql) => {
+    await sql.unsafe(`drop database if exists ${name} with (force)`);
+    await sql.unsafe(`create database ${name}`);
+  });
+  await migratePostgres(withDatabase(url, name));
 }
 
 let counter = 0;
 
 /** A fresh, migrated database for one harness, dropped again by the returned function. */
-export async function createTestDatabase(url: string): Promise<{ url: string; drop: () => Promise<void> }> {
+export async function createTestDatabase(url: string): Promise<{ url: string; name: string; drop: () => Promise<void> }> {
   const name = `quire_test_${process.pid}_${Date.now().toString(36)}_${counter++}`;
-  const admin = postgres(url, { max: 1, onnotice: () => {} });
-  try {
-    await admin.unsafe(`create database ${name} template ${TEMPLATE_DB}`);
-  } finally {
-    await admin.end();
-  }
-  return {
-    url: withDatabase(url, name),
-    async drop() {
-      const a = postgres(url, { max: 1, onnotice: () => {} });
-      try {
-        await a.unsafe(`drop database if exists ${name} with (force)`);
-      } finally {
-        await a.end();
-      }
-    },
-  };
+  await admin(url, (sql) => sql.unsafe(`create database ${name} template ${inject('templateDatabase')}`));
+  return { url: withDatabase(url, name), name, drop: () => dropDatabase(url, name).then(() => {}) };
 }

@@ -13,6 +13,7 @@ export interface ReceivedMail {
  */
 export class SmtpSink {
   readonly messages: ReceivedMail[] = [];
+  readonly errors: Error[] = [];
   private server: SMTPServer | undefined;
   private failures: { code: number; message: string }[] = [];
   port = 0;
@@ -49,6 +50,10 @@ export class SmtpSink {
           );
         });
       },
+    });
+    // A client that dies mid-session (a killed worker) resets its socket: that is not the server's failure.
+    this.server.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ECONNRESET' && err.code !== 'EPIPE') this.errors.push(err);
     });
     await new Promise<void>((resolve, reject) => {
       this.server!.once('error', reject);

@@ -1,24 +1,36 @@
 import type { Mailer, OutgoingMessage } from '../../mail/mailer.js';
-import { classifyMailError } from '../../mail/mailer.js';
+import { classifyMailError, type MailError } from '../../mail/mailer.js';
 import type { DeliveryJob, OutboxStore } from './outbox-store.js';
 
 /** What a composer decides for a claimed row: a message to send, or a reason not to send it. */
 export type Composed = { message: OutgoingMessage } | { skip: string };
-export type Composer = (job: DeliveryJob) => Promise<Composed>;
 
-export interface BounceHandler {
+export interface Composer {
+  /** Load what a whole batch needs in a few queries (recipients, rendered broadcasts). */
+  prepare?(jobs: DeliveryJob[]): Promise<void>;
+  compose(job: DeliveryJob): Promise<Composed>;
+}
+
+/** What the engine reports back to the domain. */
+export interface DeliveryEvents {
   /** A permanent 5.1.x failure: suppress the address and record it in the ledger. */
   hardBounce(job: DeliveryJob, diagnostic: string): Promise<void>;
+  /** Too many failures in a row for one broadcast: pause it for the author to look at. */
+  errorStreak?(broadcastId: string, lastError: string): Promise<void>;
+  /** After a batch: broadcasts that had rows in it may now be complete. */
+  batchSettled?(broadcastIds: string[]): Promise<void>;
 }
 
 export interface EngineOptions {
   batchSize: number;
   concurrency: number;
-  /** Messages per second across this worker; 0 for unlimited. */
-  rate: number;
   leaseMs: number;
   maxAttempts: number;
+  /** Consecutive failures of one broadcast that pause it. */
+  pauseAfterErrors: number;
   now: () => Date;
+  /** Shared across batches so the rate holds for the worker, not per batch. */
+  pace: () => Promise<void>;
   random?: () => number;
 }
 
@@ -36,54 +48,42 @@ export function backoffMs(attempt: number, random: () => number = Math.random): 
   return Math.round(base / 2 + (random() * base) / 2);
 }
 
-/** Claim one batch and settle every row in it. Returns what happened, for loops and tests. */
+/** How many sent rows are marked in one statement. */
+export const SETTLE_GROUP = 32;
+
+/** Consecutive-failure counters per broadcast, kept for the life of a worker. */
+export type ErrorStreaks = Map<string, number>;
+
+/** Claim one batch and settle every row in it exactly once. Returns what happened, for loops and tests. */
 export async function deliverBatch(
   store: OutboxStore,
   mailer: Mailer,
-  compose: Composer,
-  bounces: BounceHandler,
+  composer: Composer,
+  events: DeliveryEvents,
   opts: EngineOptions,
+  streaks: ErrorStreaks = new Map(),
 ): Promise<BatchReport> {
   const jobs = await store.claim(opts.batchSize, opts.leaseMs, opts.now());
   const report: BatchReport = { claimed: jobs.length, sent: 0, retried: 0, failed: 0, skipped: 0 };
-  const pace = createPacer(opts.rate);
-  let next = 0;
-  const worker = async () => {
-    while (next < jobs.length) {
-      const job = jobs[next++]!;
-      await pace();
-      await deliverOne(job);
-    }
+  if (jobs.length === 0) return report;
+  await composer.prepare?.(jobs);
+
+  // Sent rows are marked in groups, off each message's critical path. The price: a worker killed
+  // between a send and the next flush leaves at most SETTLE_GROUP messages to be sent again.
+  let sent: { job: DeliveryJob; messageId: string }[] = [];
+  let flushing: Promise<unknown> = Promise.resolve();
+  const flush = () => {
+    const group = sent;
+    sent = [];
+    flushing = flushing.then(() => store.markSentMany(group, opts.now()));
+    return flushing;
   };
 
-  const deliverOne = async (job: DeliveryJob) => {
-    let composed: Composed;
-    try {
-      composed = await compose(job);
-    } catch (err) {
-      // A rendering bug must not loop forever: retry like a transient fault, then give up.
-      await settleFailure(job, `compose: ${(err as Error).message}`.slice(0, 300), false);
-      return;
-    }
-    if ('skip' in composed) {
-      await store.markSkipped(job, composed.skip);
-      report.skipped++;
-      return;
-    }
-    try {
-      const result = await mailer.send(composed.message);
-      await store.markSent(job, result.messageId || composed.message.messageId, opts.now());
-      report.sent++;
-    } catch (err) {
-      const e = classifyMailError(err);
-      if (e.isHardBounce) {
-        await store.markFailed(job, e.message, 'bounced');
-        await bounces.hardBounce(job, e.message);
-        report.failed++;
-        return;
-      }
-      await settleFailure(job, e.message, e.permanent);
-    }
+  const noteFailure = async (job: DeliveryJob, error: string) => {
+    if (!job.broadcastId || job.kind !== 'broadcast') return;
+    const n = (streaks.get(job.broadcastId) ?? 0) + 1;
+    streaks.set(job.broadcastId, n);
+    if (n === opts.pauseAfterErrors) await events.errorStreak?.(job.broadcastId, error);
   };
 
   const settleFailure = async (job: DeliveryJob, error: string, permanent: boolean) => {
@@ -96,19 +96,64 @@ export async function deliverBatch(
     }
   };
 
+  const deliverOne = async (job: DeliveryJob) => {
+    let composed: Composed;
+    try {
+      composed = await composer.compose(job);
+    } catch (err) {
+      // A rendering bug must not loop forever: retry like a transient fault, then give up.
+      await settleFailure(job, `compose: ${(err as Error).message}`.slice(0, 300), false);
+      return;
+    }
+    if ('skip' in composed) {
+      await store.markSkipped(job, composed.skip);
+      report.skipped++;
+      return;
+    }
+    await opts.pace();
+    let error: MailError;
+    try {
+      const result = await mailer.send(composed.message);
+      sent.push({ job, messageId: result.messageId || composed.message.messageId });
+      if (sent.length >= SETTLE_GROUP) await flush();
+      if (job.broadcastId) streaks.set(job.broadcastId, 0);
+      report.sent++;
+      return;
+    } catch (err) {
+      error = classifyMailError(err);
+    }
+    if (error.isHardBounce) {
+      // A bad mailbox is the recipient's problem, not the relay's: it does not count toward a streak.
+      await store.markFailed(job, error.message, 'bounced');
+      await events.hardBounce(job, error.message);
+      report.failed++;
+      return;
+    }
+    await settleFailure(job, error.message, error.permanent);
+    await noteFailure(job, error.message);
+  };
+
+  let next = 0;
+  const worker = async () => {
+    while (next < jobs.length) await deliverOne(jobs[next++]!);
+  };
   await Promise.all(Array.from({ length: Math.min(opts.concurrency, jobs.length) }, worker));
+  await flush();
+
+  const broadcastIds = [...new Set(jobs.filter((j) => j.kind === 'broadcast' && j.broadcastId).map((j) => j.broadcastId!))];
+  if (broadcastIds.length) await events.batchSettled?.(broadcastIds);
   return report;
 }
 
 /** Spaces sends evenly so a worker never exceeds `rate` messages per second. */
-function createPacer(rate: number): () => Promise<void> {
+export function createPacer(rate: number): () => Promise<void> {
   if (rate <= 0) return async () => {};
   const interval = 1000 / rate;
-  let nextAt = Date.now();
+  let nextAt = 0;
   return async () => {
-    const now = Date.now();
-    const wait = nextAt - now;
-    nextAt = Math.max(now, nextAt) + interval;
-    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    const now = performance.now();
+    const at = Math.max(now, nextAt);
+    nextAt = at + interval;
+    if (at > now) await new Promise((r) => setTimeout(r, at - now));
   };
 }

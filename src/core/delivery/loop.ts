@@ -1,5 +1,5 @@
 import type { Mailer } from '../../mail/mailer.js';
-import { deliverBatch, type BatchReport, type BounceHandler, type Composer, type EngineOptions } from './engine.js';
+import { deliverBatch, type BatchReport, type Composer, type DeliveryEvents, type EngineOptions, type ErrorStreaks } from './engine.js';
 import type { OutboxStore } from './outbox-store.js';
 
 export interface LoopOptions extends EngineOptions {
@@ -7,6 +7,9 @@ export interface LoopOptions extends EngineOptions {
   idleMs: number;
   onError?: (err: unknown) => void;
   onBatch?: (report: BatchReport) => void;
+  /** Runs before claiming, at most every `tickEveryMs` (due scheduled broadcasts). */
+  tick?: () => Promise<void>;
+  tickEveryMs?: number;
   /** Periodic housekeeping (expired rate-limit windows and the like). */
   maintenance?: () => Promise<void>;
   maintenanceEveryMs?: number;
@@ -18,22 +21,27 @@ export interface DeliveryLoop {
   wake(): void;
   /** Finish the batch in hand, then stop. */
   stop(): Promise<void>;
-  /** Drain everything due now; for tests and one-shot runs (cron). */
-  drain(): Promise<BatchReport>;
+  /** Run due schedules, then deliver everything due now; for tests and one-shot runs (cron). */
+  drain(limits?: DrainLimits): Promise<BatchReport>;
 }
 
-export function createDeliveryLoop(
-  store: OutboxStore,
-  mailer: Mailer,
-  compose: Composer,
-  bounces: BounceHandler,
-  opts: LoopOptions,
-): DeliveryLoop {
+/** Bounds for a one-shot drain (Workers: a request's waitUntil, a cron tick, a queue message). */
+export interface DrainLimits {
+  /** Start no new batch at or after this time (epoch ms, real time); the batch in hand finishes. */
+  deadline?: number;
+  maxBatches?: number;
+  /** Run due schedules and maintenance first (default true). */
+  housekeeping?: boolean;
+}
+
+export function createDeliveryLoop(store: OutboxStore, mailer: Mailer, composer: Composer, events: DeliveryEvents, opts: LoopOptions): DeliveryLoop {
   let running = false;
   let loopDone: Promise<void> | undefined;
   let wakeUp: (() => void) | undefined;
   let woken = false;
   let lastMaintenance = 0;
+  let lastTick = 0;
+  const streaks: ErrorStreaks = new Map();
 
   const sleep = (ms: number) =>
     new Promise<void>((resolve) => {
@@ -51,15 +59,24 @@ export function createDeliveryLoop(
       wakeUp = done;
     });
 
-  const batch = () => deliverBatch(store, mailer, compose, bounces, opts);
+  const batch = () => deliverBatch(store, mailer, composer, events, opts, streaks);
+
+  async function housekeeping(force = false) {
+    const now = Date.now();
+    if (opts.tick && (force || now - lastTick >= (opts.tickEveryMs ?? 1000))) {
+      lastTick = now;
+      await opts.tick();
+    }
+    if (opts.maintenance && now - lastMaintenance > (opts.maintenanceEveryMs ?? 60_000)) {
+      lastMaintenance = now;
+      await opts.maintenance();
+    }
+  }
 
   async function run() {
     while (running) {
       try {
-        if (opts.maintenance && Date.now() - lastMaintenance > (opts.maintenanceEveryMs ?? 60_000)) {
-          lastMaintenance = Date.now();
-          await opts.maintenance();
-        }
+        await housekeeping();
         const report = await batch();
         if (report.claimed > 0) opts.onBatch?.(report);
         if (report.claimed === 0 && running) await sleep(opts.idleMs);
@@ -87,9 +104,12 @@ export function createDeliveryLoop(
       wakeUp?.();
       await loopDone;
     },
-    async drain() {
+    async drain(limits = {}) {
+      if (limits.housekeeping !== false) await housekeeping(true);
       const total: BatchReport = { claimed: 0, sent: 0, retried: 0, failed: 0, skipped: 0 };
-      for (;;) {
+      for (let n = 0; ; n++) {
+        if (limits.maxBatches !== undefined && n >= limits.maxBatches) return total;
+        if (limits.deadline !== undefined && Date.now() >= limits.deadline) return total;
         const r = await batch();
         for (const k of Object.keys(total) as (keyof BatchReport)[]) total[k] += r[k];
         if (r.claimed === 0) return total;

@@ -1,7 +1,7 @@
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { rowsOf } from '../../db/client.js';
-import { deliveries, type DeliveryKind } from '../../db/schema.js';
+import { broadcasts, deliveries, type DeliveryKind } from '../../db/schema.js';
 
 export interface DeliveryJob {
   id: string;
@@ -17,7 +17,8 @@ export interface DeliveryJob {
 /** The delivery engine's view of the outbox: claim, then settle each claimed row exactly once. */
 export interface OutboxStore {
   claim(limit: number, leaseMs: number, now: Date): Promise<DeliveryJob[]>;
-  markSent(job: DeliveryJob, messageId: string, now: Date): Promise<boolean>;
+  /** Settle sent rows, many in one statement; a row whose lease another worker took is left alone. */
+  markSentMany(sent: { job: DeliveryJob; messageId: string }[], now: Date): Promise<number>;
   markSkipped(job: DeliveryJob, reason: string): Promise<void>;
   retryLater(job: DeliveryJob, error: string, at: Date): Promise<void>;
   markFailed(job: DeliveryJob, error: string, status: 'failed' | 'bounced'): Promise<void>;
@@ -33,20 +34,31 @@ export function createOutboxStore(db: Db): OutboxStore {
     async claim(limit, leaseMs, now) {
       const leaseUntil = new Date(now.getTime() + leaseMs);
       // Raw SQL parameters go to the driver as-is: pass ISO strings, which both drivers bind the same way.
-      // SKIP LOCKED lets any number of workers claim disjoint batches; an expired lease (a crashed
-      // worker) makes its rows claimable again.
-      const result = await db.execute(sql`
+      const due = (filter: SQL, n: number) => sql`
         update ${deliveries} d
            set status = 'sending', lease_until = ${leaseUntil.toISOString()}, attempts = d.attempts + 1
          where d.id in (
            select id from ${deliveries}
-            where (status = 'queued' and next_attempt_at <= ${now.toISOString()})
-               or (status = 'sending' and lease_until < ${now.toISOString()})
+            where ((status = 'queued' and next_attempt_at <= ${now.toISOString()})
+               or (status = 'sending' and lease_until < ${now.toISOString()}))
+              and ${filter}
             order by next_attempt_at
-            limit ${limit}
+            limit ${n}
             for update skip locked)
-        returning d.id, d.kind, d.subscriber_id, d.confirm_token_id, d.broadcast_id, d."to", d.attempts`);
-      return rowsOf<Record<string, unknown>>(result).map((r) => ({
+        returning d.id, d.kind, d.subscriber_id, d.confirm_token_id, d.broadcast_id, d."to", d.attempts`;
+      // SKIP LOCKED lets any number of workers claim disjoint batches; an expired lease (a crashed
+      // worker) makes its rows claimable again. Transactional mail first, then broadcasts that are
+      // sending (a paused or cancelled broadcast's rows stay where they are).
+      const rows = rowsOf<Record<string, unknown>>(await db.execute(due(sql`kind <> 'broadcast'`, limit)));
+      if (rows.length < limit) {
+        const active = await db.select({ id: broadcasts.id }).from(broadcasts).where(eq(broadcasts.status, 'sending'));
+        for (const b of active) {
+          if (rows.length >= limit) break;
+          const more = await db.execute(due(sql`kind = 'broadcast' and broadcast_id = ${b.id} and exists (select 1 from ${broadcasts} b where b.id = ${b.id} and b.status = 'sending')`, limit - rows.length));
+          rows.push(...rowsOf<Record<string, unknown>>(more));
+        }
+      }
+      return rows.map((r) => ({
         id: r.id as string,
         kind: r.kind as DeliveryKind,
         subscriberId: (r.subscriber_id as string | null) ?? null,
@@ -57,13 +69,19 @@ export function createOutboxStore(db: Db): OutboxStore {
         leaseUntil,
       }));
     },
-    async markSent(job, messageId, now) {
-      const rows = await db
-        .update(deliveries)
-        .set({ status: 'sent', messageId, sentAt: now, leaseUntil: null, lastError: null })
-        .where(held(job))
-        .returning({ id: deliveries.id });
-      return rows.length === 1;
+    async markSentMany(sent, now) {
+      if (sent.length === 0) return 0;
+      const values = sql.join(
+        sent.map(({ job, messageId }) => sql`(${job.id}::uuid, ${messageId}, ${job.leaseUntil.toISOString()}::timestamptz)`),
+        sql`, `,
+      );
+      const result = await db.execute(sql`
+        update ${deliveries} d
+           set status = 'sent', message_id = v.message_id, sent_at = ${now.toISOString()}, lease_until = null, last_error = null
+          from (values ${values}) as v(id, message_id, lease)
+         where d.id = v.id and d.status = 'sending' and d.lease_until = v.lease
+        returning d.id`);
+      return rowsOf(result).length;
     },
     async markSkipped(job, reason) {
       await db.update(deliveries).set({ status: 'skipped', lastError: reason, leaseUntil: null }).where(held(job));

@@ -1,10 +1,12 @@
 /** @jsxImportSource hono/jsx */
 import type { OpenAPIHono } from '@hono/zod-openapi';
+import { csrf } from 'hono/csrf';
 import { subscriberIdFromLink, subscriberLinks } from '../../core/links.js';
-import { unsubscribe } from '../../core/unsubscribe.js';
-import { UnsubscribedPage, UnsubscribePage } from '../../pages/subscriber-pages.js';
+import { getPreferences } from '../../core/preferences.js';
+import { resubscribe, unsubscribe } from '../../core/unsubscribe.js';
+import { ResubscribedPage, ResubscribeUnavailablePage, UnsubscribedPage, UnsubscribePage } from '../../pages/subscriber-pages.js';
 import type { AppEnv } from '../env.js';
-import { requestMeta } from '../http.js';
+import { readBody, requestMeta } from '../http.js';
 import { errorResponse, TokenParam } from '../schemas.js';
 
 /**
@@ -12,6 +14,9 @@ import { errorResponse, TokenParam } from '../schemas.js';
  * `List-Unsubscribe=One-Click`, no cookies and no Origin, so it sits outside any CSRF check, answers
  * 200 without a redirect (§3.2) and is idempotent. The body's value is not required: the signed token
  * is the authority, and a person pressing the page's button posts the same form.
+ *
+ * "Changed your mind? Resubscribe" is a different path, and that one IS same-origin only: a page
+ * elsewhere must not be able to put someone back on the list.
  */
 export function registerUnsubscribeRoutes(app: OpenAPIHono<AppEnv>) {
   app.openAPIRegistry.registerPath({
@@ -27,20 +32,45 @@ export function registerUnsubscribeRoutes(app: OpenAPIHono<AppEnv>) {
     },
   });
 
+  const pathFor = (token: string) => `/unsubscribe/${encodeURIComponent(token)}`;
+
   app.get('/unsubscribe/:token', (c) => {
     const services = c.get('services');
     const token = c.req.param('token');
-    subscriberIdFromLink(services, 'unsubscribe', token);
-    return c.html(<UnsubscribePage bookTitle={services.config.BOOK_TITLE} action={`/unsubscribe/${encodeURIComponent(token)}`} />);
+    const subscriberId = subscriberIdFromLink(services, 'unsubscribe', token);
+    const { preferencesUrl } = subscriberLinks(services, subscriberId, services.now());
+    return c.html(<UnsubscribePage bookTitle={services.config.BOOK_TITLE} action={pathFor(token)} preferencesUrl={preferencesUrl} />);
   });
 
   app.post('/unsubscribe/:token', async (c) => {
     const services = c.get('services');
-    const subscriberId = subscriberIdFromLink(services, 'unsubscribe', c.req.param('token'));
+    const token = c.req.param('token');
+    const subscriberId = subscriberIdFromLink(services, 'unsubscribe', token);
     const outcome = await unsubscribe(services, subscriberId, requestMeta(c));
     services.log.info('unsubscribe', { requestId: c.get('requestId'), outcome });
     if ((c.req.header('accept') ?? '').includes('application/json')) return c.json({ status: 'unsubscribed' });
     const { preferencesUrl } = subscriberLinks(services, subscriberId, services.now());
-    return c.html(<UnsubscribedPage bookTitle={services.config.BOOK_TITLE} preferencesUrl={preferencesUrl} />);
+    return c.html(
+      <UnsubscribedPage bookTitle={services.config.BOOK_TITLE} preferencesUrl={preferencesUrl} resubscribeAction={`${pathFor(token)}/resubscribe`} />,
+    );
+  });
+
+  app.use('/unsubscribe/:token/resubscribe', async (c, next) =>
+    csrf({ origin: new URL(c.get('services').config.PUBLIC_URL).origin })(c, next),
+  );
+
+  app.post('/unsubscribe/:token/resubscribe', async (c) => {
+    const services = c.get('services');
+    const subscriberId = subscriberIdFromLink(services, 'unsubscribe', c.req.param('token'));
+    // Form posts only, as the page sends: anything else is a 415.
+    await readBody(c, ['form']);
+    const outcome = await resubscribe(services, subscriberId, requestMeta(c));
+    services.log.info('resubscribe', { requestId: c.get('requestId'), outcome });
+    const prefs = await getPreferences(services, subscriberId);
+    const { preferencesUrl } = subscriberLinks(services, subscriberId, services.now());
+    const bookTitle = services.config.BOOK_TITLE;
+    if (prefs.status !== 'active') return c.html(<ResubscribeUnavailablePage bookTitle={bookTitle} preferencesUrl={preferencesUrl} />);
+    const topics = prefs.topics.filter((t) => t.subscribed).map((t) => t.name);
+    return c.html(<ResubscribedPage bookTitle={bookTitle} preferencesUrl={preferencesUrl} topics={topics} />);
   });
 }

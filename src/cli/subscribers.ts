@@ -1,0 +1,142 @@
+import { once } from 'node:events';
+import { readFile } from 'node:fs/promises';
+import { CsvError, parse } from 'csv-parse/sync';
+import { CliError, connectApi, parseCommand, print, usageError } from './api.js';
+
+export const SUBSCRIBERS_USAGE = `usage: quire subscribers <command> [options]
+
+  import FILE.csv                 add subscribers from a CSV file with a header row
+  export [--status S] [--topic T] the list as CSV on stdout: quire subscribers export > list.csv
+
+Talks to QUIRE_URL (default http://localhost:8787) with ADMIN_TOKEN from the environment.`;
+
+const IMPORT_USAGE = `usage: quire subscribers import FILE.csv [--json]
+
+Columns (header row, any order; only email is required):
+  email            the address
+  name             optional
+  topics           topic slugs separated by ";" (empty: the default topics)
+  consent_at       when the person agreed, ISO 8601 (2026-03-14T18:30:00Z or 2026-03-14)
+  consent_source   how they agreed, e.g. "paper form at launch event"
+  consent_text     the wording they agreed to (matched against quire's consent texts)
+  consent_version  or the number of that consent text
+
+Rows with consent_at AND consent_source become active subscribers, recorded as "imported" in the
+consent ledger. Rows without them get a confirmation mail and are only subscribed once they confirm.
+Addresses that unsubscribed, bounced, complained or were erased are skipped, and existing subscribers
+are left as they are, so running the same import twice is safe.`;
+
+const EXPORT_USAGE = `usage: quire subscribers export [--status pending|active|unsubscribed|bounced|complained] [--topic SLUG] > list.csv
+
+Columns: email, name, status, topics (";"-separated), created_at, confirmed_at. Values that a
+spreadsheet would run as a formula (starting with = + - @) are prefixed with '.`;
+
+const COLUMNS = ['email', 'name', 'topics', 'consent_at', 'consent_source', 'consent_text', 'consent_version'] as const;
+/** Rows per request; the API takes up to 1,000. */
+export const IMPORT_CHUNK = 500;
+
+interface ImportResult {
+  imported_active: number;
+  imported_pending: number;
+  skipped_existing: number;
+  skipped_suppressed: number;
+  invalid: number;
+  invalid_rows: { row: number; field: string; message: string }[];
+}
+
+export async function subscribersCommand(args: string[]): Promise<void> {
+  const [sub, ...rest] = args;
+  if (!sub || sub === '--help' || sub === '-h' || sub === 'help') return void print(SUBSCRIBERS_USAGE);
+  if (sub === 'import') return importCommand(rest);
+  if (sub === 'export') return exportCommand(rest);
+  throw usageError(`unknown command: subscribers ${sub}`, SUBSCRIBERS_USAGE);
+}
+
+async function importCommand(args: string[]) {
+  const { values, positionals } = parseCommand(args, { json: { type: 'boolean' } } as const, IMPORT_USAGE);
+  if (positionals.length !== 1) throw usageError('one CSV file, please', IMPORT_USAGE);
+  const file = positionals[0]!;
+  const rows = readCsv(file, await readFile(file, 'utf8').catch((err: Error) => Promise.reject(new CliError(`cannot read ${file}: ${err.message}`))));
+  if (rows.length === 0) throw new CliError(`${file} has no rows under its header`);
+
+  const api = connectApi();
+  const total: ImportResult = { imported_active: 0, imported_pending: 0, skipped_existing: 0, skipped_suppressed: 0, invalid: 0, invalid_rows: [] };
+  for (let i = 0; i < rows.length; i += IMPORT_CHUNK) {
+    let r: ImportResult;
+    try {
+      r = await api.post<ImportResult>('/admin/v1/subscribers/import', { rows: rows.slice(i, i + IMPORT_CHUNK) });
+    } catch (err) {
+      if (i > 0 && err instanceof CliError) {
+        // Earlier chunks are in; an import can be run again safely (existing addresses are skipped).
+        report(total);
+        throw new CliError(`${err.message} (rows after line ${rows[i - 1]!.row} were not imported; running the import again is safe)`, 1, err.details);
+      }
+      throw err;
+    }
+    for (const key of ['imported_active', 'imported_pending', 'skipped_existing', 'skipped_suppressed', 'invalid'] as const) total[key] += r[key];
+    total.invalid_rows.push(...r.invalid_rows);
+  }
+  if (values.json) return void print(JSON.stringify(total, null, 2));
+  report(total);
+}
+
+function report(t: ImportResult) {
+  print(`imported: ${t.imported_active} active, ${t.imported_pending} pending (confirmation mail queued)`);
+  print(`skipped:  ${t.skipped_existing} already on the list, ${t.skipped_suppressed} unsubscribed, bounced or erased`);
+  print(`invalid:  ${t.invalid}`);
+  for (const r of t.invalid_rows) print(`  line ${r.row} (${r.field}): ${r.message}`);
+}
+
+/** Header row, BOM-safe, trimmed; each row keeps the CSV line it starts on, for the report. */
+export function readCsv(file: string, text: string): Record<string, string | number>[] {
+  let header: string[] = [];
+  let records: { record: Record<string, string>; info: { lines: number } }[];
+  try {
+    records = parse(text, {
+      bom: true,
+      trim: true,
+      skip_empty_lines: true,
+      info: true,
+      columns: (names: string[]) => (header = names.map((n) => n.trim().toLowerCase().replace(/[\s-]+/g, '_'))),
+    }) as typeof records;
+  } catch (err) {
+    if (err instanceof CsvError) throw new CliError(`${file}: ${err.message}`);
+    throw err;
+  }
+  if (!header.includes('email')) throw new CliError(`${file}: the header row needs an "email" column (found: ${header.join(', ') || 'nothing'})`);
+  const ignored = header.filter((h) => !(COLUMNS as readonly string[]).includes(h));
+  if (ignored.length) process.stderr.write(`ignoring column${ignored.length > 1 ? 's' : ''}: ${ignored.join(', ')}\n`);
+
+  return records.map(({ record, info }) => {
+    const row: Record<string, string | number> = {};
+    let newlines = 0;
+    for (const column of COLUMNS) {
+      // Undo the formula guard of `quire subscribers export`, so an exported file imports as it was.
+      const value = (record[column] ?? '').replace(/^'(?=[=+\-@\t\r])/, '');
+      newlines += value.split('\n').length - 1;
+      if (value !== '') row[column] = value;
+    }
+    row.email ??= '';
+    // info.lines is where the record ends; a quoted value may span lines.
+    row.row = info.lines - newlines;
+    return row;
+  });
+}
+
+async function exportCommand(args: string[]) {
+  const { values, positionals } = parseCommand(args, { status: { type: 'string' }, topic: { type: 'string' } } as const, EXPORT_USAGE);
+  if (positionals.length) throw usageError(`unexpected argument: ${positionals[0]}`, EXPORT_USAGE);
+  const query = new URLSearchParams();
+  if (values.status) query.set('status', values.status);
+  if (values.topic) query.set('topic', values.topic);
+  const res = await connectApi().fetch(`/admin/v1/subscribers/export${query.size ? `?${query}` : ''}`, { headers: { accept: 'application/json, text/csv;q=0.9' } });
+  // `quire subscribers export | head` closes the pipe early: that is not an error.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
+  if (!res.body) return;
+  for await (const chunk of res.body) {
+    if (!process.stdout.write(chunk)) await once(process.stdout, 'drain');
+  }
+}

@@ -1,0 +1,21 @@
+import { recordBounce } from '../bounces.js';
+import { completeFinishedBroadcasts, pauseBroadcast } from '../broadcasts.js';
+import type { CoreDeps } from '../deps.js';
+import type { DeliveryEvents } from './engine.js';
+
+/** The domain's answers to what the sending engine reports. */
+export function createDeliveryEvents(deps: CoreDeps): DeliveryEvents {
+  return {
+    async hardBounce(job, diagnostic) {
+      await recordBounce(deps, { type: 'hard', source: 'smtp', deliveryId: job.id, diagnostic });
+    },
+    async errorStreak(broadcastId, lastError) {
+      await pauseBroadcast(deps, broadcastId, `paused after ${deps.config.BROADCAST_PAUSE_AFTER_ERRORS} consecutive send errors (last: ${lastError.slice(0, 200)})`).catch(() => {
+        // Already paused or cancelled by someone else: nothing to do.
+      });
+    },
+    async batchSettled(broadcastIds) {
+      await completeFinishedBroadcasts(deps.db, broadcastIds, deps.now());
+    },
+  };
+}

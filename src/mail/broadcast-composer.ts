@@ -1,0 +1,147 @@
+import { inArray, sql } from 'drizzle-orm';
+import { greetingFor } from '../../emails/_components/broadcast-context';
+import { broadcastTemplate } from '../core/broadcasts.js';
+import type { Composed, Composer } from '../core/delivery/engine.js';
+import type { DeliveryJob } from '../core/delivery/outbox-store.js';
+import { subscriberLinks } from '../core/links.js';
+import { rowsOf } from '../db/client.js';
+import { broadcasts } from '../db/schema.js';
+import { addressOf, domainOf, messageIdFor } from './headers.js';
+import { buildMimeTemplate, type MimeTemplate } from './mime-template.js';
+import { personalise, renderOnce, type RenderedOnce } from './personalise.js';
+import type { ComposeDeps } from './transactional.js';
+
+interface PreparedBroadcast {
+  builtAt: number;
+  topic: string;
+  subject: string;
+  once: RenderedOnce;
+  mime: MimeTemplate;
+  testMime: MimeTemplate;
+}
+
+interface Recipient {
+  id: string;
+  email: string | null;
+  name: string | null;
+  status: string;
+  subscribed: boolean;
+  suppressed: boolean;
+}
+
+/** Rebuilt this often, so the Date header of a long send stays close to the truth. */
+const SKELETON_TTL_MS = 60_000;
+
+/**
+ * Broadcast messages: each broadcast is rendered once and its MIME skeleton built once; each
+ * recipient's message is a substitution. Recipients are loaded a batch at a time and checked again
+ * here — a subscriber who unsubscribed, bounced or left the topic after the send began gets nothing.
+ */
+export function createBroadcastComposer(deps: ComposeDeps): Composer {
+  const fromAddress = addressOf(deps.config.MAIL_FROM);
+  const domain = domainOf(fromAddress);
+  const prepared = new Map<string, PreparedBroadcast>();
+  // Keyed by broadcast and subscriber, added by prepare() and taken by compose(): batches running
+  // concurrently in one worker never see each other's recipients disappear.
+  const recipients = new Map<string, Recipient>();
+
+  async function prepareBroadcast(id: string): Promise<void> {
+    const cached = prepared.get(id);
+    if (cached && Date.now() - cached.builtAt < SKELETON_TTL_MS) return;
+    const [b] = await deps.db.select().from(broadcasts).where(inArray(broadcasts.id, [id]));
+    if (!b) return;
+    const once = cached?.once ?? (await renderOnce(broadcastTemplate(b.template), b.props, {
+      preheader: b.preheader,
+      lang: 'en',
+      bookTitle: deps.config.BOOK_TITLE,
+      postalAddress: deps.config.POSTAL_ADDRESS,
+    }));
+    const skeleton = (subject: string) =>
+      buildMimeTemplate({ from: deps.config.MAIL_FROM, subject, date: deps.now(), headers: { 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' } });
+    prepared.set(id, { builtAt: Date.now(), topic: b.topic, subject: b.subject, once, mime: await skeleton(b.subject), testMime: await skeleton(`[Test] ${b.subject}`) });
+  }
+
+  async function prepare(jobs: DeliveryJob[]): Promise<void> {
+    const mine = jobs.filter((j) => (j.kind === 'broadcast' || j.kind === 'test') && j.broadcastId);
+    for (const id of new Set(mine.map((j) => j.broadcastId!))) await prepareBroadcast(id);
+    const byBroadcast = new Map<string, string[]>();
+    for (const j of mine) if (j.kind === 'broadcast' && j.subscriberId) byBroadcast.set(j.broadcastId!, [...(byBroadcast.get(j.broadcastId!) ?? []), j.subscriberId]);
+    for (const [broadcastId, ids] of byBroadcast) {
+      const topic = prepared.get(broadcastId)?.topic;
+      if (!topic) continue;
+      const rows = rowsOf<Recipient>(
+        await deps.db.execute(sql`
+          select s.id, s.email, s.name, s.status,
+                 coalesce(t.subscribed, false) as subscribed,
+                 exists (select 1 from suppressions x where x.email_hash = s.email_hash
+                          and x.reason in ('hard_bounce','complaint','manual','unsubscribed','erased')) as suppressed
+            from subscribers s
+            left join subscriptions t on t.subscriber_id = s.id and t.topic = ${topic}
+           where s.id in (${sql.join(ids.map((id) => sql`${id}`), sql`, `)})`),
+      );
+      for (const r of rows) recipients.set(`${broadcastId}:${r.id}`, r);
+    }
+  }
+
+  async function compose(job: DeliveryJob): Promise<Composed> {
+    if (!job.broadcastId) return { skip: 'no broadcast' };
+    let b = prepared.get(job.broadcastId);
+    if (!b) {
+      await prepareBroadcast(job.broadcastId);
+      b = prepared.get(job.broadcastId);
+      if (!b) return { skip: 'broadcast deleted' };
+    }
+    const messageId = messageIdFor(job.id, domain);
+    let to: string;
+    let slots;
+    if (job.kind === 'test') {
+      if (!job.to) return { skip: 'no address' };
+      to = job.to;
+      // A test shows the layout with links that lead nowhere: it belongs to no subscriber.
+      slots = { greeting: greetingFor(null), unsubscribeUrl: `${deps.config.PUBLIC_URL}/unsubscribe/test-send`, preferencesUrl: `${deps.config.PUBLIC_URL}/preferences/test-send` };
+    } else {
+      const key = `${job.broadcastId}:${job.subscriberId}`;
+      const r = recipients.get(key);
+      recipients.delete(key);
+      if (!r || r.email === null) return { skip: 'subscriber erased' };
+      if (r.status !== 'active') return { skip: `subscriber is ${r.status}` };
+      if (r.suppressed) return { skip: 'suppressed' };
+      if (!r.subscribed) return { skip: 'left the topic' };
+      to = r.email;
+      slots = { greeting: greetingFor(r.name), ...subscriberLinks(deps, r.id, deps.now()) };
+    }
+    const { html, text } = personalise(b.once, slots);
+    const token = slots.unsubscribeUrl.slice(slots.unsubscribeUrl.lastIndexOf('/') + 1);
+    const listUnsubscribe = `<${slots.unsubscribeUrl}>, <mailto:unsubscribe@${domain}?subject=unsubscribe%20${token}>`;
+    const raw = (job.kind === 'test' ? b.testMime : b.mime)({ to, messageId, listUnsubscribe, html, text });
+    const bounce = deps.config.BOUNCE_ADDRESS;
+    return {
+      message: {
+        from: deps.config.MAIL_FROM,
+        to,
+        subject: job.kind === 'test' ? `[Test] ${b.subject}` : b.subject,
+        html,
+        text,
+        messageId,
+        headers: {},
+        raw,
+        // VERP (per-recipient return path): a bounce names the delivery it belongs to.
+        ...(bounce ? { envelopeFrom: bounce.replace('@', `+${job.id}@`) } : {}),
+      },
+    };
+  }
+
+  return { prepare, compose };
+}
+
+/** Route each outbox row to the composer for its kind. */
+export function routeComposers(routes: { transactional: Composer; broadcast: Composer }): Composer {
+  const pick = (job: DeliveryJob) => (job.kind === 'broadcast' || job.kind === 'test' ? routes.broadcast : routes.transactional);
+  return {
+    async prepare(jobs) {
+      await routes.broadcast.prepare?.(jobs);
+      await routes.transactional.prepare?.(jobs);
+    },
+    compose: (job) => pick(job).compose(job),
+  };
+}
