@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { BroadcastContext } from './_components/broadcast-context';
 import { EmailFooter } from './_components/footer';
 import { EmailLayout, styles } from './_components/layout';
-import { httpsUrl, paragraphsOf, requiredText } from './release-announcement';
+import { httpsUrl, paragraphsOf, requiredText } from './_components/props';
 
 /** Caps that keep the worst case far below Gmail's ~102 kB clipping point (see the tests). */
 export const updateAnnouncementLimits = {

@@ -22,7 +22,7 @@ export function ensureChromium({ log = console.log } = {}) {
   // Another test run may be installing at the same moment: wait for the dpkg lock instead of failing.
   const lock = ['-o', 'DPkg::Lock::Timeout=300'];
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  const steps = [['update', '-qq'], ['install', '-y', '-qq', '--no-install-recommends', 'chromium']];
+  const steps = [['update', '-qq'], ['install', '-y', '-qq', 'chromium']];
   for (const args of steps) {
     const run = spawnSync('apt-get', [...lock, ...args], { stdio: ['ignore', 'ignore', 'inherit'], env });
     if (run.status !== 0) return { ok: false, reason: `apt-get ${args[0]} failed (exit ${run.status ?? run.signal})` };

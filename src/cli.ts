@@ -12,6 +12,7 @@ const USAGE = `usage: quire <command> [options]
   broadcast …          create, preview, test and send announcements (quire broadcast --help)
   subscribers …        import a CSV list, export the list (quire subscribers --help)
   consent verify       check the consent ledger's hash chain
+  bounces ingest FILE  record a bounce (DSN, RFC 3464) or complaint (ARF, RFC 5965) saved as .eml
   templates [NAME]     broadcast templates; with NAME, its example props as JSON
   migrate              apply database migrations (local: uses DATABASE_URL / QUIRE_DATA_DIR)
 
@@ -20,6 +21,8 @@ Every command takes --help.`;
 
 const CONSENT_USAGE = 'usage: quire consent verify [--json]\n\nWalks the whole consent ledger and recomputes every link of its hash chain; exits 1 if one is broken.';
 const TEMPLATES_USAGE = 'usage: quire templates [NAME] [--json]\n\nWithout NAME: the broadcast templates. With NAME: its example props, a start for --props:\n  quire templates release-announcement > props.json';
+const BOUNCES_USAGE =
+  'usage: quire bounces ingest FILE.eml [--json]\n\nSends a saved delivery status notification (RFC 3464) or abuse report (RFC 5965) to quire,\nwhich suppresses the address it names (hard bounces and complaints at once, soft bounces when they persist).';
 const MIGRATE_USAGE = 'usage: quire migrate\n\nApplies drizzle migrations to the configured database (DATABASE_URL, or PGlite in QUIRE_DATA_DIR).';
 
 async function main(argv: string[]) {
@@ -39,6 +42,8 @@ async function main(argv: string[]) {
       return consentCommand(rest);
     case 'templates':
       return templatesCommand(rest);
+    case 'bounces':
+      return bouncesCommand(rest);
     case 'migrate':
       return migrateCommand(rest);
     default:
@@ -58,6 +63,24 @@ async function consentCommand(args: string[]) {
   else if (v.ok) print(`ok: ${v.events} consent events, chain intact (head ${v.head})`);
   else print(`BROKEN: the chain breaks at event seq ${v.brokenAt} (${v.reason}), after ${v.events - 1} intact events`);
   if (!v.ok) process.exitCode = 1;
+}
+
+async function bouncesCommand(args: string[]) {
+  const [sub, ...rest] = args;
+  if (sub !== 'ingest') {
+    if (!sub || sub === '--help' || sub === '-h') return print(BOUNCES_USAGE);
+    throw usageError(`unknown command: bounces ${sub}`, BOUNCES_USAGE);
+  }
+  const { values, positionals } = parseCommand(rest, { json: { type: 'boolean' } } as const, BOUNCES_USAGE);
+  if (positionals.length !== 1) throw usageError('give one .eml file', BOUNCES_USAGE);
+  const { readFile } = await import('node:fs/promises');
+  const raw = await readFile(positionals[0]!).catch((err: NodeJS.ErrnoException) => {
+    throw new CliError(`cannot read ${positionals[0]}: ${err.code ?? err.message}`);
+  });
+  const res = await connectApi().fetch('/admin/v1/bounces/ingest', { method: 'POST', headers: { 'content-type': 'message/rfc822' }, body: raw });
+  const r = (await res.json()) as { kind: string; reports: number; suppressed: number; unknown: number };
+  if (values.json) return print(JSON.stringify(r, null, 2));
+  print(`${r.kind}: ${r.reports} report(s), ${r.suppressed} address(es) suppressed, ${r.unknown} not known here`);
 }
 
 interface TemplateInfo {

@@ -1,3 +1,4 @@
+import type { ImportResult } from '../core/import.js';
 import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { CsvError, parse } from 'csv-parse/sync';
@@ -35,14 +36,6 @@ const COLUMNS = ['email', 'name', 'topics', 'consent_at', 'consent_source', 'con
 /** Rows per request; the API takes up to 1,000. */
 export const IMPORT_CHUNK = 500;
 
-interface ImportResult {
-  imported_active: number;
-  imported_pending: number;
-  skipped_existing: number;
-  skipped_suppressed: number;
-  invalid: number;
-  invalid_rows: { row: number; field: string; message: string }[];
-}
 
 export async function subscribersCommand(args: string[]): Promise<void> {
   const [sub, ...rest] = args;

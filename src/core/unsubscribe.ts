@@ -1,4 +1,5 @@
 import { and, eq, isNull } from 'drizzle-orm';
+import type { Tx } from '../db/client.js';
 import { confirmTokens, subscribers, subscriptions } from '../db/schema.js';
 import { appendConsentEvent } from './consent.js';
 import type { CoreDeps, RequestMeta } from './deps.js';
@@ -17,23 +18,10 @@ export async function unsubscribe(deps: CoreDeps, subscriberId: string, meta: Re
     const [sub] = await tx.select().from(subscribers).where(eq(subscribers.id, subscriberId)).for('update');
     if (!sub || (sub.status !== 'active' && sub.status !== 'pending')) return 'already_unsubscribed' as const;
     await tx.update(subscribers).set({ status: 'unsubscribed', statusChangedAt: now }).where(eq(subscribers.id, sub.id));
-    const topics = await tx
-      .select({ topic: subscriptions.topic })
-      .from(subscriptions)
-      .where(and(eq(subscriptions.subscriberId, sub.id), eq(subscriptions.subscribed, true)));
     await suppress(tx, sub.emailHash, 'unsubscribed', now);
     // A confirmation link still in the inbox must not undo this unsubscribe.
     await tx.update(confirmTokens).set({ usedAt: now }).where(and(eq(confirmTokens.subscriberId, sub.id), isNull(confirmTokens.usedAt)));
-    await appendConsentEvent(tx, {
-      subscriberId: sub.id,
-      emailHash: sub.emailHash,
-      kind: 'unsubscribed',
-      topics: topics.map((t) => t.topic),
-      source,
-      ipHash: ipHashFor(deps.secret, meta.ip),
-      userAgent: meta.userAgent ?? null,
-      occurredAt: now,
-    });
+    await recordStatusEvent(deps, tx, sub, 'unsubscribed', source, meta, now);
     return 'unsubscribed' as const;
   });
 }
@@ -61,5 +49,31 @@ export async function resubscribe(deps: CoreDeps, subscriberId: string, meta: Re
       occurredAt: now,
     });
     return 'resubscribed' as const;
+  });
+}
+
+/** The ledger event of a status change, naming the topics the subscriber had chosen at that moment. */
+async function recordStatusEvent(
+  deps: CoreDeps,
+  tx: Tx,
+  sub: { id: string; emailHash: string },
+  kind: 'unsubscribed' | 'resubscribed',
+  source: string,
+  meta: RequestMeta,
+  now: Date,
+) {
+  const topics = await tx
+    .select({ topic: subscriptions.topic })
+    .from(subscriptions)
+    .where(and(eq(subscriptions.subscriberId, sub.id), eq(subscriptions.subscribed, true)));
+  await appendConsentEvent(tx, {
+    subscriberId: sub.id,
+    emailHash: sub.emailHash,
+    kind,
+    topics: topics.map((t) => t.topic),
+    source,
+    ipHash: ipHashFor(deps.secret, meta.ip),
+    userAgent: meta.userAgent ?? null,
+    occurredAt: now,
   });
 }

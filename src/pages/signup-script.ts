@@ -84,6 +84,15 @@ export const SIGNUP_SCRIPT = `/* quire signup form — progressive enhancement; 
       status.focus();
     }
 
+    // Sent back by a plain post (`?error=code#signup`): say why here too, as quire's own pages do.
+    var sentBack = /[?&]error=([a-z_]+)/.exec(window.location.search);
+    if (sentBack && error && !error.textContent) {
+      var code = sentBack[1];
+      if (code === 'invalid_email') showError(M.invalidEmail, true);
+      else if (code === 'consent_required') showError(M.consentRequired, false);
+      else showError(M.serverFault, false);
+    }
+
     form.addEventListener('submit', function (event) {
       if (!window.fetch || !window.FormData) return;
       event.preventDefault();

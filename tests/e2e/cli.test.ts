@@ -226,6 +226,15 @@ describe('the quire CLI against a running server', () => {
     expect(active.map((r) => r.email).sort()).toEqual([ada, grace].sort());
   });
 
+  it('ingests a saved bounce report, and refuses a message that is not one', async () => {
+    expect(ok(await quire('bounces', 'ingest', 'tests/fixtures/bounces/postfix-5.1.1-verp.eml'))).toMatch(/^dsn: 1 report\(s\)/);
+    const notAReport = await quire('bounces', 'ingest', 'tests/fixtures/bounces/auto-reply-out-of-office.eml');
+    expect(notAReport.code).toBe(1);
+    const missing = await quire('bounces', 'ingest', 'tests/fixtures/bounces/nope.eml');
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/cannot read/);
+  });
+
   it('verifies the consent ledger', async () => {
     expect(ok(await quire('consent', 'verify'))).toMatch(/^ok: \d+ consent events, chain intact/);
   });

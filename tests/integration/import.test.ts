@@ -1,3 +1,4 @@
+import type { ImportResult } from '../../src/core/import.js';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { csvField } from '../../src/core/import.js';
@@ -6,14 +7,6 @@ import { admin } from '../support/broadcasts.js';
 import { activeSubscriber, linkIn, pathOf, pendingSubscriber, uniqueEmail } from '../support/factories.js';
 import { createHarness, databaseKinds, TEST_SECRET, type Harness } from '../support/harness.js';
 
-interface ImportResult {
-  imported_active: number;
-  imported_pending: number;
-  skipped_existing: number;
-  skipped_suppressed: number;
-  invalid: number;
-  invalid_rows: { row: number; field: string; message: string }[];
-}
 
 const EVIDENCE = { consent_at: '2026-03-14T18:30:00Z', consent_source: 'paper form at launch event' };
 const LEDGER_SOURCE = 'import:paper form at launch event@2026-03-14T18:30:00.000Z';

@@ -5,9 +5,9 @@ import { templates } from '../../emails/index';
 import {
   ReleaseAnnouncement,
   ReleaseAnnouncementProps,
-  paragraphsOf,
   releaseAnnouncementLimits,
 } from '../../emails/release-announcement';
+import { paragraphsOf } from '../../emails/_components/props';
 import {
   UpdateAnnouncement,
   UpdateAnnouncementProps,

@@ -1,3 +1,9 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { gzipSync } from 'node:zlib';
 import postgres from 'postgres';
 import { createTestHarness, type TestHarness } from 'wrangler';
 import { createTestDatabase } from '../support/postgres.js';
@@ -20,6 +26,35 @@ export function offline() {
   process.env.WRANGLER_LOG = process.env.WRANGLER_LOG ?? 'error';
 }
 
+export interface WorkerBuild {
+  dir: string;
+  /** worker.js as uploaded: bytes, and gzip -9 bytes (what Cloudflare's size limit counts). */
+  bytes: number;
+  gzipBytes: number;
+  /** esbuild's metafile: which inputs ended up in the bundle, and how many bytes each. */
+  metafile: { inputs: Record<string, unknown>; outputs: Record<string, { bytes: number; inputs: Record<string, { bytesInOutput: number }> }> };
+  remove(): Promise<void>;
+}
+
+/** `wrangler deploy --dry-run --outdir …`: the exact bundle a deploy uploads, built offline. */
+export async function buildWorker(): Promise<WorkerBuild> {
+  offline();
+  const dir = await mkdtemp(join(tmpdir(), 'quire-worker-'));
+  const wrangler = join(process.cwd(), 'node_modules/wrangler/bin/wrangler.js');
+  await promisify(execFile)(process.execPath, [wrangler, 'deploy', '--dry-run', '--outdir', dir, '--metafile', join(dir, 'meta.json')], {
+    env: { ...process.env },
+    maxBuffer: 16 << 20,
+  });
+  const code = await readFile(join(dir, 'worker.js'));
+  return {
+    dir,
+    bytes: code.length,
+    gzipBytes: gzipSync(code, { level: 9 }).length,
+    metafile: JSON.parse(await readFile(join(dir, 'meta.json'), 'utf8')),
+    remove: () => rm(dir, { recursive: true, force: true }),
+  };
+}
+
 export interface WorkerRig {
   server: TestHarness;
   smtp: SmtpSink;
@@ -32,8 +67,13 @@ export interface WorkerRig {
   close(): Promise<void>;
 }
 
-export async function startWorkerRig(vars: Record<string, string> = {}): Promise<WorkerRig> {
+/**
+ * The deploy bundle (built here unless given) served by workerd, with test vars and secrets over
+ * wrangler.toml's.
+ */
+export async function startWorkerRig(vars: Record<string, string> = {}, prebuilt?: WorkerBuild): Promise<WorkerRig> {
   offline();
+  const build = prebuilt ?? (await buildWorker());
   const smtp = await new SmtpSink().start();
   const db = await createTestDatabase(process.env.TEST_DATABASE_URL!);
   // wrangler reads Hyperdrive's local connection string from the environment when it builds bindings.
@@ -45,6 +85,7 @@ export async function startWorkerRig(vars: Record<string, string> = {}): Promise
     workers: [
       {
         configPath: './wrangler.toml',
+        prebuiltWorkerDir: build.dir,
         vars: {
           NODE_ENV: 'production',
           PUBLIC_URL,
@@ -66,6 +107,7 @@ export async function startWorkerRig(vars: Record<string, string> = {}): Promise
   } catch (err) {
     await smtp.stop();
     await db.drop();
+    if (!prebuilt) await build.remove();
     throw err;
   }
   const sql = postgres(db.url, { max: 2, onnotice: () => {} });
@@ -94,6 +136,7 @@ export async function startWorkerRig(vars: Record<string, string> = {}): Promise
       await sql.end({ timeout: 1 }).catch(() => {});
       await smtp.stop();
       await db.drop().catch(() => {});
+      if (!prebuilt) await build.remove();
     },
   };
 }

@@ -55,7 +55,7 @@ describe.runIf(process.env.TEST_DATABASE_URL)('the Worker in workerd (PostgreSQL
     const mails = await waitFor(() => mailTo(w.smtp, email, 2), 'the welcome mail');
     const welcome = mails[1]!;
     const unsubscribeUrl = listUnsubscribeUrl(welcome);
-    expect(welcome.parsed.headers.get('list-unsubscribe-post')).toBe('List-Unsubscribe=One-Click');
+    expect(welcome.parsed.headerLines.find((l) => l.key === 'list-unsubscribe-post')?.line).toBe('List-Unsubscribe-Post: List-Unsubscribe=One-Click');
 
     const unsubscribed = await w.fetch(pathOf(unsubscribeUrl), {
       method: 'POST',

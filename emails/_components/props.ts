@@ -1,0 +1,52 @@
+import { z } from 'zod';
+
+/** Props building blocks shared by the broadcast templates' zod schemas. */
+
+/** Blank-line-separated paragraphs of plain text, trimmed, empty ones dropped. */
+export const paragraphsOf = (text: string): string[] =>
+  text
+    .split(/\r?\n[ \t]*\r?\n/)
+    .map((p) => p.trim())
+    .filter((p) => p.length > 0);
+
+const domainName = /^(?=.{1,253}$)([a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+[a-zA-Z]{2,63}$/;
+
+/** `https://` + a host that is a domain name, no whitespace or control characters anywhere. */
+export const isHttpsUrl = (value: string): boolean => {
+  if (!/^https:\/\//i.test(value) || /[\s\u0000-\u001f\u007f]/.test(value)) return false;
+  try {
+    const url = new URL(value);
+    return url.protocol === 'https:' && domainName.test(url.hostname);
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * An https:// URL with a domain name, kept exactly as written (only surrounding whitespace is trimmed).
+ * Used only as href/src, where React escapes it; `javascript:`, `http:` and relative URLs are refused.
+ */
+export const httpsUrl = (what: string, max = 1_000) =>
+  z
+    .string({
+      error: (issue) => (issue.input === undefined ? `${what} is required` : `${what} must be text`),
+    })
+    .trim()
+    .max(max, { error: `${what} must be at most ${max} characters`, abort: true })
+    .refine(isHttpsUrl, { error: `${what} must be an https:// URL with a domain name` });
+
+/** Plain text that must be present and non-blank, with a length cap. */
+export const requiredText = (what: string, max: number) =>
+  z
+    .string({
+      error: (issue) => (issue.input === undefined ? `${what} is required` : `${what} must be text`),
+    })
+    .trim()
+    .min(1, { error: `${what} must not be empty` })
+    .max(max, { error: `${what} must be at most ${max} characters` });
+
+export const paragraphs = (what: string, maxChars: number, maxParagraphs: number) =>
+  requiredText(what, maxChars).refine((text) => paragraphsOf(text).length <= maxParagraphs, {
+    error: `${what} must have at most ${maxParagraphs} paragraphs (separate paragraphs with a blank line)`,
+  });
+
