@@ -4,10 +4,12 @@
  * on a time.
  */
 import { benchDelivery } from './delivery.js';
+import { benchEdge } from './edge.js';
 import { writeReport, type BenchResult } from './support/report.js';
 
 const benches: Record<string, (quick: boolean) => Promise<BenchResult>> = {
   delivery: benchDelivery,
+  edge: benchEdge,
 };
 
 const args = process.argv.slice(2);

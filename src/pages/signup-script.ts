@@ -84,7 +84,7 @@ export const SIGNUP_SCRIPT = `/* quire signup form — progressive enhancement; 
       status.focus();
     }
 
-    // Sent back by a plain post (`?error=code#signup`): say why here too, as quire's own pages do.
+    // Sent back by a plain post (?error=code#signup): say why here too, as quire's own pages do.
     var sentBack = /[?&]error=([a-z_]+)/.exec(window.location.search);
     if (sentBack && error && !error.textContent) {
       var code = sentBack[1];

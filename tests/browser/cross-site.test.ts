@@ -114,6 +114,9 @@ describe.skipIf(!hasChromium)('quire from other origins, in Chromium', { timeout
     const requested = (await adminSnapshot(quire, email)).subscriber as { source: string; consentHistory: { consentTextVersion: number }[] };
     expect(requested.source).toBe('book-site');
     expect(requested.consentHistory[0]!.consentTextVersion).toBe(form.consentVersion);
+    // A plain post sent back with `?error=` (the script was not there yet): the script says why on load.
+    await js.page.goto(siteUrl('/?error=invalid_email#signup'));
+    await expect.poll(() => js.page.getByRole('alert').textContent()).toBe("That doesn't look like a valid email. Please check and try again.");
     expect(js.problems).toEqual({ csp: [], errors: [] });
 
     // Without script: the same snippet is a plain form post that lands on quire's thank-you page.

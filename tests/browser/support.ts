@@ -70,7 +70,7 @@ export async function startQuire(env: Record<string, string> = {}): Promise<Quir
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  await waitFor(async () => ((await fetch(`${base}/readyz`)).ok ? true : undefined), `quire at ${base}\n${out}`, 60_000);
+  await waitFor(async () => ((await fetch(`${base}/readyz`)).ok ? true : undefined), `quire at ${base}\n${out}`, 45_000);
   return {
     base,
     dataDir,

@@ -133,6 +133,7 @@ describe.each(databaseKinds)('subscriber pages on %s', (kind) => {
       const script = await h.request('/assets/signup.js');
       expect(script.headers.get('content-type')).toMatch(/^text\/javascript/);
       const js = await script.text();
+      expect(() => new Function(js)).not.toThrow(); // it is built from a template string: it must still parse
       for (const message of Object.values(SITE_MESSAGES)) expect(js).toContain(JSON.stringify(message).slice(1, -1));
 
       const landing = await h.request('/', { headers: { accept: 'text/html' } });

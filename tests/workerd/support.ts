@@ -1,13 +1,10 @@
-import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { gzipSync } from 'node:zlib';
 import postgres from 'postgres';
-import { createTestHarness, type TestHarness } from 'wrangler';
+import type { TestHarness } from 'wrangler';
 import { createTestDatabase } from '../support/postgres.js';
 import { SmtpSink, type ReceivedMail } from '../support/smtp-sink.js';
+import { buildWorker, startWorkerd, type WorkerBuild } from './workerd.js';
+
+export { buildWorker, type WorkerBuild } from './workerd.js';
 
 /**
  * The Worker (src/worker.ts, built from wrangler.toml) running in real workerd through wrangler's test
@@ -18,42 +15,6 @@ import { SmtpSink, type ReceivedMail } from '../support/smtp-sink.js';
 export const WORKER_SECRET = 'workerd-test-secret-key-that-is-long-enough-0123';
 export const WORKER_ADMIN_TOKEN = 'workerd-test-admin-token-0123456789';
 export const PUBLIC_URL = 'http://quire.test';
-
-/** Keep wrangler and Miniflare on this machine (also set before anything imports Miniflare). */
-export function offline() {
-  process.env.WRANGLER_SEND_METRICS = 'false';
-  process.env.CLOUDFLARE_CF_FETCH_ENABLED = 'false';
-  process.env.WRANGLER_LOG = process.env.WRANGLER_LOG ?? 'error';
-}
-
-export interface WorkerBuild {
-  dir: string;
-  /** worker.js as uploaded: bytes, and gzip -9 bytes (what Cloudflare's size limit counts). */
-  bytes: number;
-  gzipBytes: number;
-  /** esbuild's metafile: which inputs ended up in the bundle, and how many bytes each. */
-  metafile: { inputs: Record<string, unknown>; outputs: Record<string, { bytes: number; inputs: Record<string, { bytesInOutput: number }> }> };
-  remove(): Promise<void>;
-}
-
-/** `wrangler deploy --dry-run --outdir …`: the exact bundle a deploy uploads, built offline. */
-export async function buildWorker(): Promise<WorkerBuild> {
-  offline();
-  const dir = await mkdtemp(join(tmpdir(), 'quire-worker-'));
-  const wrangler = join(process.cwd(), 'node_modules/wrangler/bin/wrangler.js');
-  await promisify(execFile)(process.execPath, [wrangler, 'deploy', '--dry-run', '--outdir', dir, '--metafile', join(dir, 'meta.json')], {
-    env: { ...process.env },
-    maxBuffer: 16 << 20,
-  });
-  const code = await readFile(join(dir, 'worker.js'));
-  return {
-    dir,
-    bytes: code.length,
-    gzipBytes: gzipSync(code, { level: 9 }).length,
-    metafile: JSON.parse(await readFile(join(dir, 'meta.json'), 'utf8')),
-    remove: () => rm(dir, { recursive: true, force: true }),
-  };
-}
 
 export interface WorkerRig {
   server: TestHarness;
@@ -72,38 +33,28 @@ export interface WorkerRig {
  * wrangler.toml's.
  */
 export async function startWorkerRig(vars: Record<string, string> = {}, prebuilt?: WorkerBuild): Promise<WorkerRig> {
-  offline();
   const build = prebuilt ?? (await buildWorker());
   const smtp = await new SmtpSink().start();
   const db = await createTestDatabase(process.env.TEST_DATABASE_URL!);
-  // wrangler reads Hyperdrive's local connection string from the environment when it builds bindings.
-  // Hyperdrive insists on a password; a trust-auth server ignores the one given here.
-  const hyperdriveUrl = new URL(db.url);
-  if (!hyperdriveUrl.password) hyperdriveUrl.password = 'unused';
-  process.env.CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE = hyperdriveUrl.toString();
-  const server = createTestHarness({
-    workers: [
-      {
-        configPath: './wrangler.toml',
-        prebuiltWorkerDir: build.dir,
-        vars: {
-          NODE_ENV: 'production',
-          PUBLIC_URL,
-          SMTP_URL: smtp.url,
-          MAIL_FROM: 'How Teams Think Before They Build <updates@quire.test>',
-          POSTAL_ADDRESS: 'Quire Test Press, 1 Example Street, Springfield',
-          RATE_LIMIT_IP: '1000',
-          RATE_LIMIT_ADDRESS: '1000',
-          DELIVERY_RATE: '100000',
-          LOG_LEVEL: 'info',
-          ...vars,
-        },
-        secrets: { SECRET_KEY: WORKER_SECRET, ADMIN_TOKEN: WORKER_ADMIN_TOKEN },
-      },
-    ],
-  });
+  let server: TestHarness;
   try {
-    await server.listen();
+    ({ server } = await startWorkerd({
+      build,
+      databaseUrl: db.url,
+      vars: {
+        NODE_ENV: 'production',
+        PUBLIC_URL,
+        SMTP_URL: smtp.url,
+        MAIL_FROM: 'How Teams Think Before They Build <updates@quire.test>',
+        POSTAL_ADDRESS: 'Quire Test Press, 1 Example Street, Springfield',
+        RATE_LIMIT_IP: '1000',
+        RATE_LIMIT_ADDRESS: '1000',
+        DELIVERY_RATE: '100000',
+        LOG_LEVEL: 'info',
+        ...vars,
+      },
+      secrets: { SECRET_KEY: WORKER_SECRET, ADMIN_TOKEN: WORKER_ADMIN_TOKEN },
+    }));
   } catch (err) {
     await smtp.stop();
     await db.drop();
