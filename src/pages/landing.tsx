@@ -68,3 +68,16 @@ export function LandingPage(props: SignupFormProps & { bookTitle: string }) {
     </Page>
   );
 }
+
+/**
+ * quire's own signup page, in production too: where a plain (no-script) form post from the author's site
+ * lands when it needs correcting, since a static page cannot show `?error=` by itself.
+ */
+export function SubscribePage(props: SignupFormProps & { bookTitle: string }) {
+  return (
+    <Page title="Sign up" bookTitle={props.bookTitle} scripts={['/assets/signup.js']}>
+      <h1>Hear when the book is out</h1>
+      <SignupForm {...props} />
+    </Page>
+  );
+}

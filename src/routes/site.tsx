@@ -4,7 +4,7 @@ import { AppError } from '../core/errors.js';
 import { signFormStamp } from '../core/tokens.js';
 import type { CaptureMailbox } from '../mail/capture.js';
 import { DevMailList, DevMailView } from '../pages/dev-mail.js';
-import { LandingPage } from '../pages/landing.js';
+import { LandingPage, SubscribePage } from '../pages/landing.js';
 import { SIGNUP_SCRIPT } from '../pages/signup-script.js';
 import { STYLESHEET } from '../pages/stylesheet.js';
 import { SubscribedPage } from '../pages/subscriber-pages.js';
@@ -26,6 +26,22 @@ export function registerSiteRoutes(app: OpenAPIHono<AppEnv>) {
   });
 
   app.get('/subscribed', (c) => c.html(<SubscribedPage bookTitle={c.get('services').config.BOOK_TITLE} />));
+
+  app.get('/subscribe', (c) => {
+    const s = c.get('services');
+    setCsp(c, SIGNUP_PAGE_CSP);
+    return c.html(
+      <SubscribePage
+        bookTitle={s.config.BOOK_TITLE}
+        action="/v1/subscriptions"
+        consentText={s.config.CONSENT_TEXT}
+        consentVersion={s.consentVersion}
+        formStamp={signFormStamp(s.secret, s.now())}
+        error={c.req.query('error')}
+        source="quire-signup-page"
+      />,
+    );
+  });
 
   app.get('/', (c) => {
     const s = c.get('services');

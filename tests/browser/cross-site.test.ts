@@ -129,6 +129,15 @@ describe.skipIf(!hasChromium)('quire from other origins, in Chromium', { timeout
     await plain.page.waitForURL(`${quire.base}/subscribed`);
     expect(await plain.page.locator('h1').textContent()).toBe("You're on the list");
     await mailTo(quire, other, /^Confirm/);
+    // A mistake without script: the author's static page cannot show `?error=`, so quire's own signup
+    // page does, with the form to try again.
+    await plain.page.goto(siteUrl('/'));
+    await plain.page.getByLabel('Email address').fill('reader@localhost');
+    await plain.page.getByRole('checkbox', { name: /Leave your email/ }).check();
+    await plain.page.getByRole('button', { name: 'Keep me posted' }).click();
+    await plain.page.waitForURL(`${quire.base}/subscribe?error=invalid_email#signup`);
+    expect(await plain.page.getByRole('alert').textContent()).toBe("That doesn't look like a valid email. Please check and try again.");
+    await checkPage(plain.page, '52-quire-signup-page-error', { axe: false });
 
     // A site quire does not know (not in ALLOWED_ORIGINS): the script's fetch is refused before anything
     // is sent, so it falls back to the plain post, which still works.

@@ -102,13 +102,16 @@ function validationError(error: z.ZodError): AppError {
   return new AppError('validation_failed', 'Some fields are not valid.', { fields });
 }
 
-/** Back to the form that posted, when it is ours or an allowed origin; never an open redirect. */
-function backToForm(referer: string | undefined, config: { PUBLIC_URL: string; ALLOWED_ORIGINS: string[] }, code: string): string {
-  let target = new URL(`${config.PUBLIC_URL}/`);
+/**
+ * Back to the form that posted when it is one of ours; otherwise to quire's own signup page, which can
+ * show the message (a static page on the author's site cannot read `?error=`). Never an open redirect.
+ */
+function backToForm(referer: string | undefined, config: { PUBLIC_URL: string }, code: string): string {
+  let target = new URL(`${config.PUBLIC_URL}/subscribe`);
   if (referer) {
     try {
       const r = new URL(referer);
-      if (r.origin === new URL(config.PUBLIC_URL).origin || config.ALLOWED_ORIGINS.includes(r.origin)) target = r;
+      if (r.origin === new URL(config.PUBLIC_URL).origin) target = r;
     } catch {
       // not a URL: keep our own page
     }
