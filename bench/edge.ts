@@ -62,9 +62,9 @@ const signup = async (base: string, tag: string) => {
   return performance.now() - started;
 };
 
-const health = async (base: string) => {
+const probe = async (base: string, path: string) => {
   const started = performance.now();
-  const res = await fetch(`${base}/healthz`);
+  const res = await fetch(`${base}${path}`);
   await res.arrayBuffer();
   return performance.now() - started;
 };
@@ -78,13 +78,16 @@ interface Latency {
   p50: number;
   p95: number;
   healthP50: number;
+  readyP50: number;
   perSecond: number;
 }
 
 async function measure(base: string, tag: string, n: number): Promise<Latency> {
   for (let i = 0; i < 20; i++) await signup(base, `${tag}-warm`);
   const healthTimes: number[] = [];
-  for (let i = 0; i < 50; i++) healthTimes.push(await health(base));
+  for (let i = 0; i < 50; i++) healthTimes.push(await probe(base, '/healthz'));
+  const readyTimes: number[] = [];
+  for (let i = 0; i < 50; i++) readyTimes.push(await probe(base, '/readyz'));
   const times: number[] = [];
   for (let i = 0; i < n; i++) times.push(await signup(base, tag));
   // Eight clients at once: signups per second.
@@ -94,7 +97,7 @@ async function measure(base: string, tag: string, n: number): Promise<Latency> {
     while (left-- > 0) await signup(base, `${tag}-c`);
   }));
   const perSecond = n / ((performance.now() - started) / 1000);
-  return { p50: quantile(times, 0.5), p95: quantile(times, 0.95), healthP50: quantile(healthTimes, 0.5), perSecond };
+  return { p50: quantile(times, 0.5), p95: quantile(times, 0.95), healthP50: quantile(healthTimes, 0.5), readyP50: quantile(readyTimes, 0.5), perSecond };
 }
 
 export async function benchEdge(quick: boolean): Promise<BenchResult> {
@@ -134,6 +137,8 @@ export async function benchEdge(quick: boolean): Promise<BenchResult> {
         { figure: 'signup p50 ratio workerd / Node', value: onWorkerd.p50 / onNode.p50, unit: '×' },
         { figure: '/healthz p50, Node (no database)', value: onNode.healthP50, unit: 'ms' },
         { figure: '/healthz p50, workerd (no database)', value: onWorkerd.healthP50, unit: 'ms' },
+        { figure: '/readyz p50, Node (one query, pooled connection)', value: onNode.readyP50, unit: 'ms' },
+        { figure: '/readyz p50, workerd (one query, new connection)', value: onWorkerd.readyP50, unit: 'ms' },
         { figure: 'signups/s, 8 clients, Node', value: onNode.perSecond, unit: '/s' },
         { figure: 'signups/s, 8 clients, workerd', value: onWorkerd.perSecond, unit: '/s' },
         { figure: 'confirmation mails received (both servers)', value: mails, unit: 'mails' },

@@ -5,9 +5,11 @@
  */
 import { benchDelivery } from './delivery.js';
 import { benchEdge } from './edge.js';
+import { benchSignup } from './signup.js';
 import { writeReport, type BenchResult } from './support/report.js';
 
 const benches: Record<string, (quick: boolean) => Promise<BenchResult>> = {
+  signup: benchSignup,
   delivery: benchDelivery,
   edge: benchEdge,
 };

@@ -60,9 +60,10 @@ interface Runtime {
   log: Logger;
   fanout: number;
   sliceSeconds: number;
-  /** The consent text's version, looked up by the first invocation of this isolate. */
-  consentVersion?: number;
 }
+
+/** Consent text → its version, looked up (or recorded) by the first invocation of this isolate. */
+const consentVersions = new Map<string, number>();
 
 /**
  * Configuration is parsed once per isolate (per `env` object) with the same schema as on Node, from
@@ -126,14 +127,14 @@ async function openScope(rt: Runtime, kind: 'request' | 'delivery', outboxChange
       mailer,
       secret: rt.secret,
       log: rt.log,
-      ...(rt.consentVersion !== undefined ? { consentVersion: rt.consentVersion } : {}),
+      consentVersion: consentVersions.get(config.CONSENT_TEXT),
       ...(outboxChanged ? { outboxChanged } : {}),
     });
   } catch (err) {
     await closeQuietly(mailer.close(), database.close());
     throw err;
   }
-  rt.consentVersion = services.consentVersion;
+  consentVersions.set(config.CONSENT_TEXT, services.consentVersion);
   return {
     services,
     close: () => closeQuietly(mailer.close(), database.close()),
@@ -141,19 +142,23 @@ async function openScope(rt: Runtime, kind: 'request' | 'delivery', outboxChange
 }
 
 /**
- * Closing a postgres.js client in workerd always leaves one rejection nobody can catch ("Stream was
- * cancelled", from the socket polyfill's read loop: porsager/postgres #1196, #1202). The close itself is
- * awaited and its failure ignored; the stray rejection is recognised and dropped below.
+ * Closing a postgres.js client in workerd leaves a rejection nobody can catch: the socket polyfill's
+ * read loop rejects after the connection removed its listeners (porsager/postgres #1196, #1202; here
+ * workerd says "This socket has been closed.", elsewhere "Stream was cancelled."). The close itself is
+ * awaited and its outcome ignored; the stray rejection is recognised here and dropped, and any other
+ * unhandled rejection is logged as the error it is.
  */
 async function closeQuietly(...closing: Promise<unknown>[]): Promise<void> {
   await Promise.allSettled(closing);
 }
 
-const isPostgresTeardown = (reason: unknown) =>
-  reason instanceof Error && /^(Stream was cancelled|This ReadableStream is closed|Socket (was )?closed)/i.test(reason.message) && /read/.test(reason.stack ?? 'read');
+const POSTGRES_TEARDOWN = /^(This socket has been closed\.?|Stream was cancelled\.?)$/;
 
 addEventListener('unhandledrejection', (event) => {
-  if (isPostgresTeardown((event as PromiseRejectionEvent).reason)) event.preventDefault();
+  const reason = (event as PromiseRejectionEvent).reason as unknown;
+  event.preventDefault();
+  if (reason instanceof Error && POSTGRES_TEARDOWN.test(reason.message)) return;
+  console.error(JSON.stringify({ time: new Date().toISOString(), level: 'error', msg: 'unhandled rejection', ...errorFields(reason) }));
 });
 
 /** Services for this request, found by the app through the request it serves. */
@@ -252,8 +257,7 @@ async function fanOut(rt: Runtime, services: Services, queue: Queue<DeliveryMess
   return messages.length;
 }
 
-async function scheduledHandler(controller: ScheduledController, env: Env, ctx: ExecutionContext): Promise<void> {
-  void ctx;
+async function scheduledHandler(controller: ScheduledController, env: Env): Promise<void> {
   const deadline = Date.now() + CRON_BUDGET_MS;
   const rt = runtimeFor(env);
   const scope = await openScope(rt, 'delivery');
@@ -284,10 +288,18 @@ async function scheduledHandler(controller: ScheduledController, env: Env, ctx: 
  * Claims take whatever is due (transactional mail first, then sending broadcasts), the same engine as
  * every other worker; with one broadcast sending, that is broadcast X's rows.
  */
-async function queueHandler(batch: MessageBatch<DeliveryMessage>, env: Env, ctx: ExecutionContext): Promise<void> {
-  void ctx;
+async function queueHandler(batch: MessageBatch<DeliveryMessage>, env: Env): Promise<void> {
   const rt = runtimeFor(env);
-  const scope = await openScope(rt, 'delivery');
+  let scope: Scope;
+  try {
+    scope = await openScope(rt, 'delivery');
+  } catch (err) {
+    // The database is unreachable: try the whole batch later (after max_retries it goes to the
+    // dead-letter queue, which loses nothing — the next cron tick fans the broadcast out again).
+    rt.log.error('delivery batch postponed', errorFields(err));
+    batch.retryAll({ delaySeconds: 30 });
+    return;
+  }
   try {
     const { services } = scope;
     // Messages of one batch run side by side; they share this invocation's pacer (DELIVERY_RATE) and pools.

@@ -1,5 +1,5 @@
 import { asc, desc, eq, gt, sql } from 'drizzle-orm';
-import type { Db, DbOrTx } from '../db/client.js';
+import { rowsOf, type Db, type DbOrTx } from '../db/client.js';
 import { consentEvents, consentTexts, type ConsentEventKind } from '../db/schema.js';
 import { sha256Hex } from './crypto.js';
 
@@ -54,15 +54,15 @@ export function canonicalEvent(e: ChainedFields): string {
 
 export const chainHash = (prevHash: string, e: ChainedFields): string => sha256Hex(`${prevHash}\n${canonicalEvent(e)}`);
 
-/** Append one event. Call it as the last write of the transaction that made the change it records. */
+/**
+ * Append one event. Call it as the last write of the transaction that made the change it records.
+ * The ledger lock is held from here until that transaction commits, and every writer waits for it, so
+ * the locked part is kept to one statement: it reads the chain head and inserts the next link, hashing
+ * in the database (`sha256(prev_hash || "\n" || canonical)`, the canonical JSON built here, the same
+ * bytes `chainHash` hashes). It must be a statement after the lock, not the same one: a statement's
+ * snapshot is taken before it could wait for the lock, and would miss the previous holder's link.
+ */
 export async function appendConsentEvent(tx: DbOrTx, input: ConsentEventInput): Promise<{ seq: number; hash: string }> {
-  await tx.execute(sql`select pg_advisory_xact_lock(${LEDGER_LOCK})`);
-  const [last] = await tx
-    .select({ hash: consentEvents.hash })
-    .from(consentEvents)
-    .orderBy(desc(consentEvents.seq))
-    .limit(1);
-  const prevHash = last?.hash ?? GENESIS_HASH;
   const fields: ChainedFields = {
     subscriberId: input.subscriberId,
     emailHash: input.emailHash,
@@ -75,12 +75,19 @@ export async function appendConsentEvent(tx: DbOrTx, input: ConsentEventInput): 
     // Postgres keeps microseconds, JS milliseconds: truncate so what we hash is what we read back.
     occurredAt: new Date(Math.floor(input.occurredAt.getTime())),
   };
-  const hash = chainHash(prevHash, fields);
-  const [row] = await tx
-    .insert(consentEvents)
-    .values({ ...fields, prevHash, hash })
-    .returning({ seq: consentEvents.seq });
-  return { seq: row!.seq, hash };
+  const canonical = canonicalEvent(fields);
+  await tx.execute(sql`select pg_advisory_xact_lock(${LEDGER_LOCK})`);
+  const [row] = rowsOf<{ seq: number | string; hash: string }>(
+    await tx.execute(sql`
+      insert into consent_events (subscriber_id, email_hash, kind, consent_text_version, topics, source, ip_hash, user_agent, occurred_at, prev_hash, hash)
+      select ${fields.subscriberId}::uuid, ${fields.emailHash}::text, ${fields.kind}::text, ${fields.consentTextVersion}::integer,
+             ${JSON.stringify(fields.topics)}::jsonb, ${fields.source}::text, ${fields.ipHash}::text, ${fields.userAgent}::text,
+             ${fields.occurredAt.toISOString()}::timestamptz, head.prev,
+             encode(sha256(convert_to(head.prev || chr(10) || ${canonical}::text, 'UTF8')), 'hex')
+        from (select coalesce((select hash from consent_events order by seq desc limit 1), ${GENESIS_HASH}::text) as prev) head
+      returning seq, hash`),
+  );
+  return { seq: Number(row!.seq), hash: row!.hash };
 }
 
 export type ChainVerification =

@@ -48,3 +48,14 @@ export function checkEmail(input: unknown): EmailCheck {
   // suppression and hashing use the lower-cased address, while delivery uses what was typed.
   return { ok: true, email, key: email.toLowerCase() };
 }
+
+/**
+ * The mailbox a normalised address (`EmailCheck.key`) delivers to, for per-address rate limits only:
+ * the sub-address tag of RFC 5233 ("reader+news@…") is dropped, so tagged variants share one budget and
+ * cannot multiply the mail a victim gets. Identity, uniqueness and suppression still use the whole address.
+ */
+export function mailboxKey(key: string): string {
+  const at = key.lastIndexOf('@');
+  const plus = key.indexOf('+');
+  return plus > 0 && plus < at ? key.slice(0, plus) + key.slice(at) : key;
+}

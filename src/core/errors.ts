@@ -8,6 +8,7 @@ export const errorStatus = {
   confirmation_required: 422,
   captcha_failed: 422,
   invalid_json: 400,
+  invalid_body: 400,
   unsupported_media_type: 415,
   payload_too_large: 413,
   unauthorized: 401,

@@ -3,7 +3,7 @@ import type { DbOrTx } from '../db/client.js';
 import { subscribers } from '../db/schema.js';
 import { deriveKey, hmacHex } from './crypto.js';
 import type { CoreDeps, RequestMeta } from './deps.js';
-import { checkEmail } from './email-address.js';
+import { checkEmail, mailboxKey } from './email-address.js';
 import { AppError, INVALID_EMAIL_MESSAGE } from './errors.js';
 import { emailHashFor } from './identity.js';
 import { hitRateLimit } from './rate-limit.js';
@@ -34,7 +34,7 @@ export async function admitLinkRequest(deps: CoreDeps, email: string, meta: Requ
   const emailHash = emailHashFor(deps.secret, checked.key);
   const byAddress = await hitRateLimit(
     deps.db,
-    `links:addr:${emailHash}`,
+    `links:addr:${emailHashFor(deps.secret, mailboxKey(checked.key))}`,
     { limit: deps.config.RATE_LIMIT_ADDRESS, windowSeconds: ADDRESS_WINDOW_SECONDS },
     now,
   );

@@ -1,6 +1,6 @@
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../db/client.js';
-import { confirmTokens, deliveries, subscribers, subscriptions } from '../db/schema.js';
+import { bounceEvents, confirmTokens, deliveries, subscribers, subscriptions } from '../db/schema.js';
 import { appendConsentEvent, consentHistory } from './consent.js';
 import type { CoreDeps, RequestMeta } from './deps.js';
 import { AppError } from './errors.js';
@@ -153,6 +153,8 @@ export async function eraseSubscriber(deps: CoreDeps, subscriberId: string, meta
     if (sub.status === 'erased') return 'already_erased' as const;
     // SMTP replies often echo the recipient ("550 5.1.1 <reader@…>: unknown"), so last_error goes with `to`.
     await tx.update(deliveries).set({ to: null, lastError: null }).where(eq(deliveries.subscriberId, sub.id));
+    // …and so do bounce diagnostics ("452 4.2.2 <reader@…>: mailbox full"); the events themselves stay, keyed by hash.
+    await tx.update(bounceEvents).set({ diagnostic: null }).where(eq(bounceEvents.emailHash, sub.emailHash));
     await tx
       .update(deliveries)
       .set({ status: 'skipped', lastError: 'subscriber erased', leaseUntil: null })

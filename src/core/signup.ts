@@ -3,7 +3,7 @@ import { confirmTokens, consentTexts, subscribers } from '../db/schema.js';
 import { appendConsentEvent } from './consent.js';
 import { deriveKey, hmacHex } from './crypto.js';
 import type { CoreDeps, RequestMeta } from './deps.js';
-import { checkEmail } from './email-address.js';
+import { checkEmail, mailboxKey } from './email-address.js';
 import { AppError, INVALID_EMAIL_MESSAGE } from './errors.js';
 import { emailHashFor, ipHashFor } from './identity.js';
 import { enqueueDelivery } from './outbox.js';
@@ -54,18 +54,20 @@ export async function requestSubscription(deps: CoreDeps, req: SignupRequest, me
     throw new AppError('captcha_failed', 'Please complete the challenge and try again.', { fields: [{ path: 'cf-turnstile-response', message: 'not verified' }] });
   }
 
+  // Validated before any limit is spent: a request refused with 422 stores nothing, not even a count.
+  const topicSlugs = await resolveTopics(db, req.topics);
+  const consentVersion = await resolveConsentVersion(deps, req.consentVersion);
+
   if (meta.ip) {
     const ipKey = `signup:ip:${hmacHex(deriveKey(secret, 'rate-ip'), meta.ip)}`;
     const byIp = await hitRateLimit(db, ipKey, { limit: config.RATE_LIMIT_IP, windowSeconds: IP_WINDOW_SECONDS }, now);
     if (!byIp.allowed) throw tooMany(byIp.retryAfterSeconds);
   }
   const emailHash = emailHashFor(secret, checked.key);
-  // Counted per attempt, whatever the address's state, so a 429 says nothing about whether it is known.
-  const byAddress = await hitRateLimit(db, `signup:addr:${emailHash}`, { limit: config.RATE_LIMIT_ADDRESS, windowSeconds: DAY_SECONDS }, now);
+  // Counted per attempt, whatever the address's state, so a 429 says nothing about whether it is known;
+  // and per mailbox, so "victim+1@", "victim+2@"… share the victim's budget.
+  const byAddress = await hitRateLimit(db, `signup:addr:${emailHashFor(secret, mailboxKey(checked.key))}`, { limit: config.RATE_LIMIT_ADDRESS, windowSeconds: DAY_SECONDS }, now);
   if (!byAddress.allowed) throw tooMany(byAddress.retryAfterSeconds);
-
-  const topicSlugs = await resolveTopics(db, req.topics);
-  const consentVersion = await resolveConsentVersion(deps, req.consentVersion);
 
   const outcome = await db.transaction(async (tx) => {
     if (await isBlocked(tx, emailHash)) return 'suppressed' as const;

@@ -51,7 +51,10 @@ export function requestMeta(c: AppContext): RequestMeta {
   const { config } = c.get('services');
   let ip: string | undefined;
   if (config.TRUST_PROXY) {
-    ip = c.req.header('cf-connecting-ip') ?? c.req.header('x-forwarded-for')?.split(',')[0]?.trim();
+    // The last X-Forwarded-For entry is the one our proxy appended; the ones before it are whatever the
+    // client sent, and taking the first would let anyone pick a fresh IP per request past the per-IP limit.
+    ip = c.req.header('cf-connecting-ip') ?? c.req.header('x-forwarded-for')?.split(',').at(-1)?.trim();
+    ip ||= undefined; // an empty entry is no address: fall back to the socket peer
   }
   ip ??= remoteAddress(c);
   return { ip, userAgent: c.req.header('user-agent')?.slice(0, 512) };
@@ -84,7 +87,13 @@ export async function readBody(c: Context, accept: BodyKind[] = ['json', 'form']
     return { kind: 'json', data: data as Record<string, unknown> };
   }
   if (accept.includes('form') && (type === 'application/x-www-form-urlencoded' || type === 'multipart/form-data')) {
-    const parsed = await c.req.parseBody({ all: true });
+    let parsed: Awaited<ReturnType<typeof c.req.parseBody>>;
+    try {
+      parsed = await c.req.parseBody({ all: true });
+    } catch {
+      // A multipart body without its boundary, or cut short, is the client's fault: a 400, not a 500.
+      throw new AppError('invalid_body', 'The request body could not be read as a form.');
+    }
     const data: Record<string, unknown> = Object.create(null);
     for (const [key, value] of Object.entries(parsed)) {
       const values = (Array.isArray(value) ? value : [value]).filter((v): v is string => typeof v === 'string');

@@ -129,6 +129,21 @@ export async function createHarness(kind: DatabaseKind, env: Record<string, stri
       await services.close();
       await smtp.stop();
       await dropDatabase();
+      assertNoAddressesLogged(logs);
     },
   };
+}
+
+/**
+ * Test addresses live on example.com / example.org / example.net (factories.uniqueEmail and friends).
+ * Logs must never hold one, in any spelling a request could carry: plain, URL-encoded or JSON-escaped.
+ */
+const LOGGED_ADDRESS = /(@|%40|\\u0040)([a-z0-9-]+\.)*example\.(com|org|net)\b/i;
+
+/** Every harness checks its own log on close(), so the whole suite proves no test address was logged. */
+export function assertNoAddressesLogged(logs: string[]): void {
+  const leaks = logs.filter((line) => LOGGED_ADDRESS.test(line));
+  if (leaks.length > 0) {
+    throw new Error(`the log holds ${leaks.length} line(s) with a test email address, e.g.:\n${leaks.slice(0, 3).join('\n')}`);
+  }
 }

@@ -16,7 +16,7 @@ export const SubscriptionRequest = z
     topics: z.preprocess((v) => (typeof v === 'string' ? [v] : v), z.array(TopicSlug).max(20)).optional()
       .openapi({ example: ['release', 'updates'] }),
     consent: z.preprocess(truthy, z.literal(true, { error: 'must be true' })).openapi({ type: 'boolean', example: true }),
-    consent_version: z.coerce.number().int().positive().optional(),
+    consent_version: z.coerce.number().int().positive().max(2_147_483_647).optional(), // an int4 column: larger is a 422, not a 500
     source: plainText(100).optional().openapi({ example: 'book-site' }),
     locale: z.string().regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}$/).optional().openapi({ example: 'en' }),
     website: z.string().max(2000).optional().openapi({ description: 'Honeypot: leave empty.' }),

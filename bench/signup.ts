@@ -1,0 +1,163 @@
+/**
+ * Signup throughput and latency: the real POST /v1/subscriptions of the quire server (production mode,
+ * its own process, PostgreSQL, SMTP sink, its delivery loop running) under autocannon, against the same
+ * run's baselines on the same PostgreSQL server:
+ *  (a) the floor of the stack: a bare Hono + postgres.js endpoint doing the same inserts in one
+ *      transaction (bench/support/bare-signup.ts);
+ *  (b) the database's own limit: pgbench running that same SQL transaction;
+ *  (c) quire on PGlite, the embedded default.
+ * Every request is a new address from a new X-Forwarded-For address (TRUST_PROXY=true), so the per-IP
+ * and per-address limits are exercised (two upserts each signup) but never refuse anything.
+ * `npm run bench -- signup [--quick]`; BENCH_CPU_PROF=<dir> writes a CPU profile of the quire server.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import postgres from 'postgres';
+import { signupLoad, type LoadResult } from './support/load.js';
+import { benchDatabase } from './support/postgres.js';
+import type { BenchResult, BenchRow } from './support/report.js';
+import { freePort, percentile, startProcess, startQuire, type ServerProcess } from './support/server.js';
+import { startSinkProcess } from './support/sink.js';
+
+const run = promisify(execFile);
+const CONNECTIONS = 32;
+
+async function seedConsentText(url: string) {
+  const sql = postgres(url, { max: 1, onnotice: () => {} });
+  await sql`insert into consent_texts (version, text, sha256) values (1, 'bench', md5('bench')) on conflict do nothing`;
+  await sql.end();
+}
+
+async function measure(server: ServerProcess, durationS: number, warmupS: number): Promise<LoadResult> {
+  try {
+    return await signupLoad(server.url, { connections: CONNECTIONS, durationS, warmupS });
+  } finally {
+    await server.stop();
+  }
+}
+
+/** The same transaction as the bare endpoint, in SQL, for pgbench (-M prepared, like postgres.js). */
+const PGBENCH_SCRIPT = `
+BEGIN;
+INSERT INTO subscribers (email, email_hash, status, source, created_at, status_changed_at)
+  VALUES ('pg' || :client_id || '-' || gen_random_uuid() || '@example.com', encode(sha256(convert_to(gen_random_uuid()::text, 'UTF8')), 'hex'), 'pending', 'bench', now(), now())
+  ON CONFLICT DO NOTHING RETURNING id AS sid \\gset
+INSERT INTO confirm_tokens (token_hash, subscriber_id, topics, consent_text_version, source, created_at, expires_at)
+  VALUES (encode(sha256(convert_to(gen_random_uuid()::text, 'UTF8')), 'hex'), :sid, '["release","updates"]', 1, 'bench', now(), now() + interval '48 hours')
+  RETURNING id AS tid \\gset
+INSERT INTO deliveries (kind, subscriber_id, confirm_token_id, status, next_attempt_at, created_at)
+  VALUES ('confirmation', :sid, :tid, 'queued', now(), now());
+INSERT INTO consent_events (subscriber_id, email_hash, kind, consent_text_version, topics, source, occurred_at, prev_hash, hash)
+  VALUES (:sid, md5(:sid), 'requested', 1, '["release","updates"]', 'bench', now(), repeat('0', 64), encode(sha256(convert_to(:sid || clock_timestamp()::text, 'UTF8')), 'hex'));
+END;
+`;
+
+async function pgbench(url: string, durationS: number): Promise<LoadResult> {
+  const dir = await mkdtemp(join(tmpdir(), 'quire-pgbench-'));
+  try {
+    await writeFile(join(dir, 'signup.sql'), PGBENCH_SCRIPT);
+    const u = new URL(url);
+    const { stdout } = await run(
+      '/usr/bin/pgbench',
+      ['-n', '-M', 'prepared', '-c', String(CONNECTIONS), '-j', '2', '-T', String(durationS), '-f', join(dir, 'signup.sql'), '-l', `--log-prefix=${join(dir, 'tx')}`,
+        '-h', u.hostname, '-p', u.port || '5432', '-U', decodeURIComponent(u.username || 'postgres'), u.pathname.slice(1)],
+      { maxBuffer: 1 << 22 },
+    );
+    const tps = Number(/tps = ([\d.]+)/.exec(stdout)?.[1] ?? NaN);
+    const failed = Number(/number of failed transactions: (\d+)/.exec(stdout)?.[1] ?? 0);
+    const latencies: number[] = [];
+    for (const f of (await readdir(dir)).filter((n) => n.startsWith('tx.'))) {
+      for (const line of (await readFile(join(dir, f), 'utf8')).split('\n')) {
+        const us = Number(line.split(' ')[2]);
+        if (line && Number.isFinite(us)) latencies.push(us / 1000);
+      }
+    }
+    return { rps: tps, p50: percentile(latencies, 50), p99: percentile(latencies, 99), ok: latencies.length, non2xx: failed, errors: 0, statusCodes: {} };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+export async function benchSignup(quick: boolean): Promise<BenchResult> {
+  const durationS = quick ? 5 : 20;
+  const warmupS = quick ? 1 : 3;
+  const sink = await startSinkProcess();
+  const profileDir = process.env.BENCH_CPU_PROF;
+  const results: Record<string, LoadResult> = {};
+  try {
+    // quire on PostgreSQL, production mode.
+    {
+      const db = await benchDatabase('signup');
+      try {
+        const server = await startQuire({ databaseUrl: db.url, smtpUrl: sink.url, nodeFlags: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [] });
+        results.quire = await measure(server, durationS, warmupS);
+      } finally {
+        await db.drop();
+      }
+    }
+    // (a) bare Hono + postgres.js.
+    {
+      const db = await benchDatabase('bare');
+      try {
+        await seedConsentText(db.url);
+        const port = await freePort();
+        const server = await startProcess(['--import', 'tsx', 'bench/support/bare-signup.ts'], { ...process.env, DATABASE_URL: db.url, PORT: String(port) }, { port, readyPath: '/readyz' });
+        results.bare = await measure(server, durationS, warmupS);
+      } finally {
+        await db.drop();
+      }
+    }
+    // (b) pgbench, the same transaction.
+    {
+      const db = await benchDatabase('pgbench');
+      try {
+        await seedConsentText(db.url);
+        results.pgbench = await pgbench(db.url, durationS);
+      } finally {
+        await db.drop();
+      }
+    }
+    // (c) quire on PGlite (embedded default; development mode, since production requires PostgreSQL).
+    {
+      const dataDir = await mkdtemp(join(tmpdir(), 'quire-bench-pglite-'));
+      try {
+        const server = await startQuire({ dataDir, smtpUrl: sink.url });
+        results.pglite = await measure(server, durationS, warmupS);
+      } finally {
+        await rm(dataDir, { recursive: true, force: true });
+      }
+    }
+  } finally {
+    await sink.stop();
+  }
+
+  const q = results.quire!;
+  const bare = results.bare!;
+  const pgb = results.pgbench!;
+  const lite = results.pglite!;
+  const rows: BenchRow[] = [];
+  const block = (label: string, r: LoadResult, unit: string, target?: { p99?: boolean }) => {
+    rows.push({ figure: `${label}: throughput`, value: r.rps, unit });
+    rows.push({ figure: `${label}: p50 latency`, value: r.p50, unit: 'ms' });
+    rows.push({ figure: `${label}: p99 latency`, value: r.p99, unit: 'ms', ...(target?.p99 ? { target: '< 50 ms', met: r.p99 < 50 } : {}) });
+  };
+  block('quire, Node + PostgreSQL', q, 'signups/s', { p99: true });
+  block('baseline (a): bare Hono + postgres.js, same inserts', bare, 'req/s');
+  block('baseline (b): pgbench, same SQL transaction', pgb, 'tx/s');
+  block('quire, Node + PGlite (embedded)', lite, 'signups/s');
+  rows.push({ figure: 'ratio quire / bare Hono + postgres.js', value: q.rps / bare.rps, unit: '×', target: '≥ 0.8×', met: q.rps / bare.rps >= 0.8 });
+  rows.push({ figure: 'ratio quire / pgbench', value: q.rps / pgb.rps, unit: '×' });
+  rows.push({ figure: 'ratio bare / pgbench (the stack’s own cost)', value: bare.rps / pgb.rps, unit: '×' });
+  rows.push({ figure: 'ratio quire on PGlite / quire on PostgreSQL', value: lite.rps / q.rps, unit: '×' });
+  const refused = (r: LoadResult) => r.non2xx + r.errors;
+  const notes = [
+    `${CONNECTIONS} connections, ${durationS} s measured after ${warmupS} s of warm-up, autocannon in the runner's process; each server in its own process; each on a fresh migrated database on the same PostgreSQL server.`,
+    'Every request is a new address from a new X-Forwarded-For (TRUST_PROXY=true): both rate-limit upserts run, none refuses. quire runs as in production: default pool (10), JSON request logs, its delivery loop sending the confirmations (default DELIVERY_RATE 50/s) to an SMTP sink in another process.',
+    'The bare endpoint writes the same four rows (subscriber, confirmation token, outbox row, consent event) in one transaction; it has no validation library, rate limits, suppression check, ledger chain, logs or delivery loop.',
+    `Non-2xx or failed: quire ${refused(q)}, bare ${refused(bare)}, pgbench ${pgb.non2xx}, PGlite ${refused(lite)}.`,
+  ];
+  return { name: 'signup', rows, notes };
+}
