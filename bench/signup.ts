@@ -19,7 +19,7 @@ import postgres from 'postgres';
 import { signupLoad, type LoadResult } from './support/load.js';
 import { benchDatabase } from './support/postgres.js';
 import type { BenchResult, BenchRow } from './support/report.js';
-import { freePort, percentile, startProcess, startQuire, type ServerProcess } from './support/server.js';
+import { BENCH_ADMIN_TOKEN, freePort, percentile, startProcess, startQuire, type ServerProcess } from './support/server.js';
 import { startSinkProcess } from './support/sink.js';
 
 const run = promisify(execFile);
@@ -29,14 +29,6 @@ async function seedConsentText(url: string) {
   const sql = postgres(url, { max: 1, onnotice: () => {} });
   await sql`insert into consent_texts (version, text, sha256) values (1, 'bench', md5('bench')) on conflict do nothing`;
   await sql.end();
-}
-
-async function measure(server: ServerProcess, durationS: number, warmupS: number): Promise<LoadResult> {
-  try {
-    return await signupLoad(server.url, { connections: CONNECTIONS, durationS, warmupS });
-  } finally {
-    await server.stop();
-  }
 }
 
 /** The same transaction as the bare endpoint, in SQL, for pgbench (-M prepared, like postgres.js). */
@@ -81,58 +73,80 @@ async function pgbench(url: string, durationS: number): Promise<LoadResult> {
   }
 }
 
-export async function benchSignup(quick: boolean): Promise<BenchResult> {
-  const durationS = quick ? 5 : 20;
-  const warmupS = quick ? 1 : 3;
-  const sink = await startSinkProcess();
+type Target = 'quire' | 'bare' | 'pgbench' | 'pglite';
+
+/** One measured segment of one target: a fresh server process on the target's database. */
+async function segment(target: Target, ctx: { dbs: Record<string, string>; dataDir: string; smtpUrl: string; durationS: number; warmupS: number }): Promise<LoadResult & { chain?: ChainCheck }> {
   const profileDir = process.env.BENCH_CPU_PROF;
-  const results: Record<string, LoadResult> = {};
+  if (target === 'pgbench') return pgbench(ctx.dbs.pgbench!, ctx.durationS);
+  let server: ServerProcess;
+  if (target === 'bare') {
+    const port = await freePort();
+    server = await startProcess(['--import', 'tsx', 'bench/support/bare-signup.ts'], { ...process.env, DATABASE_URL: ctx.dbs.bare, PORT: String(port) }, { port, readyPath: '/readyz' });
+  } else {
+    server = await startQuire({
+      ...(target === 'quire' ? { databaseUrl: ctx.dbs.quire } : { dataDir: ctx.dataDir }),
+      smtpUrl: ctx.smtpUrl,
+      nodeFlags: profileDir && target === 'quire' ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
+    });
+  }
   try {
-    // quire on PostgreSQL, production mode.
-    {
-      const db = await benchDatabase('signup');
-      try {
-        const server = await startQuire({ databaseUrl: db.url, smtpUrl: sink.url, nodeFlags: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [] });
-        results.quire = await measure(server, durationS, warmupS);
-      } finally {
-        await db.drop();
-      }
-    }
-    // (a) bare Hono + postgres.js.
-    {
-      const db = await benchDatabase('bare');
-      try {
-        await seedConsentText(db.url);
-        const port = await freePort();
-        const server = await startProcess(['--import', 'tsx', 'bench/support/bare-signup.ts'], { ...process.env, DATABASE_URL: db.url, PORT: String(port) }, { port, readyPath: '/readyz' });
-        results.bare = await measure(server, durationS, warmupS);
-      } finally {
-        await db.drop();
-      }
-    }
-    // (b) pgbench, the same transaction.
-    {
-      const db = await benchDatabase('pgbench');
-      try {
-        await seedConsentText(db.url);
-        results.pgbench = await pgbench(db.url, durationS);
-      } finally {
-        await db.drop();
-      }
-    }
-    // (c) quire on PGlite (embedded default; development mode, since production requires PostgreSQL).
-    {
-      const dataDir = await mkdtemp(join(tmpdir(), 'quire-bench-pglite-'));
-      try {
-        const server = await startQuire({ dataDir, smtpUrl: sink.url });
-        results.pglite = await measure(server, durationS, warmupS);
-      } finally {
-        await rm(dataDir, { recursive: true, force: true });
-      }
-    }
+    const load = await signupLoad(server.url, { connections: CONNECTIONS, durationS: ctx.durationS, warmupS: ctx.warmupS });
+    return target === 'bare' ? load : { ...load, chain: await verifyChain(server.url) };
+  } finally {
+    await server.stop();
+  }
+}
+
+interface ChainCheck {
+  ok: boolean;
+  events: number;
+}
+
+/** The consent ledger after thousands of concurrent signups: still one valid chain? */
+async function verifyChain(url: string): Promise<ChainCheck> {
+  const res = await fetch(`${url}/admin/v1/consent/verify`, { headers: { authorization: `Bearer ${BENCH_ADMIN_TOKEN}` } });
+  const body = (await res.json()) as { ok?: boolean; events?: number };
+  return { ok: res.ok && body.ok === true, events: body.events ?? 0 };
+}
+
+/** Segments of one target measured at different times, as one: throughput over the total, worst p99. */
+function combine(parts: (LoadResult & { chain?: ChainCheck })[], durationS: number): LoadResult & { chain?: ChainCheck } {
+  const ok = parts.reduce((a, p) => a + p.ok, 0);
+  return {
+    rps: parts.reduce((a, p) => a + p.rps * durationS, 0) / (durationS * parts.length),
+    p50: parts.reduce((a, p) => a + p.p50, 0) / parts.length,
+    p99: Math.max(...parts.map((p) => p.p99)),
+    ok,
+    non2xx: parts.reduce((a, p) => a + p.non2xx, 0),
+    errors: parts.reduce((a, p) => a + p.errors, 0),
+    statusCodes: {},
+    ...(parts.at(-1)?.chain ? { chain: parts.at(-1)!.chain! } : {}),
+  };
+}
+
+export async function benchSignup(quick: boolean): Promise<BenchResult> {
+  // Full run: each target twice, in the order A B C D D C B A, so a machine that gets busier or quieter
+  // during the run (other work on it) weighs on every target alike. Quick run: once each.
+  const segmentS = quick ? 5 : 10;
+  const warmupS = quick ? 1 : 2;
+  const order: Target[] = quick ? ['quire', 'bare', 'pgbench', 'pglite'] : ['quire', 'bare', 'pgbench', 'pglite', 'pglite', 'pgbench', 'bare', 'quire'];
+  const sink = await startSinkProcess();
+  const databases = await Promise.all((['quire', 'bare', 'pgbench'] as const).map(async (t) => [t, await benchDatabase(`signup_${t}`)] as const));
+  const dataDir = await mkdtemp(join(tmpdir(), 'quire-bench-pglite-'));
+  const parts: Record<Target, (LoadResult & { chain?: ChainCheck })[]> = { quire: [], bare: [], pgbench: [], pglite: [] };
+  try {
+    const dbs = Object.fromEntries(databases.map(([t, d]) => [t, d.url]));
+    await seedConsentText(dbs.bare!);
+    await seedConsentText(dbs.pgbench!);
+    for (const target of order) parts[target].push(await segment(target, { dbs, dataDir, smtpUrl: sink.url, durationS: segmentS, warmupS }));
   } finally {
     await sink.stop();
+    await Promise.all(databases.map(([, d]) => d.drop()));
+    await rm(dataDir, { recursive: true, force: true });
   }
+  const results = Object.fromEntries(Object.entries(parts).map(([t, p]) => [t, combine(p, segmentS)])) as Record<Target, LoadResult & { chain?: ChainCheck }>;
+  const durationS = segmentS * (quick ? 1 : 2);
 
   const q = results.quire!;
   const bare = results.bare!;
@@ -152,12 +166,14 @@ export async function benchSignup(quick: boolean): Promise<BenchResult> {
   rows.push({ figure: 'ratio quire / pgbench', value: q.rps / pgb.rps, unit: '×' });
   rows.push({ figure: 'ratio bare / pgbench (the stack’s own cost)', value: bare.rps / pgb.rps, unit: '×' });
   rows.push({ figure: 'ratio quire on PGlite / quire on PostgreSQL', value: lite.rps / q.rps, unit: '×' });
+  if (q.chain) rows.push({ figure: 'consent ledger after the PostgreSQL runs: one valid hash chain', value: q.chain.events, unit: 'events', target: 'valid', met: q.chain.ok });
   const refused = (r: LoadResult) => r.non2xx + r.errors;
+  const chain = (r: { chain?: ChainCheck }) => (r.chain ? `${r.chain.ok ? 'valid' : '**BROKEN**'} (${r.chain.events.toLocaleString('en')} events)` : 'not checked');
   const notes = [
-    `${CONNECTIONS} connections, ${durationS} s measured after ${warmupS} s of warm-up, autocannon in the runner's process; each server in its own process; each on a fresh migrated database on the same PostgreSQL server.`,
+    `${CONNECTIONS} connections, ${durationS} s measured per target${quick ? '' : ` in two ${segmentS} s segments (order A B C D D C B A; p50 is their mean, p99 the worse)`}, each after ${warmupS} s of warm-up; autocannon in the runner's process; each server a fresh process; each target its own migrated database on the same PostgreSQL server.`,
     'Every request is a new address from a new X-Forwarded-For (TRUST_PROXY=true): both rate-limit upserts run, none refuses. quire runs as in production: default pool (10), JSON request logs, its delivery loop sending the confirmations (default DELIVERY_RATE 50/s) to an SMTP sink in another process.',
     'The bare endpoint writes the same four rows (subscriber, confirmation token, outbox row, consent event) in one transaction; it has no validation library, rate limits, suppression check, ledger chain, logs or delivery loop.',
-    `Non-2xx or failed: quire ${refused(q)}, bare ${refused(bare)}, pgbench ${pgb.non2xx}, PGlite ${refused(lite)}.`,
+    `Non-2xx or failed: quire ${refused(q)}, bare ${refused(bare)}, pgbench ${pgb.non2xx}, PGlite ${refused(lite)}. Consent ledger after the run (GET /admin/v1/consent/verify): PostgreSQL ${chain(q)}, PGlite ${chain(lite)}.`,
   ];
   return { name: 'signup', rows, notes };
 }

@@ -1,4 +1,4 @@
-import { asc, desc, eq, gt, sql } from 'drizzle-orm';
+import { asc, desc, eq, gt, sql, type SQL } from 'drizzle-orm';
 import { rowsOf, type Db, type DbOrTx } from '../db/client.js';
 import { consentEvents, consentTexts, type ConsentEventKind } from '../db/schema.js';
 import { sha256Hex } from './crypto.js';
@@ -55,15 +55,17 @@ export function canonicalEvent(e: ChainedFields): string {
 export const chainHash = (prevHash: string, e: ChainedFields): string => sha256Hex(`${prevHash}\n${canonicalEvent(e)}`);
 
 /**
- * Append one event. Call it as the last write of the transaction that made the change it records.
- * The ledger lock is held from here until that transaction commits, and every writer waits for it, so
- * the locked part is kept to one statement: it reads the chain head and inserts the next link, hashing
- * in the database (`sha256(prev_hash || "\n" || canonical)`, the canonical JSON built here, the same
- * bytes `chainHash` hashes). It must be a statement after the lock, not the same one: a statement's
- * snapshot is taken before it could wait for the lock, and would miss the previous holder's link.
+ * The ledger lock is held from the statement that takes it until the transaction commits, and every
+ * writer of the ledger waits for it: the less happens under it, the more consent events per second.
+ * Under it, one statement reads the chain head and inserts the next link, hashing in the database:
+ * `sha256(prev_hash || "\n" || canonical)` over the canonical JSON built here — the bytes `chainHash`
+ * hashes. The lock must be taken by an earlier statement than that one: a statement's snapshot is
+ * taken before it could wait for the lock, and would miss the link its previous holder committed.
  */
-export async function appendConsentEvent(tx: DbOrTx, input: ConsentEventInput): Promise<{ seq: number; hash: string }> {
-  const fields: ChainedFields = {
+const lockStatement = () => sql`select pg_advisory_xact_lock(${LEDGER_LOCK})`;
+
+function chainedFields(input: ConsentEventInput): ChainedFields {
+  return {
     subscriberId: input.subscriberId,
     emailHash: input.emailHash,
     kind: input.kind,
@@ -75,19 +77,53 @@ export async function appendConsentEvent(tx: DbOrTx, input: ConsentEventInput): 
     // Postgres keeps microseconds, JS milliseconds: truncate so what we hash is what we read back.
     occurredAt: new Date(Math.floor(input.occurredAt.getTime())),
   };
-  const canonical = canonicalEvent(fields);
-  await tx.execute(sql`select pg_advisory_xact_lock(${LEDGER_LOCK})`);
-  const [row] = rowsOf<{ seq: number | string; hash: string }>(
-    await tx.execute(sql`
-      insert into consent_events (subscriber_id, email_hash, kind, consent_text_version, topics, source, ip_hash, user_agent, occurred_at, prev_hash, hash)
-      select ${fields.subscriberId}::uuid, ${fields.emailHash}::text, ${fields.kind}::text, ${fields.consentTextVersion}::integer,
-             ${JSON.stringify(fields.topics)}::jsonb, ${fields.source}::text, ${fields.ipHash}::text, ${fields.userAgent}::text,
-             ${fields.occurredAt.toISOString()}::timestamptz, head.prev,
-             encode(sha256(convert_to(head.prev || chr(10) || ${canonical}::text, 'UTF8')), 'hex')
-        from (select coalesce((select hash from consent_events order by seq desc limit 1), ${GENESIS_HASH}::text) as prev) head
-      returning seq, hash`),
-  );
+}
+
+function appendStatement(fields: ChainedFields): SQL {
+  return sql`
+    insert into consent_events (subscriber_id, email_hash, kind, consent_text_version, topics, source, ip_hash, user_agent, occurred_at, prev_hash, hash)
+    select ${fields.subscriberId}::uuid, ${fields.emailHash}::text, ${fields.kind}::text, ${fields.consentTextVersion}::integer,
+           ${JSON.stringify(fields.topics)}::jsonb, ${fields.source}::text, ${fields.ipHash}::text, ${fields.userAgent}::text,
+           ${fields.occurredAt.toISOString()}::timestamptz, head.prev,
+           encode(sha256(convert_to(head.prev || chr(10) || ${canonicalEvent(fields)}::text, 'UTF8')), 'hex')
+      from (select coalesce((select hash from consent_events order by seq desc limit 1), ${GENESIS_HASH}::text) as prev) head
+    returning seq, hash`;
+}
+
+const appended = (result: unknown) => {
+  const [row] = rowsOf<{ seq: number | string; hash: string }>(result);
   return { seq: Number(row!.seq), hash: row!.hash };
+};
+
+/** Append one event. Call it as the last write of the transaction that made the change it records. */
+export async function appendConsentEvent(tx: DbOrTx, input: ConsentEventInput): Promise<{ seq: number; hash: string }> {
+  const append = appendStatement(chainedFields(input));
+  await tx.execute(lockStatement());
+  return appended(await tx.execute(append));
+}
+
+/**
+ * The hot path's variant (signup): the caller's last writes (`before`), the lock and the append are
+ * handed to the connection together, and the transaction's callback returns WITHOUT waiting for their
+ * replies, so the driver's COMMIT follows them down the same connection. The database then runs lock,
+ * append and COMMIT back to back: no reply has to reach this process and no new statement come back
+ * while the lock is held (on a busy 2-core machine that wait was most of the time every other signup
+ * spent queued behind the lock — see docs/benchmarks.md).
+ *
+ * Order: statements handed to one connection run in the order handed. These go through one code path
+ * (`tx.execute`) in array order, and one macrotask passes before this returns, so every one of them has
+ * reached the connection before the callback returns and the driver issues COMMIT.
+ *
+ * The caller must await `done` after the transaction has resolved: a failed statement aborts the
+ * transaction (its COMMIT then rolls back, which postgres.js does not report as an error), and `done`
+ * rejects with that statement's error.
+ */
+export async function appendConsentEventAtCommit(tx: DbOrTx, input: ConsentEventInput, before: SQL[] = []): Promise<{ done: Promise<{ seq: number; hash: string }> }> {
+  const statements = [...before, lockStatement(), appendStatement(chainedFields(input))].map((q) => tx.execute(q));
+  const done = Promise.all(statements).then((results) => appended(results[results.length - 1]));
+  done.catch(() => {}); // observed by the caller once the transaction is over
+  await new Promise<void>((resolve) => (typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0)));
+  return { done };
 }
 
 export type ChainVerification =
@@ -126,6 +162,37 @@ export async function ensureConsentText(db: Db, text: string): Promise<number> {
   const version = (latest?.version ?? 0) + 1;
   await db.insert(consentTexts).values({ version, text, sha256: digest }).onConflictDoNothing();
   return version;
+}
+
+/**
+ * Consent text versions are never changed or removed (the ledger refers to them), so a version once
+ * seen to exist is remembered per database; the newest version is remembered for a few seconds (a new
+ * text arrives with a deploy, which takes longer than that to reach every instance anyway).
+ */
+const LATEST_TTL_MS = 10_000;
+const versionCache = new WeakMap<object, { known: Set<number>; latest?: { version: number; at: number } }>();
+const versionsOf = (db: DbOrTx) => {
+  let entry = versionCache.get(db);
+  if (!entry) versionCache.set(db, (entry = { known: new Set() }));
+  return entry;
+};
+
+/** Whether `version` is a recorded consent text. */
+export async function consentVersionExists(db: DbOrTx, version: number): Promise<boolean> {
+  const cache = versionsOf(db);
+  if (cache.known.has(version)) return true;
+  const [row] = await db.select({ version: consentTexts.version }).from(consentTexts).where(eq(consentTexts.version, version));
+  if (row) cache.known.add(version);
+  return row !== undefined;
+}
+
+/** The newest consent text version, or undefined when there is none. */
+export async function latestConsentVersion(db: DbOrTx): Promise<number | undefined> {
+  const cache = versionsOf(db);
+  if (cache.latest && Date.now() - cache.latest.at < LATEST_TTL_MS) return cache.latest.version;
+  const [latest] = await db.select({ version: consentTexts.version }).from(consentTexts).orderBy(desc(consentTexts.version)).limit(1);
+  if (latest) cache.latest = { version: latest.version, at: Date.now() };
+  return latest?.version;
 }
 
 export async function consentHistory(db: DbOrTx, subscriberId: string) {

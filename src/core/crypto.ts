@@ -16,5 +16,14 @@ export function safeEqual(a: string, b: string): boolean {
   return timingSafeEqual(ab, bb);
 }
 
-/** Derive a purpose-specific key so a value signed for one use never verifies for another. */
-export const deriveKey = (secret: string, purpose: string): Buffer => hmac(secret, `quire:${purpose}`);
+/**
+ * Derive a purpose-specific key so a value signed for one use never verifies for another. Remembered
+ * per secret and purpose: a signup derives five of them, and the derivation is a whole HMAC.
+ */
+const derivedKeys = new Map<string, Buffer>();
+export function deriveKey(secret: string, purpose: string): Buffer {
+  const id = `${purpose}\u0000${secret}`;
+  let key = derivedKeys.get(id);
+  if (!key) derivedKeys.set(id, (key = hmac(secret, `quire:${purpose}`)));
+  return key;
+}

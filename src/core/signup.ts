@@ -1,14 +1,14 @@
 import { and, desc, eq, gt, sql } from 'drizzle-orm';
-import { confirmTokens, consentTexts, subscribers } from '../db/schema.js';
-import { appendConsentEvent } from './consent.js';
+import { rowsOf } from '../db/client.js';
+import { confirmTokens, deliveries, subscribers, suppressions } from '../db/schema.js';
+import { appendConsentEventAtCommit, consentVersionExists, latestConsentVersion } from './consent.js';
 import { deriveKey, hmacHex } from './crypto.js';
 import type { CoreDeps, RequestMeta } from './deps.js';
 import { checkEmail, mailboxKey } from './email-address.js';
 import { AppError, INVALID_EMAIL_MESSAGE } from './errors.js';
 import { emailHashFor, ipHashFor } from './identity.js';
-import { enqueueDelivery } from './outbox.js';
-import { hitRateLimit } from './rate-limit.js';
-import { isBlocked } from './suppression.js';
+import { hitRateLimits } from './rate-limit.js';
+import { blockingReasons, isBlocked } from './suppression.js';
 import { CONFIRM_TOKEN_TTL_MS, confirmTokenFor, hashToken, readFormStamp } from './tokens.js';
 import { resolveTopics } from './topics.js';
 
@@ -35,6 +35,7 @@ export interface SignupRequest {
 export type SignupOutcome = 'confirmation_queued' | 'cooldown' | 'already_active' | 'suppressed' | 'dropped_bot';
 
 const DAY_SECONDS = 86_400;
+const BLOCKING = sql.raw(`(${blockingReasons.map((r) => `'${r}'`).join(',')})`);
 const IP_WINDOW_SECONDS = 600;
 
 export async function requestSubscription(deps: CoreDeps, req: SignupRequest, meta: RequestMeta): Promise<SignupOutcome> {
@@ -58,81 +59,88 @@ export async function requestSubscription(deps: CoreDeps, req: SignupRequest, me
   const topicSlugs = await resolveTopics(db, req.topics);
   const consentVersion = await resolveConsentVersion(deps, req.consentVersion);
 
-  if (meta.ip) {
-    const ipKey = `signup:ip:${hmacHex(deriveKey(secret, 'rate-ip'), meta.ip)}`;
-    const byIp = await hitRateLimit(db, ipKey, { limit: config.RATE_LIMIT_IP, windowSeconds: IP_WINDOW_SECONDS }, now);
-    if (!byIp.allowed) throw tooMany(byIp.retryAfterSeconds);
-  }
   const emailHash = emailHashFor(secret, checked.key);
-  // Counted per attempt, whatever the address's state, so a 429 says nothing about whether it is known;
-  // and per mailbox, so "victim+1@", "victim+2@"… share the victim's budget.
-  const byAddress = await hitRateLimit(db, `signup:addr:${emailHashFor(secret, mailboxKey(checked.key))}`, { limit: config.RATE_LIMIT_ADDRESS, windowSeconds: DAY_SECONDS }, now);
-  if (!byAddress.allowed) throw tooMany(byAddress.retryAfterSeconds);
+  // Both limits in one statement. Counted per attempt, whatever the address's state, so a 429 says
+  // nothing about whether it is known; and per mailbox, so "victim+1@", "victim+2@"… share the
+  // victim's budget.
+  const hits = [{ key: `signup:addr:${emailHashFor(secret, mailboxKey(checked.key))}`, rule: { limit: config.RATE_LIMIT_ADDRESS, windowSeconds: DAY_SECONDS } }];
+  if (meta.ip) hits.unshift({ key: `signup:ip:${hmacHex(deriveKey(secret, 'rate-ip'), meta.ip)}`, rule: { limit: config.RATE_LIMIT_IP, windowSeconds: IP_WINDOW_SECONDS } });
+  for (const limit of await hitRateLimits(db, hits, now)) if (!limit.allowed) throw tooMany(limit.retryAfterSeconds);
 
+  // The common case — a new address — is four statements between BEGIN and COMMIT; every statement is
+  // a round trip, and the last two run under the ledger lock that every signup waits for.
+  let appendedAtCommit: { done: Promise<unknown> } | undefined;
   const outcome = await db.transaction(async (tx) => {
-    if (await isBlocked(tx, emailHash)) return 'suppressed' as const;
+    const iso = now.toISOString();
+    const [created] = rowsOf<{ id: string }>(
+      await tx.execute(sql`
+        insert into ${subscribers} (email, email_hash, name, locale, status, source, created_at, status_changed_at)
+        select ${checked.email}::text, ${emailHash}::text, ${req.name ?? null}::text, ${req.locale ?? 'en'}::text, 'pending',
+               ${req.source ?? null}::text, ${iso}::timestamptz, ${iso}::timestamptz
+         where not exists (select 1 from ${suppressions} x where x.email_hash = ${emailHash} and x.reason in ${BLOCKING})
+        on conflict do nothing
+        returning id`),
+    );
+    let subscriberId: string;
+    if (created) {
+      // A new, unsuppressed row: no other transaction sees it before this one commits (a concurrent
+      // signup of the same address waits on the unique index), and it has no earlier token to cool
+      // down from.
+      subscriberId = created.id;
+    } else {
+      if (await isBlocked(tx, emailHash)) return 'suppressed' as const;
+      // Lock the row: concurrent signups of one address queue here, and the first one's token is the
+      // cooldown the others see.
+      const [sub] = await tx
+        .select()
+        .from(subscribers)
+        .where(sql`lower(${subscribers.email}) = ${checked.key}`)
+        .for('update');
+      if (!sub) throw new Error('subscriber row vanished inside its own transaction');
 
-    await tx
-      .insert(subscribers)
-      .values({
-        email: checked.email,
-        emailHash,
-        name: req.name ?? null,
-        locale: req.locale ?? 'en',
-        status: 'pending',
-        source: req.source ?? null,
-        createdAt: now,
-        statusChangedAt: now,
-      })
-      .onConflictDoNothing();
-    // Lock the row: concurrent signups of one address queue here, and the first one's token is the
-    // cooldown the others see.
-    const [sub] = await tx
-      .select()
-      .from(subscribers)
-      .where(sql`lower(${subscribers.email}) = ${checked.key}`)
-      .for('update');
-    if (!sub) throw new Error('subscriber row vanished inside its own transaction');
+      // Never downgrade: a confirmed subscriber stays exactly as they are.
+      if (sub.status === 'active') return 'already_active' as const;
+      if (sub.status === 'bounced' || sub.status === 'complained') return 'suppressed' as const;
 
-    // Never downgrade: a confirmed subscriber stays exactly as they are.
-    if (sub.status === 'active') return 'already_active' as const;
-    if (sub.status === 'bounced' || sub.status === 'complained') return 'suppressed' as const;
+      const cooldownStart = new Date(now.getTime() - config.CONFIRM_COOLDOWN_SECONDS * 1000);
+      const [recent] = await tx
+        .select({ id: confirmTokens.id })
+        .from(confirmTokens)
+        .where(and(eq(confirmTokens.subscriberId, sub.id), gt(confirmTokens.createdAt, cooldownStart)))
+        .orderBy(desc(confirmTokens.createdAt))
+        .limit(1);
+      if (recent) return 'cooldown' as const;
+      subscriberId = sub.id;
+    }
 
-    const cooldownStart = new Date(now.getTime() - config.CONFIRM_COOLDOWN_SECONDS * 1000);
-    const [recent] = await tx
-      .select({ id: confirmTokens.id })
-      .from(confirmTokens)
-      .where(and(eq(confirmTokens.subscriberId, sub.id), gt(confirmTokens.createdAt, cooldownStart)))
-      .orderBy(desc(confirmTokens.createdAt))
-      .limit(1);
-    if (recent) return 'cooldown' as const;
-
+    // One statement writes the token and its outbox row (see outbox.ts) and ends by taking the ledger
+    // lock, so the ledger append after it is a single statement. The token itself is derived from the
+    // id with the secret; only its hash is stored (see tokens.ts).
     const tokenId = crypto.randomUUID();
-    // The token itself is derived from the id with the secret; only its hash is stored (see tokens.ts).
-    await tx.insert(confirmTokens).values({
-      id: tokenId,
-      tokenHash: hashToken(confirmTokenFor(secret, tokenId)),
-      subscriberId: sub.id,
-      topics: topicSlugs,
-      consentTextVersion: consentVersion,
-      source: req.source ?? null,
-      createdAt: now,
-      expiresAt: new Date(now.getTime() + CONFIRM_TOKEN_TTL_MS),
-    });
-    await enqueueDelivery(tx, { kind: 'confirmation', subscriberId: sub.id, confirmTokenId: tokenId }, now);
-    await appendConsentEvent(tx, {
-      subscriberId: sub.id,
+    const tokenAndOutbox = sql`
+      with token as (
+        insert into ${confirmTokens} (id, token_hash, subscriber_id, topics, consent_text_version, source, created_at, expires_at)
+        values (${tokenId}::uuid, ${hashToken(confirmTokenFor(secret, tokenId))}::text, ${subscriberId}::uuid, ${JSON.stringify(topicSlugs)}::jsonb,
+                ${consentVersion}::integer, ${req.source ?? null}::text, ${iso}::timestamptz, ${new Date(now.getTime() + CONFIRM_TOKEN_TTL_MS).toISOString()}::timestamptz)
+        returning id, subscriber_id)
+      insert into ${deliveries} (kind, subscriber_id, confirm_token_id, status, next_attempt_at, created_at)
+      select 'confirmation', subscriber_id, id, 'queued', ${iso}::timestamptz, ${iso}::timestamptz from token`;
+    const event = {
+      subscriberId,
       emailHash,
-      kind: 'requested',
+      kind: 'requested' as const,
       consentTextVersion: consentVersion,
       topics: topicSlugs,
       source: req.source ?? null,
       ipHash: ipHashFor(secret, meta.ip),
       userAgent: meta.userAgent ?? null,
       occurredAt: now,
-    });
+    };
+    appendedAtCommit = await appendConsentEventAtCommit(tx, event, [tokenAndOutbox]);
     return 'confirmation_queued' as const;
   });
+  // The token, outbox row and ledger event were written after the callback returned, just before COMMIT.
+  await appendedAtCommit?.done;
 
   if (outcome === 'confirmation_queued') deps.outboxChanged?.();
   return outcome;
@@ -150,17 +158,16 @@ function isBot(req: SignupRequest, secret: string, now: Date, minFillMs: number)
 
 async function resolveConsentVersion(deps: CoreDeps, requested: number | undefined): Promise<number> {
   if (requested !== undefined) {
-    const [row] = await deps.db.select({ version: consentTexts.version }).from(consentTexts).where(eq(consentTexts.version, requested));
-    if (!row) {
+    if (!(await consentVersionExists(deps.db, requested))) {
       throw new AppError('unknown_consent_version', 'The consent text this form shows is not known. Please reload the page.', {
         fields: [{ path: 'consent_version', message: 'unknown version' }],
       });
     }
-    return row.version;
+    return requested;
   }
-  const [latest] = await deps.db.select({ version: consentTexts.version }).from(consentTexts).orderBy(desc(consentTexts.version)).limit(1);
-  if (!latest) throw new Error('no consent text configured');
-  return latest.version;
+  const latest = await latestConsentVersion(deps.db);
+  if (latest === undefined) throw new Error('no consent text configured');
+  return latest;
 }
 
 const tooMany = (retryAfterSeconds: number) =>

@@ -29,6 +29,8 @@ export interface PostgresOptions {
   timeoutMs?: number;
   /** Workers: per-request clients must not fetch type OIDs (extra round trip). */
   fetchTypes?: boolean;
+  /** Named prepared statements (see `preparing`); default: when type OIDs are fetched (long-lived pools). */
+  prepare?: boolean;
 }
 
 export async function connectPostgres(opts: PostgresOptions): Promise<Database & { sql: Sql }> {
@@ -39,11 +41,14 @@ export async function connectPostgres(opts: PostgresOptions): Promise<Database &
     max: opts.max ?? 10,
     connect_timeout: timeoutS,
     idle_timeout: 30,
+    // postgres.js waits up to 20 s (3^n/100 s, jittered) before reconnecting a connection that a query is
+    // already waiting on, so after an outage requests hung far past the timeout; at most 1 s here.
+    backoff: (retries: number) => (0.5 + Math.random() / 2) * Math.min(3 ** retries / 100, 1),
     fetch_types: opts.fetchTypes ?? true,
     onnotice: () => {},
     connection: { application_name: 'quire', statement_timeout: opts.timeoutMs ?? 5000 },
   });
-  const db = drizzle(sql, { schema }) as unknown as Db;
+  const db = drizzle(opts.prepare ?? opts.fetchTypes !== false ? preparing(sql) : sql, { schema }) as unknown as Db;
   return {
     db,
     sql,
@@ -55,4 +60,31 @@ export async function connectPostgres(opts: PostgresOptions): Promise<Database &
       await sql.end({ timeout: 5 });
     },
   };
+}
+
+/**
+ * drizzle runs every query through postgres.js's `unsafe(…, { prepare: false })` unless the query was
+ * given a name, and postgres.js sends an unnamed statement with parameters in two round trips (Parse
+ * and Describe, wait for the parameter types, then Bind and Execute). Named statements are described
+ * once per connection and then cost one round trip. This hands drizzle a view of the client — and of
+ * every transaction and savepoint client it opens — whose `unsafe` prepares. (A signup is a handful of
+ * statements, so this halves its round trips.)
+ */
+function preparing(sql: Sql): Sql {
+  type Fn = (...args: unknown[]) => unknown;
+  const wrapScope = (args: unknown[]) => {
+    const fn = args.pop() as (client: Sql) => unknown;
+    return [...args, (client: Sql) => fn(preparing(client))];
+  };
+  return new Proxy(sql, {
+    get(target, prop) {
+      const value = Reflect.get(target, prop) as unknown;
+      if (prop === 'unsafe') {
+        return (query: string, args?: unknown[], options?: Record<string, unknown>) =>
+          (value as Fn)(query, args ?? [], { ...options, prepare: true });
+      }
+      if (prop === 'begin' || prop === 'savepoint') return (...args: unknown[]) => (value as Fn)(...wrapScope(args));
+      return value;
+    },
+  });
 }

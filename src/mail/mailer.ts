@@ -34,6 +34,8 @@ export class MailError extends Error {
     readonly permanent: boolean,
     readonly responseCode?: number,
     readonly enhancedStatus?: string,
+    /** The relay could not be reached at all (refused, unresolvable, no greeting): nothing was transmitted. */
+    readonly relayUnavailable = false,
   ) {
     super(message);
     this.name = 'MailError';
@@ -47,12 +49,16 @@ export class MailError extends Error {
 /** Turn whatever a transport threw into a MailError. Connection problems are transient. */
 export function classifyMailError(err: unknown): MailError {
   if (err instanceof MailError) return err;
-  const e = err as { responseCode?: number; response?: string; message?: string; code?: string };
+  const e = err as { responseCode?: number; response?: string; message?: string; code?: string; syscall?: string; timeoutType?: string };
   const response = e.response ?? e.message ?? String(err);
   const enhanced = /\b([245]\.\d{1,3}\.\d{1,3})\b/.exec(response)?.[1];
   const code = typeof e.responseCode === 'number' ? e.responseCode : undefined;
   const permanent = code !== undefined ? code >= 500 && code < 600 : false;
   // Keep only the first line of the server's reply: no stack, no recipient address echoed back at length.
   const summary = `${e.code ? `${e.code}: ` : ''}${response.split('\n')[0]!.slice(0, 300)}`;
-  return new MailError(summary, permanent, code, enhanced);
+  // nodemailer: a socket error from connect() (ECONNREFUSED, EHOSTUNREACH…), a DNS failure, or a connect or
+  // greeting timeout. A connection that drops later, mid-message, is not this: the message may have arrived.
+  const relayUnavailable =
+    code === undefined && (e.syscall === 'connect' || e.code === 'EDNS' || e.timeoutType === 'CONNECT_TIMEOUT' || e.timeoutType === 'GREETING_TIMEOUT');
+  return new MailError(summary, permanent, code, enhanced, relayUnavailable);
 }

@@ -94,7 +94,11 @@ export async function smtpOutage(cluster: PrivateCluster, opts: { quick: boolean
     await waitFor('the broadcast to be sent', async () => (await broadcastStatus(core, broadcast.id)).status === 'sent', 600_000, 200);
     const recoverySeconds = (performance.now() - resumedAt) / 1000;
     // Confirmations queued during the outage go out too.
-    await waitFor('every confirmation at the sink', () => new Set(sink.mail.map((m) => m.to)).size >= signups - signupErrors, 300_000, 200);
+    await waitFor('every confirmation at the sink', () => new Set(sink.mail.map((m) => m.to)).size >= signups - signupErrors, 120_000, 200).catch(async (err) => {
+      const states = await core.sql`select kind, status, attempts, next_attempt_at, last_error from deliveries where kind <> 'broadcast' and status <> 'sent'`;
+      console.error(`  confirmations at the sink: ${new Set(sink.mail.map((m) => m.to)).size} of ${signups - signupErrors}`, states.slice(0, 5));
+      throw err;
+    });
     watching = false;
     await watcher;
 

@@ -40,6 +40,11 @@ export interface BatchReport {
   retried: number;
   failed: number;
   skipped: number;
+  /**
+   * Sends that failed because the relay could not be reached (counted in `retried` too). The batch then
+   * stops early, its untried rows go back to the queue, and a loop waits before claiming again.
+   */
+  relayUnreachable: number;
 }
 
 /** Exponential backoff with full jitter: 30 s, 1 min, 2 min … capped at 1 h. */
@@ -64,7 +69,7 @@ export async function deliverBatch(
   streaks: ErrorStreaks = new Map(),
 ): Promise<BatchReport> {
   const jobs = await store.claim(opts.batchSize, opts.leaseMs, opts.now());
-  const report: BatchReport = { claimed: jobs.length, sent: 0, retried: 0, failed: 0, skipped: 0 };
+  const report: BatchReport = { claimed: jobs.length, sent: 0, retried: 0, failed: 0, skipped: 0, relayUnreachable: 0 };
   if (jobs.length === 0) return report;
   await composer.prepare?.(jobs);
 
@@ -122,6 +127,14 @@ export async function deliverBatch(
     } catch (err) {
       error = classifyMailError(err);
     }
+    if (error.relayUnavailable) {
+      // Nothing reached the relay, so this says nothing about the recipient or the message: it does not
+      // count toward the broadcast's error streak (a relay restart must not pause a launch). The row is
+      // retried with backoff like any transient fault, and the batch takes no further rows.
+      report.relayUnreachable++;
+      await settleFailure(job, error.message, false);
+      return;
+    }
     if (error.isHardBounce) {
       // A bad mailbox is the recipient's problem, not the relay's: it does not count toward a streak.
       await store.markFailed(job, error.message, 'bounced');
@@ -135,10 +148,12 @@ export async function deliverBatch(
 
   let next = 0;
   const worker = async () => {
-    while (next < jobs.length) await deliverOne(jobs[next++]!);
+    while (next < jobs.length && report.relayUnreachable === 0) await deliverOne(jobs[next++]!);
   };
   await Promise.all(Array.from({ length: Math.min(opts.concurrency, jobs.length) }, worker));
   await flush();
+  // The relay is down: rows never tried go back to the queue as they were, their claim's attempt returned.
+  if (next < jobs.length) await store.release(jobs.slice(next));
 
   const broadcastIds = [...new Set(jobs.filter((j) => j.kind === 'broadcast' && j.broadcastId).map((j) => j.broadcastId!))];
   if (broadcastIds.length) await events.batchSettled?.(broadcastIds);

@@ -41,6 +41,8 @@ export function createDeliveryLoop(store: OutboxStore, mailer: Mailer, composer:
   let woken = false;
   let lastMaintenance = 0;
   let lastTick = 0;
+  /** While the relay is down, new mail (wake) does not cut the wait short; stop() still does. */
+  let holdUntil = 0;
   const streaks: ErrorStreaks = new Map();
 
   const sleep = (ms: number) =>
@@ -79,7 +81,14 @@ export function createDeliveryLoop(store: OutboxStore, mailer: Mailer, composer:
         await housekeeping();
         const report = await batch();
         if (report.claimed > 0) opts.onBatch?.(report);
-        if (report.claimed === 0 && running) await sleep(opts.idleMs);
+        if (report.relayUnreachable > 0) {
+          // The SMTP relay is down: wait as after any fault, then try again with the next batch.
+          opts.onError?.(new Error('the SMTP relay could not be reached; retrying shortly'));
+          const wait = Math.min(opts.idleMs * 5, 10_000);
+          holdUntil = Date.now() + wait;
+          woken = false;
+          if (running) await sleep(wait);
+        } else if (report.claimed === 0 && running) await sleep(opts.idleMs);
       } catch (err) {
         // The database or transport is down: report, back off, and keep going; nothing is lost because
         // claimed rows return to the pool when their lease expires.
@@ -96,6 +105,7 @@ export function createDeliveryLoop(store: OutboxStore, mailer: Mailer, composer:
       loopDone = run();
     },
     wake() {
+      if (Date.now() < holdUntil) return;
       if (wakeUp) wakeUp();
       else woken = true;
     },
@@ -106,13 +116,13 @@ export function createDeliveryLoop(store: OutboxStore, mailer: Mailer, composer:
     },
     async drain(limits = {}) {
       if (limits.housekeeping !== false) await housekeeping(true);
-      const total: BatchReport = { claimed: 0, sent: 0, retried: 0, failed: 0, skipped: 0 };
+      const total: BatchReport = { claimed: 0, sent: 0, retried: 0, failed: 0, skipped: 0, relayUnreachable: 0 };
       for (let n = 0; ; n++) {
         if (limits.maxBatches !== undefined && n >= limits.maxBatches) return total;
         if (limits.deadline !== undefined && Date.now() >= limits.deadline) return total;
         const r = await batch();
         for (const k of Object.keys(total) as (keyof BatchReport)[]) total[k] += r[k];
-        if (r.claimed === 0) return total;
+        if (r.claimed === 0 || r.relayUnreachable > 0) return total;
       }
     },
   };

@@ -1,4 +1,4 @@
-import { and, eq, sql, type SQL } from 'drizzle-orm';
+import { and, eq, inArray, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { rowsOf } from '../../db/client.js';
 import { broadcasts, deliveries, type DeliveryKind } from '../../db/schema.js';
@@ -22,6 +22,8 @@ export interface OutboxStore {
   markSkipped(job: DeliveryJob, reason: string): Promise<void>;
   retryLater(job: DeliveryJob, error: string, at: Date): Promise<void>;
   markFailed(job: DeliveryJob, error: string, status: 'failed' | 'bounced'): Promise<void>;
+  /** Give back claimed rows that were never tried: queued again, the claim's attempt undone. */
+  release(jobs: DeliveryJob[]): Promise<void>;
 }
 
 export function createOutboxStore(db: Db): OutboxStore {
@@ -91,6 +93,16 @@ export function createOutboxStore(db: Db): OutboxStore {
     },
     async markFailed(job, error, status) {
       await db.update(deliveries).set({ status, lastError: error, leaseUntil: null }).where(held(job));
+    },
+    async release(jobs) {
+      // One statement per lease (a batch shares one); rows whose lease another worker took are left alone.
+      for (const lease of new Set(jobs.map((j) => j.leaseUntil.getTime()))) {
+        const ids = jobs.filter((j) => j.leaseUntil.getTime() === lease).map((j) => j.id);
+        await db
+          .update(deliveries)
+          .set({ status: 'queued', attempts: sql`greatest(${deliveries.attempts} - 1, 0)`, leaseUntil: null })
+          .where(and(inArray(deliveries.id, ids), eq(deliveries.status, 'sending'), eq(deliveries.leaseUntil, new Date(lease))));
+      }
     },
   };
 }

@@ -37,14 +37,14 @@ function listen() {
         const raw = Buffer.concat(chunks).toString('utf8');
         // Counted and answered in the same tick: a hard stop can never count a message whose 250 the
         // client did not get (a real relay can, which is why SMTP itself cannot promise exactly-once).
+        const to = session.envelope.rcptTo.map((r) => r.address); // read before the reply resets the session
         log.push(messageIdOf(raw));
         bytes += raw.length;
         callback();
-        const to = session.envelope.rcptTo.map((r) => r.address);
         if (watchDomain && to.some((a) => a.toLowerCase().endsWith(`@${watchDomain}`))) {
           simpleParser(raw).then(
             (p) => process.send({ type: 'mail', to: to[0], subject: p.subject ?? '', text: p.text ?? '', messageId: p.messageId ?? '' }),
-            () => {},
+            (err) => console.error('sink: cannot parse a message:', err.message),
           );
         }
       });
