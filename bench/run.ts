@@ -5,12 +5,19 @@
  */
 import { benchDelivery } from './delivery.js';
 import { benchEdge } from './edge.js';
+import { benchRendering } from './render.js';
+import { benchScale } from './scale.js';
 import { benchSignup } from './signup.js';
-import { writeReport, type BenchResult } from './support/report.js';
+import { benchStartup } from './startup.js';
+import { writeIntro, writeReport, type BenchResult } from './support/report.js';
+import { versions } from './support/versions.js';
 
 const benches: Record<string, (quick: boolean) => Promise<BenchResult>> = {
   signup: benchSignup,
   delivery: benchDelivery,
+  scale: benchScale,
+  rendering: benchRendering,
+  startup: benchStartup,
   edge: benchEdge,
 };
 
@@ -18,15 +25,35 @@ const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const names = args.filter((a) => !a.startsWith('--'));
 const selected = names.length ? names : Object.keys(benches);
-for (const name of selected) {
-  const bench = benches[name];
-  if (!bench) {
-    console.error(`unknown benchmark "${name}"; known: ${Object.keys(benches).join(', ')}`);
-    process.exit(2);
-  }
-  console.log(`bench ${name}${quick ? ' (quick)' : ''} …`);
-  const result = await bench(quick);
-  console.table(result.rows.map((r) => ({ figure: r.figure, value: Number(r.value.toFixed(2)), unit: r.unit, target: r.target ?? '', met: r.met ?? '' })));
-  await writeReport(result, `npm run bench -- ${name}${quick ? ' --quick' : ''}`);
+const unknown = selected.filter((n) => !benches[n]);
+if (unknown.length) {
+  console.error(`unknown benchmark "${unknown.join('", "')}"; known: ${Object.keys(benches).join(', ')}`);
+  process.exit(2);
 }
-process.exit(0);
+
+// A quick run is a smoke test (CI): it prints and keeps its JSON, but docs/benchmarks.md keeps the
+// figures of full runs.
+const started = performance.now();
+const results: BenchResult[] = [];
+const failed: string[] = [];
+for (const name of selected) {
+  console.log(`bench ${name}${quick ? ' (quick)' : ''} …`);
+  const t0 = performance.now();
+  let result: BenchResult;
+  try {
+    result = await benches[name]!(quick);
+  } catch (err) {
+    // One broken benchmark does not cost the others their figures.
+    console.error(`bench ${name} failed: ${(err as Error).stack ?? err}`);
+    failed.push(name);
+    continue;
+  }
+  console.table(result.rows.map((r) => ({ figure: r.figure, value: Number(r.value.toFixed(2)), unit: r.unit, target: r.target ?? '', met: r.met ?? '' })));
+  console.log(`bench ${name}: ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+  results.push(result);
+  await writeReport(result, `npm run bench -- ${name}${quick ? ' --quick' : ''}`, { docs: !quick });
+}
+const totalSeconds = (performance.now() - started) / 1000;
+console.log(`all done in ${Math.floor(totalSeconds / 60)} min ${Math.round(totalSeconds % 60)} s${failed.length ? `; failed: ${failed.join(', ')}` : ''}`);
+if (!quick && !names.length) await writeIntro({ command: 'npm run bench', totalSeconds, results, versions: await versions() });
+process.exit(failed.length ? 1 : 0);

@@ -14,6 +14,7 @@ import { BOUNCE_INGEST_MAX_BYTES, BOUNCE_INGEST_PATH, registerAdminBounceRoutes 
 import { IMPORT_BODY_LIMIT_BYTES, IMPORT_PATH, registerAdminImportExportRoutes } from './routes/admin/import-export.js';
 import { registerAdminSubscriberRoutes } from './routes/admin/subscribers.js';
 import type { AppEnv } from './routes/env.js';
+import { requestDeadline } from './routes/deadline.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { envelope, fieldsOf, toAppError, wantsHtml } from './routes/http.js';
 import { registerConfirmRoutes } from './routes/public/confirm.js';
@@ -87,6 +88,7 @@ export function createApp(services: Services | ((c: unknown) => Services)) {
     await next();
   });
   app.use('/admin/*', requireAdminUnlessDevPreview);
+  app.use(requestDeadline);
 
   registerHealthRoutes(app);
   registerSiteRoutes(app);

@@ -1,11 +1,11 @@
 /**
- * `npm run test:chaos [-- --quick] [--only worker-kill,smtp-outage,pg-outage,multi-instance] [--seed N]`
+ * `npm run test:chaos [-- --quick] [--only worker-kill,smtp-outage,pg-outage,multi-instance] [--seed N] [--report|--no-report]`
  *
  * Fault scenarios against real processes: quire's Node entry (API and `--worker`), a private PostgreSQL
  * cluster (initdb + pg_ctl in a temporary directory, never the machine's shared server) and an SMTP sink
- * in its own process. Prints a summary per scenario, rewrites its section of docs/reliability.md, and
- * exits non-zero when an invariant breaks (a recipient lost, duplicates past the bound, a 500, a
- * half-written signup, …).
+ * in its own process. Prints a summary per scenario, rewrites its section of docs/reliability.md (full
+ * runs; `--quick`, which CI runs, only with --report), and exits non-zero when an invariant breaks (a
+ * recipient lost, duplicates past the bound, a 500, a half-written signup, …).
  */
 import { parseArgs } from 'node:util';
 import { multiInstance } from './multi-instance.js';
@@ -17,9 +17,11 @@ import { seededRandom, type ScenarioResult } from './support/util.js';
 import { workerKill } from './worker-kill.js';
 
 const { values } = parseArgs({
-  options: { quick: { type: 'boolean', default: false }, only: { type: 'string' }, seed: { type: 'string' }, 'no-report': { type: 'boolean', default: false } },
+  options: { quick: { type: 'boolean', default: false }, only: { type: 'string' }, seed: { type: 'string' }, report: { type: 'boolean' }, 'no-report': { type: 'boolean' } },
 });
 const quick = values.quick!;
+// Full runs rewrite their sections of docs/reliability.md; quick runs (CI) only print, unless --report.
+const report = values['no-report'] ? false : (values.report ?? !quick);
 const seed = values.seed ? Number(values.seed) : Math.floor(Math.random() * 2 ** 31);
 const random = seededRandom(seed);
 
@@ -38,7 +40,8 @@ for (const name of selected) {
   }
 }
 
-const command = `npm run test:chaos${quick ? ' -- --quick' : ''}`;
+/** The command that repeats a scenario with the same random points. */
+const commandFor = (name: string) => `npm run test:chaos -- ${quick ? '--quick ' : ''}${values.only ? `--only ${name} ` : ''}--seed ${seed}`;
 console.log(`quire chaos${quick ? ' (quick)' : ''}: ${selected.join(', ')} — seed ${seed} (repeat with --seed ${seed})`);
 const started = performance.now();
 const cluster = await startPrivateCluster();
@@ -50,14 +53,14 @@ try {
     const result = await scenarios[name]!(cluster, { quick, random });
     results.push(result);
     printResult(result);
-    if (!values['no-report']) await writeSection(result, `${command}${values.only ? ` --only ${name}` : ''} (seed ${seed})`);
+    if (report) await writeSection(result, commandFor(name));
   }
 } finally {
   cluster.destroy();
 }
 
 const failed = results.filter((r) => r.failures.length > 0);
-console.log(`\nquire chaos: ${results.length - failed.length}/${results.length} scenarios held in ${((performance.now() - started) / 1000).toFixed(0)} s${values['no-report'] ? '' : '; figures in docs/reliability.md'}.`);
+console.log(`\nquire chaos: ${results.length - failed.length}/${results.length} scenarios held in ${((performance.now() - started) / 1000).toFixed(0)} s${report ? '; figures in docs/reliability.md' : ''}.`);
 if (failed.length) {
   for (const r of failed) for (const f of r.failures) console.error(`  ${r.name}: ${f}`);
   process.exit(1);

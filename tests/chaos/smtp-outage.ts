@@ -115,7 +115,7 @@ export async function smtpOutage(cluster: PrivateCluster, opts: { quick: boolean
         from deliveries where broadcast_id = ${broadcast.id}`;
 
     rows.push(
-      { figure: 'recipients', value: n },
+      { figure: 'recipients', value: n.toLocaleString('en') },
       { figure: 'relay down', value: `${outageMs / 1000} s, after message ${atStop.toLocaleString('en')}` },
       { figure: 'broadcast status when the relay came back', value: `${beforeResume.status}${beforeResume.reason ? ` — ${beforeResume.reason}` : ''}`, expected: 'sending' , ok: beforeResume.status === 'sending' },
       { figure: 'resumed by hand', value: resumedByHand ? 'yes' : 'no', expected: 'no' },
@@ -135,7 +135,11 @@ export async function smtpOutage(cluster: PrivateCluster, opts: { quick: boolean
     checks.ok(beforeResume.status === 'sending', `a relay outage does not pause the broadcast (was ${beforeResume.status})`);
     checks.ok(signupErrors === 0, `signups answer 202 while the relay is down (${signupErrors} did not)`);
     checks.ok(confirmations.size === signups - signupErrors && confirmDuplicates === 0, `every confirmation delivered once (${confirmations.size}/${signups - signupErrors}, ${confirmDuplicates} duplicated)`);
-    notes.push(`statuses seen: ${[...statuses].join(' → ')}${pausedSeen ? `; paused: ${pausedSeen}` : ''}`);
+    notes.push(
+      `Statuses seen: ${[...statuses].join(' → ')}${pausedSeen ? `; paused: ${pausedSeen}` : ''}.`,
+      `quire: one production process (HTTP + its delivery loop) and one \`--worker\`, DELIVERY_RATE=${env.DELIVERY_RATE} msg/s each, so the send spans the outage; a signup every 200 ms throughout.`,
+      'An unreachable relay (connection refused) does not count toward BROADCAST_PAUSE_AFTER_ERRORS: a loop stops its batch at the first such failure, puts the untried rows back with their attempt returned, and tries again 5 s later. Messages cut off mid-transfer when the relay died are retried with backoff (15–30 s): most of the time from "relay back" to "sent".',
+    );
   } catch (err) {
     checks.ok(false, `scenario aborted: ${(err as Error).message}`);
   } finally {

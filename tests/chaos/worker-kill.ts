@@ -65,10 +65,13 @@ export async function workerKill(cluster: PrivateCluster, opts: { quick: boolean
 
     let segmentStart = await sink.count();
     let worker = await start();
+    let readyAt = performance.now();
+    const rates: number[] = [];
     for (const [i, at] of [...points, termAt].entries()) {
       const signal = i < points.length ? 'SIGKILL' : 'SIGTERM';
       await waitFor(`${at} messages at the sink`, async () => (await sink.count()) >= at, 300_000, 5);
       await sleep(opts.random() * 30); // not always right on a message boundary
+      const killedAt = performance.now();
       await worker.kill(signal);
       await sleep(400); // the sink finishes whatever the dead worker had fully transmitted
       const sinkAfter = await sink.count();
@@ -82,8 +85,10 @@ export async function workerKill(cluster: PrivateCluster, opts: { quick: boolean
       // The dead worker's lease would run out in five minutes; move it into the past instead of waiting.
       await core.sql`update deliveries set lease_until = now() - interval '1 second'
                       where broadcast_id = ${broadcast.id} and status = 'sending' and lease_until > now()`;
+      rates.push((sinkAfter - segmentStart) / ((killedAt - readyAt) / 1000));
       segmentStart = sinkAfter;
       worker = await start();
+      readyAt = performance.now();
     }
 
     await waitFor('the broadcast to be sent', async () => (await broadcastStatus(core, broadcast.id)).status === 'sent', 600_000, 200);
@@ -107,7 +112,8 @@ export async function workerKill(cluster: PrivateCluster, opts: { quick: boolean
     // and one group per lane waiting on its flush (a lane that fills a group waits for it).
     const bound = (CONCURRENCY + 1) * SETTLE_GROUP - 1;
 
-    rows.push({ figure: 'recipients', value: n });
+    rows.push({ figure: 'recipients', value: n.toLocaleString('en') });
+    rows.push({ figure: 'send rate of a worker between kills (median)', value: `${Math.round([...rates].sort((a, b) => a - b)[Math.floor(rates.length / 2)] ?? 0)} msg/s` });
     for (const [i, k] of history.entries()) {
       const dupsOfKill = k.unsettled.size;
       rows.push({

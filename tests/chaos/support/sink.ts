@@ -15,6 +15,10 @@ export class Sink {
   private mailWaiters: { match: (m: SinkMail) => boolean; resolve: (m: SinkMail) => void }[] = [];
   /** Mail to the watched domain, parsed, in arrival order. */
   readonly mail: SinkMail[] = [];
+  /** Called for each watched mail as it arrives. */
+  onMail?: (m: SinkMail) => void;
+  /** Keep watched mail in `mail` (off for long runs that only use onMail). */
+  keepMail = true;
   port = 0;
 
   private constructor(private readonly child: ChildProcess) {
@@ -24,6 +28,8 @@ export class Sink {
         this.pending.delete(m.id);
       } else if (m.type === 'mail') {
         const mail = m as unknown as SinkMail;
+        this.onMail?.(mail);
+        if (!this.keepMail) return;
         this.mail.push(mail);
         this.mailWaiters = this.mailWaiters.filter((w) => (w.match(mail) ? (w.resolve(mail), false) : true));
       }
