@@ -12,6 +12,7 @@ import { multiInstance } from './multi-instance.js';
 import { pgOutage } from './pg-outage.js';
 import { smtpOutage } from './smtp-outage.js';
 import { startPrivateCluster } from './support/cluster.js';
+import { logDir, removeLogs } from './support/quire.js';
 import { printResult, writeSection } from './support/report.js';
 import { seededRandom, type ScenarioResult } from './support/util.js';
 import { workerKill } from './worker-kill.js';
@@ -63,6 +64,8 @@ const failed = results.filter((r) => r.failures.length > 0);
 console.log(`\nquire chaos: ${results.length - failed.length}/${results.length} scenarios held in ${((performance.now() - started) / 1000).toFixed(0)} s${report ? '; figures in docs/reliability.md' : ''}.`);
 if (failed.length) {
   for (const r of failed) for (const f of r.failures) console.error(`  ${r.name}: ${f}`);
+  console.error(`quire's logs: ${logDir}`);
   process.exit(1);
 }
+removeLogs();
 process.exit(0);

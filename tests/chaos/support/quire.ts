@@ -3,7 +3,7 @@
  * `--worker` (delivery loop only), as child processes the scenarios can SIGKILL.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdtempSync, readFileSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, sleep, waitFor } from './util.js';
@@ -12,7 +12,9 @@ export const SECRET = 'chaos-secret-key-0123456789abcdef0123456789';
 export const ADMIN_TOKEN = 'chaos-admin-token-0123456789';
 export const MAIL_DOMAIN = 'news.quire.test';
 
-const logDir = mkdtempSync(join(tmpdir(), 'quire-chaos-logs-'));
+/** Every quire process's stdout and stderr; removed after a passing run, kept (and named) after a failing one. */
+export const logDir = mkdtempSync(join(tmpdir(), 'quire-chaos-logs-'));
+export const removeLogs = () => rmSync(logDir, { recursive: true, force: true });
 let seq = 0;
 
 export interface QuireOptions {
