@@ -28,36 +28,14 @@ export function registerSiteRoutes(app: OpenAPIHono<AppEnv>) {
   app.get('/subscribed', (c) => c.html(<SubscribedPage bookTitle={c.get('services').config.BOOK_TITLE} />));
 
   app.get('/subscribe', (c) => {
-    const s = c.get('services');
     setCsp(c, SIGNUP_PAGE_CSP);
-    return c.html(
-      <SubscribePage
-        bookTitle={s.config.BOOK_TITLE}
-        action="/v1/subscriptions"
-        consentText={s.config.CONSENT_TEXT}
-        consentVersion={s.consentVersion}
-        formStamp={signFormStamp(s.secret, s.now())}
-        error={c.req.query('error')}
-        source="quire-signup-page"
-      />,
-    );
+    return c.html(<SubscribePage {...signupFormProps(c, 'quire-signup-page')} />);
   });
 
   app.get('/', (c) => {
-    const s = c.get('services');
-    if (s.config.NODE_ENV === 'production') return c.json({ name: 'quire', docs: '/docs' });
+    if (c.get('services').config.NODE_ENV === 'production') return c.json({ name: 'quire', docs: '/docs' });
     setCsp(c, SIGNUP_PAGE_CSP);
-    return c.html(
-      <LandingPage
-        bookTitle={s.config.BOOK_TITLE}
-        action="/v1/subscriptions"
-        consentText={s.config.CONSENT_TEXT}
-        consentVersion={s.consentVersion}
-        formStamp={signFormStamp(s.secret, s.now())}
-        error={c.req.query('error')}
-        source="demo"
-      />,
-    );
+    return c.html(<LandingPage {...signupFormProps(c, 'demo')} />);
   });
 
   app.get('/_dev/mail', async (c) => {
@@ -93,6 +71,20 @@ export function registerSiteRoutes(app: OpenAPIHono<AppEnv>) {
     const mail = await capturedMail(c);
     return c.body(mail.raw, 200, { 'Content-Type': 'message/rfc822' });
   });
+}
+
+/** The signup form as quire renders it: current consent text and version, a fresh signed stamp. */
+function signupFormProps(c: AppContext, source: string) {
+  const s = c.get('services');
+  return {
+    bookTitle: s.config.BOOK_TITLE,
+    action: '/v1/subscriptions',
+    consentText: s.config.CONSENT_TEXT,
+    consentVersion: s.consentVersion,
+    formStamp: signFormStamp(s.secret, s.now()),
+    error: c.req.query('error'),
+    source,
+  };
 }
 
 function devMailbox(c: AppContext): CaptureMailbox {
