@@ -2,7 +2,8 @@ import { serve } from '@hono/node-server';
 import { join } from 'node:path';
 import { createApp } from './app.js';
 import { ConfigError, parseConfig } from './config.js';
-import { createLogger } from './log.js';
+import { createLogger, errorFields } from './log.js';
+import { isDatabaseUnavailable } from './routes/http.js';
 import { createCaptureMailbox } from './mail/capture.js';
 import { createMailer, lockDataDir, openDatabase, resolveSecret } from './node-support.js';
 import { createServices } from './services.js';
@@ -17,6 +18,16 @@ async function main() {
   const workerOnly = process.argv.includes('--worker');
   const config = parseConfig(process.env);
   const log = createLogger(config.LOG_LEVEL);
+  // A database connection that fails outside any request (a pool reconnecting while PostgreSQL restarts)
+  // can surface as a rejection nobody awaits; that is an outage to log and ride out, not a reason to
+  // exit. Anything else still ends the process, as Node would.
+  process.on('unhandledRejection', (reason) => {
+    if (isDatabaseUnavailable(reason)) {
+      log.error('database connection error outside a request', errorFields(reason));
+      return;
+    }
+    throw reason;
+  });
 
   if (workerOnly && !config.DATABASE_URL) {
     throw new Error('npm run worker needs DATABASE_URL: the embedded database belongs to the `npm start` process, which already runs a delivery loop.');
