@@ -61,7 +61,7 @@ const AUDIENCE_SQL = (topic: string) => `
 
 export async function benchScale(quick: boolean): Promise<BenchResult> {
   const n = quick ? 100_000 : 1_000_000;
-  const pages = quick ? 100 : 300;
+  const pages = quick ? 60 : 300;
   const db = await benchDatabase('scale');
   const sink = await startSinkProcess();
   const sql = postgres(db.url, { max: 2, onnotice: () => {} });

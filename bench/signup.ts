@@ -4,7 +4,8 @@
  * run's baselines on the same PostgreSQL server:
  *  (a) the floor of the stack: a bare Hono + postgres.js endpoint doing the same inserts in one
  *      transaction (bench/support/bare-signup.ts);
- *  (b) the database's own limit: pgbench running that same SQL transaction;
+ *  (b) the database's own limit: pgbench running that same SQL transaction, and (b′) the same with the
+ *      consent ledger's lock and hash chain, the limit of the design itself;
  *  (c) quire on PGlite, the embedded default.
  * Every request is a new address from a new X-Forwarded-For address (TRUST_PROXY=true), so the per-IP
  * and per-address limits are exercised (two upserts each signup) but never refuse anything.
@@ -48,10 +49,24 @@ INSERT INTO consent_events (subscriber_id, email_hash, kind, consent_text_versio
 END;
 `;
 
-async function pgbench(url: string, durationS: number): Promise<LoadResult> {
+/**
+ * The same transaction with quire's hash chain: the consent ledger's lock (0x6c656467, src/core/consent.ts)
+ * and the next link computed from the head in the same statement. The database's own limit for a design
+ * in which every consent event's commit waits for the one before it.
+ */
+const PGBENCH_CHAIN_SCRIPT = PGBENCH_SCRIPT.replace(
+  /INSERT INTO consent_events[\s\S]*?;\n(?=END;)/,
+  `SELECT pg_advisory_xact_lock(1818584167);
+INSERT INTO consent_events (subscriber_id, email_hash, kind, consent_text_version, topics, source, occurred_at, prev_hash, hash)
+  SELECT :sid, md5(:sid), 'requested', 1, '["release","updates"]', 'bench', now(), head.prev, encode(sha256(convert_to(head.prev || chr(10) || :sid, 'UTF8')), 'hex')
+    FROM (SELECT coalesce((SELECT hash FROM consent_events ORDER BY seq DESC LIMIT 1), repeat('0', 64)) AS prev) head;
+`,
+);
+
+async function pgbench(url: string, durationS: number, script = PGBENCH_SCRIPT): Promise<LoadResult> {
   const dir = await mkdtemp(join(tmpdir(), 'quire-pgbench-'));
   try {
-    await writeFile(join(dir, 'signup.sql'), PGBENCH_SCRIPT);
+    await writeFile(join(dir, 'signup.sql'), script);
     const u = new URL(url);
     const { stdout } = await run(
       '/usr/bin/pgbench',
@@ -74,12 +89,13 @@ async function pgbench(url: string, durationS: number): Promise<LoadResult> {
   }
 }
 
-type Target = 'quire' | 'bare' | 'pgbench' | 'pglite';
+type Target = 'quire' | 'bare' | 'pgbench' | 'chain' | 'pglite';
 
 /** One measured segment of one target: a fresh server process on the target's database. */
 async function segment(target: Target, ctx: { dbs: Record<string, string>; dataDir: string; smtpUrl: string; durationS: number; warmupS: number; profileDir?: string }): Promise<LoadResult & { chain?: ChainCheck }> {
   const profileDir = ctx.profileDir ?? process.env.BENCH_CPU_PROF;
   if (target === 'pgbench') return pgbench(ctx.dbs.pgbench!, ctx.durationS);
+  if (target === 'chain') return pgbench(ctx.dbs.chain!, ctx.durationS, PGBENCH_CHAIN_SCRIPT);
   let server: ServerProcess;
   if (target === 'bare') {
     const port = await freePort();
@@ -164,20 +180,21 @@ function combine(parts: (LoadResult & { chain?: ChainCheck })[], durationS: numb
 }
 
 export async function benchSignup(quick: boolean): Promise<BenchResult> {
-  // Full run: each target twice, in the order A B C D D C B A, so a machine that gets busier or quieter
+  // Full run: each target twice, in the order A B C D E E D C B A, so a machine that gets busier or quieter
   // during the run (other work on it) weighs on every target alike. Quick run: once each.
-  const segmentS = quick ? 5 : 10;
+  const segmentS = quick ? 3 : 10;
   const warmupS = quick ? 1 : 2;
-  const order: Target[] = quick ? ['quire', 'bare', 'pgbench', 'pglite'] : ['quire', 'bare', 'pgbench', 'pglite', 'pglite', 'pgbench', 'bare', 'quire'];
+  const order: Target[] = quick ? ['quire', 'bare', 'pgbench', 'chain', 'pglite'] : ['quire', 'bare', 'pgbench', 'chain', 'pglite', 'pglite', 'chain', 'pgbench', 'bare', 'quire'];
   const sink = await startSinkProcess();
-  const databases = await Promise.all((['quire', 'bare', 'pgbench'] as const).map(async (t) => [t, await benchDatabase(`signup_${t}`)] as const));
+  const databases = await Promise.all((['quire', 'bare', 'pgbench', 'chain'] as const).map(async (t) => [t, await benchDatabase(`signup_${t}`)] as const));
   const dataDir = await mkdtemp(join(tmpdir(), 'quire-bench-pglite-'));
-  const parts: Record<Target, (LoadResult & { chain?: ChainCheck })[]> = { quire: [], bare: [], pgbench: [], pglite: [] };
+  const parts: Record<Target, (LoadResult & { chain?: ChainCheck })[]> = { quire: [], bare: [], pgbench: [], chain: [], pglite: [] };
   let diagnosis: string[] = [];
   try {
     const dbs = Object.fromEntries(databases.map(([t, d]) => [t, d.url]));
     await seedConsentText(dbs.bare!);
     await seedConsentText(dbs.pgbench!);
+    await seedConsentText(dbs.chain!);
     for (const target of order) parts[target].push(await segment(target, { dbs, dataDir, smtpUrl: sink.url, durationS: segmentS, warmupS }));
     const q = combine(parts.quire, segmentS);
     const bare = combine(parts.bare, segmentS);
@@ -194,6 +211,7 @@ export async function benchSignup(quick: boolean): Promise<BenchResult> {
   const bare = results.bare!;
   const pgb = results.pgbench!;
   const lite = results.pglite!;
+  const chained = results.chain!;
   const rows: BenchRow[] = [];
   const block = (label: string, r: LoadResult, unit: string, target?: { p99?: boolean }) => {
     rows.push({ figure: `${label}: throughput`, value: r.rps, unit });
@@ -203,19 +221,22 @@ export async function benchSignup(quick: boolean): Promise<BenchResult> {
   block('quire, Node + PostgreSQL', q, 'signups/s', { p99: true });
   block('baseline (a): bare Hono + postgres.js, same inserts', bare, 'req/s');
   block('baseline (b): pgbench, same SQL transaction', pgb, 'tx/s');
+  block('baseline (b′): pgbench, same transaction with the ledger lock and chain', chained, 'tx/s');
   block('quire, Node + PGlite (embedded)', lite, 'signups/s');
   rows.push({ figure: 'signup throughput, ratio quire / bare Hono + postgres.js', value: q.rps / bare.rps, unit: '×', target: '≥ 0.8×', met: q.rps / bare.rps >= 0.8, headline: true });
   rows.push({ figure: 'signup throughput, ratio quire / pgbench (the database alone)', value: q.rps / pgb.rps, unit: '×', headline: true });
+  rows.push({ figure: 'signup throughput, ratio quire / pgbench with the ledger chain', value: q.rps / chained.rps, unit: '×', headline: true });
+  rows.push({ figure: 'ratio pgbench with / without the ledger chain (the design’s own cost)', value: chained.rps / pgb.rps, unit: '×' });
   rows.push({ figure: 'ratio bare / pgbench (the stack’s own cost)', value: bare.rps / pgb.rps, unit: '×' });
   rows.push({ figure: 'signup throughput, ratio quire on PGlite / quire on PostgreSQL', value: lite.rps / q.rps, unit: '×', headline: true });
   if (q.chain) rows.push({ figure: 'consent ledger after the PostgreSQL runs: one valid hash chain', value: q.chain.events, unit: 'events', target: 'valid', met: q.chain.ok });
   const refused = (r: LoadResult) => r.non2xx + r.errors;
   const chain = (r: { chain?: ChainCheck }) => (r.chain ? `${r.chain.ok ? 'valid' : '**BROKEN**'} (${r.chain.events.toLocaleString('en')} events)` : 'not checked');
   const notes = [
-    `${CONNECTIONS} connections, ${durationS} s measured per target${quick ? '' : ` in two ${segmentS} s segments (order A B C D D C B A; p50 is their mean, p99 the worse)`}, each after ${warmupS} s of warm-up; autocannon in the runner's process; each server a fresh process; each target its own migrated database on the same PostgreSQL server.`,
+    `${CONNECTIONS} connections, ${durationS} s measured per target${quick ? '' : ` in two ${segmentS} s segments (order A B C D E E D C B A; p50 is their mean, p99 the worse)`}, each after ${warmupS} s of warm-up; autocannon in the runner's process; each server a fresh process; each target its own migrated database on the same PostgreSQL server.`,
     'Every request is a new address from a new X-Forwarded-For (TRUST_PROXY=true): both rate-limit upserts run, none refuses. quire runs as in production: default pool (10), JSON request logs, its delivery loop sending the confirmations (default DELIVERY_RATE 50/s) to an SMTP sink in another process.',
     'The bare endpoint writes the same four rows (subscriber, confirmation token, outbox row, consent event) in one transaction; it has no validation library, rate limits, suppression check, ledger chain, logs or delivery loop.',
-    `Non-2xx or failed: quire ${refused(q)}, bare ${refused(bare)}, pgbench ${pgb.non2xx}, PGlite ${refused(lite)}. Consent ledger after the run (GET /admin/v1/consent/verify): PostgreSQL ${chain(q)}, PGlite ${chain(lite)}.`,
+    `Non-2xx or failed: quire ${refused(q)}, bare ${refused(bare)}, pgbench ${pgb.non2xx}, pgbench with the chain ${chained.non2xx}, PGlite ${refused(lite)}. Consent ledger after the run (GET /admin/v1/consent/verify): PostgreSQL ${chain(q)}, PGlite ${chain(lite)}.`,
   ];
   return { name: 'signup', rows, notes: [...notes, ...diagnosis] };
 }

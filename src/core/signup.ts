@@ -67,8 +67,9 @@ export async function requestSubscription(deps: CoreDeps, req: SignupRequest, me
   if (meta.ip) hits.unshift({ key: `signup:ip:${hmacHex(deriveKey(secret, 'rate-ip'), meta.ip)}`, rule: { limit: config.RATE_LIMIT_IP, windowSeconds: IP_WINDOW_SECONDS } });
   for (const limit of await hitRateLimits(db, hits, now)) if (!limit.allowed) throw tooMany(limit.retryAfterSeconds);
 
-  // The common case — a new address — is four statements between BEGIN and COMMIT; every statement is
-  // a round trip, and the last two run under the ledger lock that every signup waits for.
+  // The common case — a new address — is two round trips between BEGIN and COMMIT: the subscriber, then
+  // the token, its outbox row and the ledger event, sent together with the COMMIT behind them (see
+  // appendConsentEventAtCommit: the ledger lock every signup waits for is never held across a reply).
   let appendedAtCommit: { done: Promise<unknown> } | undefined;
   const outcome = await db.transaction(async (tx) => {
     const iso = now.toISOString();
@@ -113,9 +114,9 @@ export async function requestSubscription(deps: CoreDeps, req: SignupRequest, me
       subscriberId = sub.id;
     }
 
-    // One statement writes the token and its outbox row (see outbox.ts) and ends by taking the ledger
-    // lock, so the ledger append after it is a single statement. The token itself is derived from the
-    // id with the secret; only its hash is stored (see tokens.ts).
+    // One statement writes the token and its outbox row (the row enqueueDelivery in outbox.ts would
+    // write). The token itself is derived from the id with the secret; only its hash is stored (see
+    // tokens.ts).
     const tokenId = crypto.randomUUID();
     const tokenAndOutbox = sql`
       with token as (
