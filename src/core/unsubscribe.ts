@@ -34,20 +34,7 @@ export async function resubscribe(deps: CoreDeps, subscriberId: string, meta: Re
     if (!sub || sub.status !== 'unsubscribed' || !sub.confirmedAt) return 'unchanged' as const;
     await tx.update(subscribers).set({ status: 'active', statusChangedAt: now }).where(eq(subscribers.id, sub.id));
     await liftSuppressions(tx, sub.emailHash, ['unsubscribed']);
-    const topics = await tx
-      .select({ topic: subscriptions.topic })
-      .from(subscriptions)
-      .where(and(eq(subscriptions.subscriberId, sub.id), eq(subscriptions.subscribed, true)));
-    await appendConsentEvent(tx, {
-      subscriberId: sub.id,
-      emailHash: sub.emailHash,
-      kind: 'resubscribed',
-      topics: topics.map((t) => t.topic),
-      source,
-      ipHash: ipHashFor(deps.secret, meta.ip),
-      userAgent: meta.userAgent ?? null,
-      occurredAt: now,
-    });
+    await recordStatusEvent(deps, tx, sub, 'resubscribed', source, meta, now);
     return 'resubscribed' as const;
   });
 }
