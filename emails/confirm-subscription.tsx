@@ -1,5 +1,6 @@
-import { Button, Heading, Link, Text } from '@react-email/components';
+import { Heading, Text } from '@react-email/components';
 import { z } from 'zod';
+import { ActionLink } from './_components/action-link';
 import { EmailFooter } from './_components/footer';
 import { EmailLayout, styles } from './_components/layout';
 
@@ -30,17 +31,7 @@ export function ConfirmSubscription({
         Someone (hopefully you) asked to get emails about <em>{bookTitle}</em>. Please confirm that
         this was you:
       </Text>
-      <Button href={confirmUrl} style={styles.button}>
-        Confirm my subscription
-      </Button>
-      {/* The text part already prints the URL after the button label. */}
-      <Text style={{ ...styles.text, marginTop: '24px' }} data-skip-in-text="true">
-        Or paste this link into your browser:
-        <br />
-        <Link href={confirmUrl} style={styles.link}>
-          {confirmUrl}
-        </Link>
-      </Text>
+      <ActionLink href={confirmUrl} label="Confirm my subscription" />
       <Text style={styles.text}>
         {`This link expires in ${expiresInHours} ${expiresInHours === 1 ? 'hour' : 'hours'}.`} If
         you didn&apos;t ask for this, ignore this email — you won&apos;t hear from us again.

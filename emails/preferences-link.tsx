@@ -1,5 +1,6 @@
-import { Button, Heading, Link, Text } from '@react-email/components';
+import { Heading, Text } from '@react-email/components';
 import { z } from 'zod';
+import { ActionLink } from './_components/action-link';
 import { EmailFooter } from './_components/footer';
 import { EmailLayout, styles } from './_components/layout';
 
@@ -24,17 +25,7 @@ export function PreferencesLink({ bookTitle, preferencesUrl, validForDays, posta
       <Text style={styles.text}>
         Someone (hopefully you) asked for a link to manage the emails you get about <em>{bookTitle}</em>. Here it is:
       </Text>
-      <Button href={preferencesUrl} style={styles.button}>
-        Manage my subscription
-      </Button>
-      {/* The text part already prints the URL after the button label. */}
-      <Text style={{ ...styles.text, marginTop: '24px' }} data-skip-in-text="true">
-        Or paste this link into your browser:
-        <br />
-        <Link href={preferencesUrl} style={styles.link}>
-          {preferencesUrl}
-        </Link>
-      </Text>
+      <ActionLink href={preferencesUrl} label="Manage my subscription" />
       <Text style={styles.text}>
         There you can choose topics, unsubscribe, or download or delete your data. The link works for {validForDays} days. If you
         didn&apos;t ask for it, ignore this email — nothing changes unless the link is used.
