@@ -39,6 +39,7 @@ async function main() {
   const devMailbox = !config.SMTP_URL && config.NODE_ENV !== 'production' ? createCaptureMailbox(join(config.QUIRE_DATA_DIR, 'mail')) : undefined;
   const services = await createServices(config, { database, mailer, secret, log, ...(devMailbox ? { devMailbox } : {}) });
   services.delivery.start();
+  services.ledger.start();
 
   let server: ReturnType<typeof serve> | undefined;
   if (!workerOnly) {

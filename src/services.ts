@@ -1,6 +1,7 @@
 import type { Config } from './config.js';
 import type { CoreDeps } from './core/deps.js';
 import { ensureConsentText } from './core/consent.js';
+import { createConsentSealer, type ConsentSealer } from './core/consent-sealer.js';
 import { startDueBroadcasts } from './core/broadcasts.js';
 import { createPacer } from './core/delivery/engine.js';
 import { createDeliveryEvents } from './core/delivery/events.js';
@@ -20,6 +21,8 @@ export interface Services extends CoreDeps {
   mailer: Mailer;
   log: Logger;
   delivery: DeliveryLoop;
+  /** Seals consent events into the ledger's hash chain (long-lived processes poll; Workers seal per invocation). */
+  ledger: ConsentSealer;
   consentVersion: number;
   /** Development only: the captured mail, for the /_dev/mail page. */
   devMailbox?: CaptureMailbox | undefined;
@@ -38,6 +41,9 @@ export interface ServiceParts {
   /** Called after a transaction that queued mail commits; by default it wakes this process's delivery loop. */
   outboxChanged?: () => void;
 }
+
+/** How often a long-lived process looks for consent events to seal: how long one can stay outside the chain. */
+const LEDGER_SEAL_INTERVAL_MS = 200;
 
 /** The one place that wires the domain to a database, a mailer, a clock and a secret. */
 export async function createServices(config: Config, parts: ServiceParts): Promise<Services> {
@@ -68,6 +74,10 @@ export async function createServices(config: Config, parts: ServiceParts): Promi
     },
     maintenance: () => pruneRateLimits(database.db, now()),
   });
+  const ledger = createConsentSealer(database.db, {
+    intervalMs: LEDGER_SEAL_INTERVAL_MS,
+    onError: (err) => log.error('consent ledger sealing failed', errorFields(err)),
+  });
   const outboxChanged = parts.outboxChanged ?? (() => delivery.wake());
   core.outboxChanged = outboxChanged;
 
@@ -81,10 +91,12 @@ export async function createServices(config: Config, parts: ServiceParts): Promi
     mailer,
     log,
     delivery,
+    ledger,
     consentVersion,
     devMailbox: parts.devMailbox,
     async close() {
       await delivery.stop();
+      await ledger.stop();
       await mailer.close();
       await database.close();
     },

@@ -4,6 +4,7 @@ import { ConfigError, parseConfig, type Config } from './config.js';
 import { startDueBroadcasts } from './core/broadcasts.js';
 import type { BatchReport } from './core/delivery/engine.js';
 import type { DrainLimits } from './core/delivery/loop.js';
+import { hasUnsealedEvents, sealConsentEvents } from './core/consent-sealer.js';
 import { connectPostgres, rowsOf } from './db/client.js';
 import { broadcasts, deliveries } from './db/schema.js';
 import { createLogger, errorFields, type Logger } from './log.js';
@@ -14,8 +15,9 @@ import { createServices, type Services } from './services.js';
  * Cloudflare Workers entry (types: tsconfig.worker.json). The same Hono app as on Node, with
  * per-invocation wiring:
  *  - fetch: services built per request (postgres.js through Hyperdrive, nodemailer SMTP); a request that
- *    queued mail (a signup's confirmation) drains the outbox once in `ctx.waitUntil` after the response.
- *  - scheduled (cron, every minute): start due broadcasts, drain due deliveries within a time budget, and
+ *    queued mail (a signup's confirmation) drains the outbox once in `ctx.waitUntil` after the response,
+ *    and a state-changing one seals the consent events it wrote into the ledger's chain.
+ *  - scheduled (cron, every minute): seal pending consent events, start due broadcasts, drain due deliveries within a time budget, and
  *    fan broadcasts out to the delivery queue so many invocations share the sending.
  *  - queue: each message is "deliver for broadcast X for up to N seconds" through the same engine.
  *
@@ -202,6 +204,9 @@ async function fetchHandler(request: Request, env: Env, ctx: ExecutionContext): 
   }
   ctx.waitUntil(
     (async () => {
+      // A request that may have changed something may have written consent events: seal them now (one
+      // index probe when it wrote none); the cron seals whatever an invocation that died left behind.
+      if (!SAFE_METHODS.has(request.method)) await seal(scope.services, rt.log, 'request');
       if (outboxChanged) {
         // One batch (transactional mail is claimed first), no housekeeping: bounded well inside the
         // 30 s that waitUntil has after the response.
@@ -211,6 +216,17 @@ async function fetchHandler(request: Request, env: Env, ctx: ExecutionContext): 
     })(),
   );
   return response;
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+async function seal(services: Services, log: Logger, trigger: string): Promise<void> {
+  try {
+    // Without waiting for another invocation's sealer: it seals these too, or the next one does.
+    if (await hasUnsealedEvents(services.db)) await sealConsentEvents(services.db, { wait: false });
+  } catch (err) {
+    log.error('consent ledger sealing failed', { trigger, ...errorFields(err) });
+  }
 }
 
 async function deliver(services: Services, log: Logger, trigger: string, limits: DrainLimits): Promise<BatchReport | undefined> {
@@ -263,6 +279,7 @@ async function scheduledHandler(controller: ScheduledController, env: Env): Prom
   const scope = await openScope(rt, 'delivery');
   try {
     const { services } = scope;
+    await seal(services, rt.log, `cron ${controller.cron}`);
     // Scheduled broadcasts whose time has come start sending first, so this tick's fan-out covers them.
     await startDueBroadcasts(services);
     if (env.DELIVERY_QUEUE) {

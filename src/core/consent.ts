@@ -1,17 +1,26 @@
-import { asc, desc, eq, gt, sql, type SQL } from 'drizzle-orm';
-import { rowsOf, type Db, type DbOrTx } from '../db/client.js';
+import { asc, count, desc, eq, gt, isNull, sql, type SQL } from 'drizzle-orm';
+import type { Db, DbOrTx } from '../db/client.js';
 import { consentEvents, consentTexts, type ConsentEventKind } from '../db/schema.js';
 import { sha256Hex } from './crypto.js';
 
 /**
  * The consent ledger: an append-only, hash-chained record of every consent decision.
- * Each event's hash is sha256(prev_hash + "\n" + canonical JSON of the event), so editing, removing or
- * reordering any row breaks every later link. The chain is global (one per database): appends take a
- * transaction-scoped advisory lock, held only for the last statement of the transaction that writes them.
+ *
+ * Each event is written in the transaction of the change it records, unsealed. A sealer (one at a time,
+ * under an advisory lock; consent-sealer.ts) then gives pending events, in the order they committed, their
+ * place in the chain (`chain_seq`) and their link: hash = sha256(prev_hash + "\n" + canonical JSON of the
+ * event), so editing, removing or reordering any sealed row breaks every later link. Sealing is the one
+ * UPDATE the table's trigger allows, once per row and changing nothing else (drizzle/0003).
+ *
+ * Why not chain inside the writing transaction: the chain is global, so every writer would queue for
+ * the head, and each commit (and its WAL flush) would wait for the one before it — the database alone
+ * then managed a quarter to a half of its unchained signup rate (docs/benchmarks.md). Sealing in batches
+ * takes one lock and one flush per batch instead. What it costs: an event is outside the chain for the
+ * moment until the next seal (a fraction of a second on Node; the rest of the request on Workers); the
+ * trigger still forbids editing or deleting it meanwhile.
  */
 
 export const GENESIS_HASH = '0'.repeat(64);
-const LEDGER_LOCK = 0x6c656467; // "ledg"
 
 export interface ConsentEventInput {
   subscriberId: string;
@@ -54,16 +63,6 @@ export function canonicalEvent(e: ChainedFields): string {
 
 export const chainHash = (prevHash: string, e: ChainedFields): string => sha256Hex(`${prevHash}\n${canonicalEvent(e)}`);
 
-/**
- * The ledger lock is held from the statement that takes it until the transaction commits, and every
- * writer of the ledger waits for it: the less happens under it, the more consent events per second.
- * Under it, one statement reads the chain head and inserts the next link, hashing in the database:
- * `sha256(prev_hash || "\n" || canonical)` over the canonical JSON built here — the bytes `chainHash`
- * hashes. The lock must be taken by an earlier statement than that one: a statement's snapshot is
- * taken before it could wait for the lock, and would miss the link its previous holder committed.
- */
-const lockStatement = () => sql`select pg_advisory_xact_lock(${LEDGER_LOCK})`;
-
 function chainedFields(input: ConsentEventInput): ChainedFields {
   return {
     subscriberId: input.subscriberId,
@@ -79,58 +78,31 @@ function chainedFields(input: ConsentEventInput): ChainedFields {
   };
 }
 
-function appendStatement(fields: ChainedFields): SQL {
-  return sql`
-    insert into consent_events (subscriber_id, email_hash, kind, consent_text_version, topics, source, ip_hash, user_agent, occurred_at, prev_hash, hash)
-    select ${fields.subscriberId}::uuid, ${fields.emailHash}::text, ${fields.kind}::text, ${fields.consentTextVersion}::integer,
-           ${JSON.stringify(fields.topics)}::jsonb, ${fields.source}::text, ${fields.ipHash}::text, ${fields.userAgent}::text,
-           ${fields.occurredAt.toISOString()}::timestamptz, head.prev,
-           encode(sha256(convert_to(head.prev || chr(10) || ${canonicalEvent(fields)}::text, 'UTF8')), 'hex')
-      from (select coalesce((select hash from consent_events order by seq desc limit 1), ${GENESIS_HASH}::text) as prev) head
-    returning seq, hash`;
-}
-
-const appended = (result: unknown) => {
-  const [row] = rowsOf<{ seq: number | string; hash: string }>(result);
-  return { seq: Number(row!.seq), hash: row!.hash };
-};
-
-/** Append one event. Call it as the last write of the transaction that made the change it records. */
-export async function appendConsentEvent(tx: DbOrTx, input: ConsentEventInput): Promise<{ seq: number; hash: string }> {
-  const append = appendStatement(chainedFields(input));
-  await tx.execute(lockStatement());
-  return appended(await tx.execute(append));
-}
-
 /**
- * The hot path's variant (signup): the caller's last writes (`before`), the lock and the append are
- * handed to the connection together, and the transaction's callback returns WITHOUT waiting for their
- * replies, so the driver's COMMIT follows them down the same connection. The database then runs lock,
- * append and COMMIT back to back: no reply has to reach this process and no new statement come back
- * while the lock is held (on a busy 2-core machine that wait was most of the time every other signup
- * spent queued behind the lock — see docs/benchmarks.md).
- *
- * Order: statements handed to one connection run in the order handed. These go through one code path
- * (`tx.execute`) in array order, and one macrotask passes before this returns, so every one of them has
- * reached the connection before the callback returns and the driver issues COMMIT.
- *
- * The caller must await `done` after the transaction has resolved: a failed statement aborts the
- * transaction (its COMMIT then rolls back, which postgres.js does not report as an error), and `done`
- * rejects with that statement's error.
+ * The INSERT of one unsealed event, for a caller that writes it as part of a larger statement. With
+ * `from`, the event is written once per row of that relation (a CTE of the same statement), and only then.
  */
-export async function appendConsentEventAtCommit(tx: DbOrTx, input: ConsentEventInput, before: SQL[] = []): Promise<{ done: Promise<{ seq: number; hash: string }> }> {
-  const statements = [...before, lockStatement(), appendStatement(chainedFields(input))].map((q) => tx.execute(q));
-  const done = Promise.all(statements).then((results) => appended(results[results.length - 1]));
-  done.catch(() => {}); // observed by the caller once the transaction is over
-  await new Promise<void>((resolve) => (typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0)));
-  return { done };
+export function consentEventInsert(input: ConsentEventInput, from?: SQL): SQL {
+  const e = chainedFields(input);
+  return sql`
+    insert into ${consentEvents} (subscriber_id, email_hash, kind, consent_text_version, topics, source, ip_hash, user_agent, occurred_at)
+    select ${e.subscriberId}::uuid, ${e.emailHash}::text, ${e.kind}::text, ${e.consentTextVersion}::integer, ${JSON.stringify(e.topics)}::jsonb,
+           ${e.source}::text, ${e.ipHash}::text, ${e.userAgent}::text, ${e.occurredAt.toISOString()}::timestamptz${from ? sql` from ${from}` : sql``}`;
+}
+
+/** Record one event. Call it inside the transaction that made the change it records. */
+export async function appendConsentEvent(tx: DbOrTx, input: ConsentEventInput): Promise<void> {
+  await tx.execute(consentEventInsert(input));
 }
 
 export type ChainVerification =
-  | { ok: true; events: number; head: string }
+  | { ok: true; events: number; head: string; pending: number }
   | { ok: false; events: number; brokenAt: number; reason: 'prev_hash_mismatch' | 'hash_mismatch' };
 
-/** Walk the whole chain in seq order, in pages, recomputing every link. */
+/**
+ * Walk the whole chain in chain order, in pages, recomputing every link. `pending` counts the events not
+ * sealed yet (written since the last seal); they are not part of the chain until they are.
+ */
 export async function verifyConsentChain(db: Db, pageSize = 2000): Promise<ChainVerification> {
   let prev = GENESIS_HASH;
   let after = 0;
@@ -139,18 +111,23 @@ export async function verifyConsentChain(db: Db, pageSize = 2000): Promise<Chain
     const page = await db
       .select()
       .from(consentEvents)
-      .where(gt(consentEvents.seq, after))
-      .orderBy(asc(consentEvents.seq))
+      .where(gt(consentEvents.chainSeq, after))
+      .orderBy(asc(consentEvents.chainSeq))
       .limit(pageSize);
     for (const row of page) {
       count++;
       if (row.prevHash !== prev) return { ok: false, events: count, brokenAt: row.seq, reason: 'prev_hash_mismatch' };
       if (chainHash(prev, row) !== row.hash) return { ok: false, events: count, brokenAt: row.seq, reason: 'hash_mismatch' };
-      prev = row.hash;
-      after = row.seq;
+      prev = row.hash!;
+      after = row.chainSeq!;
     }
-    if (page.length < pageSize) return { ok: true, events: count, head: prev };
+    if (page.length < pageSize) return { ok: true, events: count, head: prev, pending: await unsealedCount(db) };
   }
+}
+
+async function unsealedCount(db: Db): Promise<number> {
+  const [row] = await db.select({ n: count() }).from(consentEvents).where(isNull(consentEvents.chainSeq));
+  return row?.n ?? 0;
 }
 
 /** The current consent text version, inserting the configured wording as a new version when it changed. */

@@ -1,7 +1,7 @@
-import { and, desc, eq, gt, sql } from 'drizzle-orm';
+import { and, desc, eq, gt, sql, type SQL } from 'drizzle-orm';
 import { rowsOf } from '../db/client.js';
 import { confirmTokens, deliveries, subscribers, suppressions } from '../db/schema.js';
-import { appendConsentEventAtCommit, consentVersionExists, latestConsentVersion } from './consent.js';
+import { appendConsentEvent, consentEventInsert, consentVersionExists, latestConsentVersion } from './consent.js';
 import { deriveKey, hmacHex } from './crypto.js';
 import type { CoreDeps, RequestMeta } from './deps.js';
 import { checkEmail, mailboxKey } from './email-address.js';
@@ -59,7 +59,8 @@ export async function requestSubscription(deps: CoreDeps, req: SignupRequest, me
   const topicSlugs = await resolveTopics(db, req.topics);
   const consentVersion = await resolveConsentVersion(deps, req.consentVersion);
 
-  const emailHash = emailHashFor(secret, checked.key);
+  const addressKey = checked.key;
+  const emailHash = emailHashFor(secret, addressKey);
   // Both limits in one statement. Counted per attempt, whatever the address's state, so a 429 says
   // nothing about whether it is known; and per mailbox, so "victim+1@", "victim+2@"… share the
   // victim's budget.
@@ -67,37 +68,67 @@ export async function requestSubscription(deps: CoreDeps, req: SignupRequest, me
   if (meta.ip) hits.unshift({ key: `signup:ip:${hmacHex(deriveKey(secret, 'rate-ip'), meta.ip)}`, rule: { limit: config.RATE_LIMIT_IP, windowSeconds: IP_WINDOW_SECONDS } });
   for (const limit of await hitRateLimits(db, hits, now)) if (!limit.allowed) throw tooMany(limit.retryAfterSeconds);
 
-  // The common case — a new address — is two round trips between BEGIN and COMMIT: the subscriber, then
-  // the token, its outbox row and the ledger event, sent together with the COMMIT behind them (see
-  // appendConsentEventAtCommit: the ledger lock every signup waits for is never held across a reply).
-  let appendedAtCommit: { done: Promise<unknown> } | undefined;
-  const outcome = await db.transaction(async (tx) => {
-    const iso = now.toISOString();
-    const [created] = rowsOf<{ id: string }>(
-      await tx.execute(sql`
-        insert into ${subscribers} (email, email_hash, name, locale, status, source, created_at, status_changed_at)
-        select ${checked.email}::text, ${emailHash}::text, ${req.name ?? null}::text, ${req.locale ?? 'en'}::text, 'pending',
+  const iso = now.toISOString();
+  const event = {
+    emailHash,
+    kind: 'requested' as const,
+    consentTextVersion: consentVersion,
+    topics: topicSlugs,
+    source: req.source ?? null,
+    ipHash: ipHashFor(secret, meta.ip),
+    userAgent: meta.userAgent ?? null,
+    occurredAt: now,
+  };
+  const confirmation = (subscriberId: string) => {
+    // The token is derived from its id with the secret; only its hash is stored (see tokens.ts). Its
+    // outbox row is the one enqueueDelivery in outbox.ts would write.
+    const tokenId = crypto.randomUUID();
+    return {
+      token: (onlyIf?: SQL) => sql`
+        insert into ${confirmTokens} (id, token_hash, subscriber_id, topics, consent_text_version, source, created_at, expires_at)
+        select ${tokenId}::uuid, ${hashToken(confirmTokenFor(secret, tokenId))}::text, ${subscriberId}::uuid, ${JSON.stringify(topicSlugs)}::jsonb,
+               ${consentVersion}::integer, ${req.source ?? null}::text, ${iso}::timestamptz, ${new Date(now.getTime() + CONFIRM_TOKEN_TTL_MS).toISOString()}::timestamptz
+        ${onlyIf ? sql`where ${onlyIf}` : sql``}
+        returning id, subscriber_id`,
+      outbox: (token: SQL) => sql`
+        insert into ${deliveries} (kind, subscriber_id, confirm_token_id, status, next_attempt_at, created_at)
+        select 'confirmation', subscriber_id, id, 'queued', ${iso}::timestamptz, ${iso}::timestamptz from ${token}`,
+    };
+  };
+
+  // The common case, a new address, is one statement (so one round trip, and atomic on its own): the
+  // subscriber — unless suppressed or already known — and, only if it was written, its token, outbox row
+  // and ledger event. Data-modifying CTEs all run to completion, whether or not the main query reads them.
+  const subscriberId = crypto.randomUUID();
+  const fresh = confirmation(subscriberId);
+  const [created] = rowsOf<{ id: string }>(
+    await db.execute(sql`
+      with created as (
+        insert into ${subscribers} (id, email, email_hash, name, locale, status, source, created_at, status_changed_at)
+        select ${subscriberId}::uuid, ${checked.email}::text, ${emailHash}::text, ${req.name ?? null}::text, ${req.locale ?? 'en'}::text, 'pending',
                ${req.source ?? null}::text, ${iso}::timestamptz, ${iso}::timestamptz
          where not exists (select 1 from ${suppressions} x where x.email_hash = ${emailHash} and x.reason in ${BLOCKING})
         on conflict do nothing
-        returning id`),
-    );
-    let subscriberId: string;
-    if (created) {
-      // A new, unsuppressed row: no other transaction sees it before this one commits (a concurrent
-      // signup of the same address waits on the unique index), and it has no earlier token to cool
-      // down from.
-      subscriberId = created.id;
-    } else {
+        returning id),
+      token as (${fresh.token(sql`exists (select 1 from created)`)}),
+      outbox as (${fresh.outbox(sql`token`)}),
+      ledger as (${consentEventInsert({ ...event, subscriberId }, sql`created`)})
+      select id from created`),
+  );
+  const outcome = created ? ('confirmation_queued' as const) : await signupOfKnownAddress();
+
+  async function signupOfKnownAddress(): Promise<SignupOutcome> {
+    return db.transaction(async (tx) => {
       if (await isBlocked(tx, emailHash)) return 'suppressed' as const;
       // Lock the row: concurrent signups of one address queue here, and the first one's token is the
       // cooldown the others see.
       const [sub] = await tx
         .select()
         .from(subscribers)
-        .where(sql`lower(${subscribers.email}) = ${checked.key}`)
+        .where(sql`lower(${subscribers.email}) = ${addressKey}`)
         .for('update');
-      if (!sub) throw new Error('subscriber row vanished inside its own transaction');
+      // Neither new nor there: it was erased between the two statements. Nothing to send.
+      if (!sub) return 'suppressed' as const;
 
       // Never downgrade: a confirmed subscriber stays exactly as they are.
       if (sub.status === 'active') return 'already_active' as const;
@@ -111,37 +142,13 @@ export async function requestSubscription(deps: CoreDeps, req: SignupRequest, me
         .orderBy(desc(confirmTokens.createdAt))
         .limit(1);
       if (recent) return 'cooldown' as const;
-      subscriberId = sub.id;
-    }
 
-    // One statement writes the token and its outbox row (the row enqueueDelivery in outbox.ts would
-    // write). The token itself is derived from the id with the secret; only its hash is stored (see
-    // tokens.ts).
-    const tokenId = crypto.randomUUID();
-    const tokenAndOutbox = sql`
-      with token as (
-        insert into ${confirmTokens} (id, token_hash, subscriber_id, topics, consent_text_version, source, created_at, expires_at)
-        values (${tokenId}::uuid, ${hashToken(confirmTokenFor(secret, tokenId))}::text, ${subscriberId}::uuid, ${JSON.stringify(topicSlugs)}::jsonb,
-                ${consentVersion}::integer, ${req.source ?? null}::text, ${iso}::timestamptz, ${new Date(now.getTime() + CONFIRM_TOKEN_TTL_MS).toISOString()}::timestamptz)
-        returning id, subscriber_id)
-      insert into ${deliveries} (kind, subscriber_id, confirm_token_id, status, next_attempt_at, created_at)
-      select 'confirmation', subscriber_id, id, 'queued', ${iso}::timestamptz, ${iso}::timestamptz from token`;
-    const event = {
-      subscriberId,
-      emailHash,
-      kind: 'requested' as const,
-      consentTextVersion: consentVersion,
-      topics: topicSlugs,
-      source: req.source ?? null,
-      ipHash: ipHashFor(secret, meta.ip),
-      userAgent: meta.userAgent ?? null,
-      occurredAt: now,
-    };
-    appendedAtCommit = await appendConsentEventAtCommit(tx, event, [tokenAndOutbox]);
-    return 'confirmation_queued' as const;
-  });
-  // The token, outbox row and ledger event were written after the callback returned, just before COMMIT.
-  await appendedAtCommit?.done;
+      const again = confirmation(sub.id);
+      await tx.execute(sql`with token as (${again.token()}) ${again.outbox(sql`token`)}`);
+      await appendConsentEvent(tx, { ...event, subscriberId: sub.id });
+      return 'confirmation_queued' as const;
+    });
+  }
 
   if (outcome === 'confirmation_queued') deps.outboxChanged?.();
   return outcome;

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import {
+  bigint,
   bigserial,
   boolean,
   check,
@@ -103,10 +104,17 @@ export const consentEvents = pgTable(
     ipHash: text('ip_hash'),
     userAgent: text('user_agent'),
     occurredAt: at('occurred_at').notNull(),
-    prevHash: text('prev_hash').notNull(),
-    hash: text('hash').notNull().unique(),
+    // The chain (src/core/consent.ts): an event is written unsealed, in the transaction of the change it
+    // records, and sealed moments later by the sealer, which gives it its place and its link, once.
+    chainSeq: bigint('chain_seq', { mode: 'number' }).unique(),
+    prevHash: text('prev_hash'),
+    hash: text('hash').unique(),
   },
-  (t) => [index('consent_events_subscriber_idx').on(t.subscriberId, t.seq)],
+  (t) => [
+    index('consent_events_subscriber_idx').on(t.subscriberId, t.seq),
+    index('consent_events_unsealed_idx').on(t.seq).where(sql`${t.chainSeq} is null`),
+    check('consent_events_sealed_whole', sql`(${t.chainSeq} is null) = (${t.hash} is null) and (${t.hash} is null) = (${t.prevHash} is null)`),
+  ],
 );
 
 export const confirmTokens = pgTable(

@@ -143,6 +143,7 @@ describe.each(databaseKinds)('preferences API on %s', (kind) => {
 
   it('export is a JSON attachment with profile, subscriptions, consent history and deliveries', async () => {
     const sub = await activeSubscriber(h, { name: 'Export Me', topics: ['updates'], source: 'book-site' });
+    await h.seal(); // so the events carry their links
     const res = await h.request(`/v1/preferences/${sub.preferencesToken}/export`);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^application\/json/);

@@ -43,6 +43,8 @@ export interface Harness {
   request(path: string, init?: RequestInit & { ip?: string }): Promise<Response>;
   /** Run the delivery engine until nothing is due. */
   deliver(): Promise<BatchReport>;
+  /** Seal pending consent events into the ledger's chain, as the running service does every 200 ms. */
+  seal(): Promise<number>;
   query<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
   close(): Promise<void>;
 }
@@ -117,6 +119,7 @@ export async function createHarness(kind: DatabaseKind, env: Record<string, stri
       return Promise.resolve(app.request(path, { ...rest, headers }));
     },
     deliver: () => services.delivery.drain(),
+    seal: () => services.ledger.seal(),
     async query(text, params = []) {
       if (database.kind === 'pglite') {
         const client = (database as unknown as { client: PGlite }).client;

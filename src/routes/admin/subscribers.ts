@@ -73,9 +73,15 @@ export function registerAdminSubscriberRoutes(app: OpenAPIHono<AppEnv>) {
       path: '/admin/v1/consent/verify',
       tags: ['Admin'],
       security,
-      summary: 'Walk the consent ledger’s hash chain.',
-      responses: { 200: ok('`{"ok":true,"events":N,"head":…}` or the first broken link'), ...unauthorized },
+      summary: 'Seal pending consent events, then walk the ledger’s hash chain.',
+      description:
+        'Events are written unsealed with the change they record and sealed into the chain moments later; this seals what is pending first. `head` is the last link: record it somewhere outside the database to detect a rewrite of the whole chain later.',
+      responses: { 200: ok('`{"ok":true,"events":N,"head":…,"pending":0}` or the first broken link'), ...unauthorized },
     }),
-    async (c) => c.json(await verifyConsentChain(c.get('services').db), 200),
+    async (c) => {
+      const services = c.get('services');
+      await services.ledger.seal();
+      return c.json(await verifyConsentChain(services.db), 200);
+    },
   );
 }

@@ -1,0 +1,117 @@
+import { asc, desc, isNotNull, isNull, sql } from 'drizzle-orm';
+import { rowsOf, type Db } from '../db/client.js';
+import { consentEvents } from '../db/schema.js';
+import { chainHash, GENESIS_HASH } from './consent.js';
+
+/**
+ * Sealing the consent ledger (see consent.ts): pending events get their place in the chain and their link,
+ * in batches, by one sealer at a time across every process sharing the database.
+ */
+
+const LEDGER_LOCK = 0x6c656467; // "ledg"
+export const SEAL_BATCH = 1000;
+
+/**
+ * Seal every event pending now; returns how many this call sealed. When another sealer holds the lock,
+ * `wait: false` (polling) gives up at once and returns 0, `wait: true` queues behind it.
+ */
+export async function sealConsentEvents(db: Db, opts: { wait: boolean; batchSize?: number }): Promise<number> {
+  const batchSize = opts.batchSize ?? SEAL_BATCH;
+  let sealed = 0;
+  for (;;) {
+    const n = await sealBatch(db, batchSize, opts.wait);
+    sealed += n ?? 0;
+    if (n === null || n < batchSize) return sealed;
+  }
+}
+
+/** Whether any event waits to be sealed: one index probe, so idle polling costs next to nothing. */
+export async function hasUnsealedEvents(db: Db): Promise<boolean> {
+  const rows = await db.select({ seq: consentEvents.seq }).from(consentEvents).where(isNull(consentEvents.chainSeq)).limit(1);
+  return rows.length > 0;
+}
+
+async function sealBatch(db: Db, batchSize: number, wait: boolean): Promise<number | null> {
+  return db.transaction(async (tx) => {
+    const [lock] = rowsOf<{ locked: boolean }>(
+      await tx.execute(
+        wait
+          ? sql`select true as locked from pg_advisory_xact_lock(${LEDGER_LOCK})`
+          : sql`select pg_try_advisory_xact_lock(${LEDGER_LOCK}) as locked`,
+      ),
+    );
+    if (!lock?.locked) return null;
+    // Read after the lock (its own statement, so its snapshot sees the last sealer's commit). Pending
+    // events are taken in seq order; one whose transaction commits late is sealed in a later batch.
+    const pending = await tx.select().from(consentEvents).where(isNull(consentEvents.chainSeq)).orderBy(asc(consentEvents.seq)).limit(batchSize);
+    if (pending.length === 0) return 0;
+    const [head] = await tx
+      .select({ chainSeq: consentEvents.chainSeq, hash: consentEvents.hash })
+      .from(consentEvents)
+      .where(isNotNull(consentEvents.chainSeq))
+      .orderBy(desc(consentEvents.chainSeq))
+      .limit(1);
+    let prev = head?.hash ?? GENESIS_HASH;
+    let position = head?.chainSeq ?? 0;
+    const links = pending.map((event) => {
+      const hash = chainHash(prev, event);
+      const link = { seq: event.seq, chain_seq: ++position, prev_hash: prev, hash };
+      prev = hash;
+      return link;
+    });
+    await tx.execute(sql`
+      update ${consentEvents} e
+         set chain_seq = v.chain_seq, prev_hash = v.prev_hash, hash = v.hash
+        from jsonb_to_recordset(${JSON.stringify(links)}::jsonb) as v(seq bigint, chain_seq bigint, prev_hash text, hash text)
+       where e.seq = v.seq`);
+    return pending.length;
+  });
+}
+
+export interface ConsentSealer {
+  start(): void;
+  /** Seal everything pending now (tests, shutdown, an admin verifying the chain). */
+  seal(wait?: boolean): Promise<number>;
+  /** Stop polling, then seal what is pending. */
+  stop(): Promise<void>;
+}
+
+/** A long-lived process's sealer: polls for pending events every `intervalMs` and seals them. */
+export function createConsentSealer(db: Db, opts: { intervalMs: number; onError?: (err: unknown) => void }): ConsentSealer {
+  let timer: ReturnType<typeof setInterval> | undefined;
+  let inFlight: Promise<number> | undefined;
+
+  // One seal at a time in this process; a caller arriving during one waits for it and runs another
+  // (queueing behind any other process's sealer too), so what was pending when it called is sealed when
+  // it returns.
+  const seal = async (wait = true): Promise<number> => {
+    while (inFlight) await inFlight.catch(() => 0);
+    inFlight = sealConsentEvents(db, { wait });
+    try {
+      return await inFlight;
+    } finally {
+      inFlight = undefined;
+    }
+  };
+  const poll = async () => {
+    if (inFlight) return;
+    try {
+      if (await hasUnsealedEvents(db)) await seal(false);
+    } catch (err) {
+      opts.onError?.(err);
+    }
+  };
+
+  return {
+    start() {
+      timer ??= setInterval(() => void poll(), opts.intervalMs);
+      timer.unref?.();
+    },
+    seal,
+    async stop() {
+      if (timer) clearInterval(timer);
+      timer = undefined;
+      await seal().catch((err: unknown) => opts.onError?.(err));
+    },
+  };
+}
