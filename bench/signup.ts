@@ -4,8 +4,7 @@
  * run's baselines on the same PostgreSQL server:
  *  (a) the floor of the stack: a bare Hono + postgres.js endpoint doing the same inserts in one
  *      transaction (bench/support/bare-signup.ts);
- *  (b) the database's own limit: pgbench running that same SQL transaction, and (b′) the same with the
- *      consent ledger's lock and hash chain, the limit of the design itself;
+ *  (b) the database's own limit: pgbench running that same SQL transaction;
  *  (c) quire on PGlite, the embedded default.
  * Every request is a new address from a new X-Forwarded-For address (TRUST_PROXY=true), so the per-IP
  * and per-address limits are exercised (two upserts each signup) but never refuse anything.
@@ -44,24 +43,10 @@ INSERT INTO confirm_tokens (token_hash, subscriber_id, topics, consent_text_vers
   RETURNING id AS tid \\gset
 INSERT INTO deliveries (kind, subscriber_id, confirm_token_id, status, next_attempt_at, created_at)
   VALUES ('confirmation', :sid, :tid, 'queued', now(), now());
-INSERT INTO consent_events (subscriber_id, email_hash, kind, consent_text_version, topics, source, occurred_at, prev_hash, hash)
-  VALUES (:sid, md5(:sid), 'requested', 1, '["release","updates"]', 'bench', now(), repeat('0', 64), encode(sha256(convert_to(:sid || clock_timestamp()::text, 'UTF8')), 'hex'));
+INSERT INTO consent_events (subscriber_id, email_hash, kind, consent_text_version, topics, source, occurred_at)
+  VALUES (:sid, md5(:sid), 'requested', 1, '["release","updates"]', 'bench', now());
 END;
 `;
-
-/**
- * The same transaction with quire's hash chain: the consent ledger's lock (0x6c656467, src/core/consent.ts)
- * and the next link computed from the head in the same statement. The database's own limit for a design
- * in which every consent event's commit waits for the one before it.
- */
-const PGBENCH_CHAIN_SCRIPT = PGBENCH_SCRIPT.replace(
-  /INSERT INTO consent_events[\s\S]*?;\n(?=END;)/,
-  `SELECT pg_advisory_xact_lock(1818584167);
-INSERT INTO consent_events (subscriber_id, email_hash, kind, consent_text_version, topics, source, occurred_at, prev_hash, hash)
-  SELECT :sid, md5(:sid), 'requested', 1, '["release","updates"]', 'bench', now(), head.prev, encode(sha256(convert_to(head.prev || chr(10) || :sid, 'UTF8')), 'hex')
-    FROM (SELECT coalesce((SELECT hash FROM consent_events ORDER BY seq DESC LIMIT 1), repeat('0', 64)) AS prev) head;
-`,
-);
 
 async function pgbench(url: string, durationS: number, script = PGBENCH_SCRIPT): Promise<LoadResult> {
   const dir = await mkdtemp(join(tmpdir(), 'quire-pgbench-'));
@@ -89,13 +74,12 @@ async function pgbench(url: string, durationS: number, script = PGBENCH_SCRIPT):
   }
 }
 
-type Target = 'quire' | 'bare' | 'pgbench' | 'chain' | 'pglite';
+type Target = 'quire' | 'bare' | 'pgbench' | 'pglite';
 
 /** One measured segment of one target: a fresh server process on the target's database. */
-async function segment(target: Target, ctx: { dbs: Record<string, string>; dataDir: string; smtpUrl: string; durationS: number; warmupS: number; profileDir?: string }): Promise<LoadResult & { chain?: ChainCheck }> {
+async function segment(target: Target, ctx: { dbs: Record<string, string>; dataDir: string; smtpUrl: string; durationS: number; warmupS: number; profileDir?: string }): Promise<Measured> {
   const profileDir = ctx.profileDir ?? process.env.BENCH_CPU_PROF;
   if (target === 'pgbench') return pgbench(ctx.dbs.pgbench!, ctx.durationS);
-  if (target === 'chain') return pgbench(ctx.dbs.chain!, ctx.durationS, PGBENCH_CHAIN_SCRIPT);
   let server: ServerProcess;
   if (target === 'bare') {
     const port = await freePort();
@@ -109,7 +93,9 @@ async function segment(target: Target, ctx: { dbs: Record<string, string>; dataD
   }
   try {
     const load = await signupLoad(server.url, { connections: CONNECTIONS, durationS: ctx.durationS, warmupS: ctx.warmupS });
-    return target === 'bare' ? load : { ...load, chain: await verifyChain(server.url) };
+    if (target === 'bare') return load;
+    const sealing = target === 'quire' ? await sealLag(ctx.dbs.quire!) : undefined;
+    return { ...load, chain: await verifyChain(server.url), ...(sealing ? { sealing } : {}) };
   } finally {
     await server.stop();
   }
@@ -118,6 +104,30 @@ async function segment(target: Target, ctx: { dbs: Record<string, string>; dataD
 interface ChainCheck {
   ok: boolean;
   events: number;
+}
+
+interface SealLag {
+  /** Consent events not yet in the chain the moment the load stopped. */
+  pending: number;
+  /** How long the running server's sealer then took to seal them all. */
+  ms: number;
+}
+
+/** The sealer under load: how far behind it was when the load stopped, and how soon it caught up. */
+async function sealLag(url: string): Promise<SealLag> {
+  const sql = postgres(url, { max: 1, onnotice: () => {} });
+  try {
+    const started = performance.now();
+    const countPending = async () => Number((await sql<{ n: string }[]>`select count(*) as n from consent_events where chain_seq is null`)[0]!.n);
+    const pending = await countPending();
+    while ((await countPending()) > 0) {
+      if (performance.now() - started > 30_000) throw new Error('the consent ledger sealer did not catch up within 30 s');
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    return { pending, ms: pending === 0 ? 0 : performance.now() - started };
+  } finally {
+    await sql.end();
+  }
 }
 
 /** The consent ledger after thousands of concurrent signups: still one valid chain? */
@@ -154,7 +164,7 @@ async function diagnose(ctx: Parameters<typeof segment>[1]): Promise<string[]> {
     const perSample = [...waits].sort((a, b) => b[1] - a[1]).slice(0, 4).map(([w, n]) => `${(n / samples).toFixed(1)} ${w}`);
     return [
       `Why (one extra 5 s run with \`node --cpu-prof\`, after the measured ones): the server's CPU went to ${await summariseProfile(profileDir)}.`,
-      `Its busy database connections, sampled every 20 ms, were on average: ${perSample.join(', ')} (Lock:advisory = queued for the consent ledger's lock; Client:ClientRead = waiting for the server's next statement; IO:WALSync / LWLock:WALWrite = commit flushes).`,
+      `Its busy database connections, sampled every 20 ms, were on average: ${perSample.join(', ')} (Client:ClientRead = waiting for the server's next statement; IO:WALSync / LWLock:WALWrite = commit flushes; Lock:advisory = queued for the consent ledger's sealing lock).`,
     ];
   } finally {
     sampling = false;
@@ -165,7 +175,9 @@ async function diagnose(ctx: Parameters<typeof segment>[1]): Promise<string[]> {
 }
 
 /** Segments of one target measured at different times, as one: throughput over the total, worst p99. */
-function combine(parts: (LoadResult & { chain?: ChainCheck })[], durationS: number): LoadResult & { chain?: ChainCheck } {
+type Measured = LoadResult & { chain?: ChainCheck; sealing?: SealLag };
+
+function combine(parts: Measured[], durationS: number): Measured {
   const ok = parts.reduce((a, p) => a + p.ok, 0);
   return {
     rps: parts.reduce((a, p) => a + p.rps * durationS, 0) / (durationS * parts.length),
@@ -176,25 +188,27 @@ function combine(parts: (LoadResult & { chain?: ChainCheck })[], durationS: numb
     errors: parts.reduce((a, p) => a + p.errors, 0),
     statusCodes: {},
     ...(parts.at(-1)?.chain ? { chain: parts.at(-1)!.chain! } : {}),
+    ...(parts.some((p) => p.sealing)
+      ? { sealing: { pending: Math.max(...parts.map((p) => p.sealing?.pending ?? 0)), ms: Math.max(...parts.map((p) => p.sealing?.ms ?? 0)) } }
+      : {}),
   };
 }
 
 export async function benchSignup(quick: boolean): Promise<BenchResult> {
-  // Full run: each target twice, in the order A B C D E E D C B A, so a machine that gets busier or quieter
+  // Full run: each target twice, in the order A B C D D C B A, so a machine that gets busier or quieter
   // during the run (other work on it) weighs on every target alike. Quick run: once each.
   const segmentS = quick ? 3 : 10;
   const warmupS = quick ? 1 : 2;
-  const order: Target[] = quick ? ['quire', 'bare', 'pgbench', 'chain', 'pglite'] : ['quire', 'bare', 'pgbench', 'chain', 'pglite', 'pglite', 'chain', 'pgbench', 'bare', 'quire'];
+  const order: Target[] = quick ? ['quire', 'bare', 'pgbench', 'pglite'] : ['quire', 'bare', 'pgbench', 'pglite', 'pglite', 'pgbench', 'bare', 'quire'];
   const sink = await startSinkProcess();
-  const databases = await Promise.all((['quire', 'bare', 'pgbench', 'chain'] as const).map(async (t) => [t, await benchDatabase(`signup_${t}`)] as const));
+  const databases = await Promise.all((['quire', 'bare', 'pgbench'] as const).map(async (t) => [t, await benchDatabase(`signup_${t}`)] as const));
   const dataDir = await mkdtemp(join(tmpdir(), 'quire-bench-pglite-'));
-  const parts: Record<Target, (LoadResult & { chain?: ChainCheck })[]> = { quire: [], bare: [], pgbench: [], chain: [], pglite: [] };
+  const parts: Record<Target, Measured[]> = { quire: [], bare: [], pgbench: [], pglite: [] };
   let diagnosis: string[] = [];
   try {
     const dbs = Object.fromEntries(databases.map(([t, d]) => [t, d.url]));
     await seedConsentText(dbs.bare!);
     await seedConsentText(dbs.pgbench!);
-    await seedConsentText(dbs.chain!);
     for (const target of order) parts[target].push(await segment(target, { dbs, dataDir, smtpUrl: sink.url, durationS: segmentS, warmupS }));
     const q = combine(parts.quire, segmentS);
     const bare = combine(parts.bare, segmentS);
@@ -204,14 +218,13 @@ export async function benchSignup(quick: boolean): Promise<BenchResult> {
     await Promise.all(databases.map(([, d]) => d.drop()));
     await rm(dataDir, { recursive: true, force: true });
   }
-  const results = Object.fromEntries(Object.entries(parts).map(([t, p]) => [t, combine(p, segmentS)])) as Record<Target, LoadResult & { chain?: ChainCheck }>;
+  const results = Object.fromEntries(Object.entries(parts).map(([t, p]) => [t, combine(p, segmentS)])) as Record<Target, Measured>;
   const durationS = segmentS * (quick ? 1 : 2);
 
   const q = results.quire!;
   const bare = results.bare!;
   const pgb = results.pgbench!;
   const lite = results.pglite!;
-  const chained = results.chain!;
   const rows: BenchRow[] = [];
   const block = (label: string, r: LoadResult, unit: string, target?: { p99?: boolean }) => {
     rows.push({ figure: `${label}: throughput`, value: r.rps, unit });
@@ -221,22 +234,23 @@ export async function benchSignup(quick: boolean): Promise<BenchResult> {
   block('quire, Node + PostgreSQL', q, 'signups/s', { p99: true });
   block('baseline (a): bare Hono + postgres.js, same inserts', bare, 'req/s');
   block('baseline (b): pgbench, same SQL transaction', pgb, 'tx/s');
-  block('baseline (b′): pgbench, same transaction with the ledger lock and chain', chained, 'tx/s');
   block('quire, Node + PGlite (embedded)', lite, 'signups/s');
   rows.push({ figure: 'signup throughput, ratio quire / bare Hono + postgres.js', value: q.rps / bare.rps, unit: '×', target: '≥ 0.8×', met: q.rps / bare.rps >= 0.8, headline: true });
   rows.push({ figure: 'signup throughput, ratio quire / pgbench (the database alone)', value: q.rps / pgb.rps, unit: '×', headline: true });
-  rows.push({ figure: 'signup throughput, ratio quire / pgbench with the ledger chain', value: q.rps / chained.rps, unit: '×', headline: true });
-  rows.push({ figure: 'ratio pgbench with / without the ledger chain (the design’s own cost)', value: chained.rps / pgb.rps, unit: '×' });
   rows.push({ figure: 'ratio bare / pgbench (the stack’s own cost)', value: bare.rps / pgb.rps, unit: '×' });
   rows.push({ figure: 'signup throughput, ratio quire on PGlite / quire on PostgreSQL', value: lite.rps / q.rps, unit: '×', headline: true });
+  if (q.sealing) {
+    rows.push({ figure: 'consent events not yet sealed into the chain when the load stopped (worst segment)', value: q.sealing.pending, unit: 'events' });
+    rows.push({ figure: 'time the sealer then took to seal them all (worst segment)', value: q.sealing.ms, unit: 'ms' });
+  }
   if (q.chain) rows.push({ figure: 'consent ledger after the PostgreSQL runs: one valid hash chain', value: q.chain.events, unit: 'events', target: 'valid', met: q.chain.ok });
   const refused = (r: LoadResult) => r.non2xx + r.errors;
   const chain = (r: { chain?: ChainCheck }) => (r.chain ? `${r.chain.ok ? 'valid' : '**BROKEN**'} (${r.chain.events.toLocaleString('en')} events)` : 'not checked');
   const notes = [
-    `${CONNECTIONS} connections, ${durationS} s measured per target${quick ? '' : ` in two ${segmentS} s segments (order A B C D E E D C B A; p50 is their mean, p99 the worse)`}, each after ${warmupS} s of warm-up; autocannon in the runner's process; each server a fresh process; each target its own migrated database on the same PostgreSQL server.`,
+    `${CONNECTIONS} connections, ${durationS} s measured per target${quick ? '' : ` in two ${segmentS} s segments (order A B C D D C B A; p50 is their mean, p99 the worse)`}, each after ${warmupS} s of warm-up; autocannon in the runner's process; each server a fresh process; each target its own migrated database on the same PostgreSQL server.`,
     'Every request is a new address from a new X-Forwarded-For (TRUST_PROXY=true): both rate-limit upserts run, none refuses. quire runs as in production: default pool (10), JSON request logs, its delivery loop sending the confirmations (default DELIVERY_RATE 50/s) to an SMTP sink in another process.',
-    'The bare endpoint writes the same four rows (subscriber, confirmation token, outbox row, consent event) in one transaction; it has no validation library, rate limits, suppression check, ledger chain, logs or delivery loop.',
-    `Non-2xx or failed: quire ${refused(q)}, bare ${refused(bare)}, pgbench ${pgb.non2xx}, pgbench with the chain ${chained.non2xx}, PGlite ${refused(lite)}. Consent ledger after the run (GET /admin/v1/consent/verify): PostgreSQL ${chain(q)}, PGlite ${chain(lite)}.`,
+    'The bare endpoint writes the same four rows (subscriber, confirmation token, outbox row, consent event) in one transaction; it has no validation library, rate limits, suppression check, ledger sealer, logs or delivery loop.',
+    `Non-2xx or failed: quire ${refused(q)}, bare ${refused(bare)}, pgbench ${pgb.non2xx}, PGlite ${refused(lite)}. Consent ledger after the run (GET /admin/v1/consent/verify): PostgreSQL ${chain(q)}, PGlite ${chain(lite)}.`,
   ];
   return { name: 'signup', rows, notes: [...notes, ...diagnosis] };
 }

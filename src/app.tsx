@@ -1,7 +1,6 @@
 /** @jsxImportSource hono/jsx */
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { swaggerUI } from '@hono/swagger-ui';
-import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { requestId } from 'hono/request-id';
 import { secureHeaders } from 'hono/secure-headers';
@@ -14,6 +13,7 @@ import { BOUNCE_INGEST_MAX_BYTES, BOUNCE_INGEST_PATH, registerAdminBounceRoutes 
 import { IMPORT_BODY_LIMIT_BYTES, IMPORT_PATH, registerAdminImportExportRoutes } from './routes/admin/import-export.js';
 import { registerAdminSubscriberRoutes } from './routes/admin/subscribers.js';
 import type { AppEnv } from './routes/env.js';
+import { bodyLimitByHeaders } from './routes/body-limit.js';
 import { requestDeadline } from './routes/deadline.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { envelope, fieldsOf, toAppError, wantsHtml } from './routes/http.js';
@@ -67,17 +67,22 @@ export function createApp(services: Services | ((c: unknown) => Services)) {
   );
   app.use('/v1/subscriptions', async (c, next) => {
     const allowed = c.get('services').config.ALLOWED_ORIGINS;
-    return cors({
-      origin: (origin) => (allowed.includes('*') || allowed.includes(origin) ? origin : null),
-      allowMethods: ['POST'],
-      allowHeaders: ['Content-Type', 'Accept'],
-      maxAge: 600,
-    })(c, next);
+    const allowOrigin = (origin: string) => (allowed.includes('*') || allowed.includes(origin) ? origin : null);
+    if (c.req.method === 'OPTIONS') {
+      return cors({ origin: allowOrigin, allowMethods: ['POST'], allowHeaders: ['Content-Type', 'Accept'], maxAge: 600 })(c, next);
+    }
+    await next();
+    // The simple-request half of hono's cors, on the response's own headers: hono's adds Vary through
+    // c.header(), which after the handler rebuilds the response around a stream (on Node, a large share
+    // of a signup's CPU: docs/benchmarks.md).
+    const origin = allowOrigin(c.req.header('origin') ?? '');
+    if (origin) c.res.headers.set('Access-Control-Allow-Origin', origin);
+    c.res.headers.append('Vary', 'Origin');
   });
   const tooLarge = () => { throw new AppError('payload_too_large', 'The request body is too large.'); };
-  const limit = bodyLimit({ maxSize: BODY_LIMIT_BYTES, onError: tooLarge });
-  const importLimit = bodyLimit({ maxSize: IMPORT_BODY_LIMIT_BYTES, onError: tooLarge });
-  const ingestLimit = bodyLimit({ maxSize: BOUNCE_INGEST_MAX_BYTES, onError: tooLarge });
+  const limit = bodyLimitByHeaders(BODY_LIMIT_BYTES, tooLarge);
+  const importLimit = bodyLimitByHeaders(IMPORT_BODY_LIMIT_BYTES, tooLarge);
+  const ingestLimit = bodyLimitByHeaders(BOUNCE_INGEST_MAX_BYTES, tooLarge);
   app.use((c, next) => (c.req.path === IMPORT_PATH ? importLimit : c.req.path === BOUNCE_INGEST_PATH ? ingestLimit : limit)(c, next));
   app.on(['PUT', 'POST', 'PATCH'], ['/v1/preferences/*', '/admin/*'], async (c, next) => {
     const type = c.req.header('content-type') ?? '';

@@ -5,7 +5,7 @@ import { ConfigError, parseConfig } from './config.js';
 import { createLogger, errorFields } from './log.js';
 import { isDatabaseUnavailable } from './routes/http.js';
 import { createCaptureMailbox } from './mail/capture.js';
-import { createMailer, lockDataDir, openDatabase, resolveSecret } from './node-support.js';
+import { createMailer, lockDataDir, openDatabase, resolveSecret, stdoutLines } from './node-support.js';
 import { createServices } from './services.js';
 
 /**
@@ -17,7 +17,7 @@ async function main() {
   const started = performance.now();
   const workerOnly = process.argv.includes('--worker');
   const config = parseConfig(process.env);
-  const log = createLogger(config.LOG_LEVEL);
+  const log = createLogger(config.LOG_LEVEL, stdoutLines());
   // A database connection that fails outside any request (a pool reconnecting while PostgreSQL restarts)
   // can surface as a rejection nobody awaits; that is an outage to log and ride out, not a reason to
   // exit. Anything else still ends the process, as Node would.

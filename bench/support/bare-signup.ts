@@ -2,7 +2,7 @@
  * The floor of the stack for the signup benchmark: what an author would write by hand with the same
  * libraries — Hono on @hono/node-server, postgres.js (default pool of 10), one transaction that writes
  * the rows quire writes for a new signup (subscriber, confirmation token, outbox row, consent event)
- * into the same migrated schema. No validation library, no rate limits, no ledger chain, no logging,
+ * into the same migrated schema. No validation library, no rate limits, no ledger sealer, no logging,
  * no delivery loop. `DATABASE_URL=… PORT=… node --import tsx bench/support/bare-signup.ts`
  */
 import { serve } from '@hono/node-server';
@@ -35,10 +35,9 @@ app.post('/v1/subscriptions', async (c) => {
       values (${sha256(randomBytes(32))}, ${s.id}, ${tx.json(TOPICS)}, 1, ${source}, ${now}, ${new Date(now.getTime() + 48 * 3600_000)}) returning id`;
     await tx`insert into deliveries (kind, subscriber_id, confirm_token_id, status, next_attempt_at, created_at)
       values ('confirmation', ${s.id}, ${t!.id}, 'queued', ${now}, ${now})`;
-    const prev = '0'.repeat(64);
-    const hash = sha256(`${prev}\n${JSON.stringify([s.id, emailHash, 'requested', 1, TOPICS, source, null, null, now.toISOString()])}`);
-    await tx`insert into consent_events (subscriber_id, email_hash, kind, consent_text_version, topics, source, occurred_at, prev_hash, hash)
-      values (${s.id}, ${emailHash}, 'requested', 1, ${tx.json(TOPICS)}, ${source}, ${now}, ${prev}, ${hash})`;
+    // Unsealed, as quire writes it (its sealer chains events after the commit).
+    await tx`insert into consent_events (subscriber_id, email_hash, kind, consent_text_version, topics, source, occurred_at)
+      values (${s.id}, ${emailHash}, 'requested', 1, ${tx.json(TOPICS)}, ${source}, ${now})`;
   });
   return c.json({ status: 'pending' }, 202);
 });

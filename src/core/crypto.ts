@@ -1,11 +1,11 @@
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, createSecretKey, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
 
 export const sha256Hex = (data: string | Uint8Array): string => createHash('sha256').update(data).digest('hex');
 
-export const hmac = (key: string | Uint8Array, data: string | Uint8Array): Buffer =>
+export const hmac = (key: string | Uint8Array | KeyObject, data: string | Uint8Array): Buffer =>
   createHmac('sha256', key).update(data).digest();
 
-export const hmacHex = (key: string | Uint8Array, data: string | Uint8Array): string => hmac(key, data).toString('hex');
+export const hmacHex = (key: string | Uint8Array | KeyObject, data: string | Uint8Array): string => hmac(key, data).toString('hex');
 
 export const randomToken = (bytes = 32): string => randomBytes(bytes).toString('base64url');
 
@@ -18,12 +18,13 @@ export function safeEqual(a: string, b: string): boolean {
 
 /**
  * Derive a purpose-specific key so a value signed for one use never verifies for another. Remembered
- * per secret and purpose: a signup derives five of them, and the derivation is a whole HMAC.
+ * per secret and purpose, as a KeyObject: a signup uses five of them, and Node imports a Buffer key
+ * afresh on every createHmac (about 11 µs here, against under 2 µs for a KeyObject).
  */
-const derivedKeys = new Map<string, Buffer>();
-export function deriveKey(secret: string, purpose: string): Buffer {
+const derivedKeys = new Map<string, KeyObject>();
+export function deriveKey(secret: string, purpose: string): KeyObject {
   const id = `${purpose}\u0000${secret}`;
   let key = derivedKeys.get(id);
-  if (!key) derivedKeys.set(id, (key = hmac(secret, `quire:${purpose}`)));
+  if (!key) derivedKeys.set(id, (key = createSecretKey(hmac(secret, `quire:${purpose}`))));
   return key;
 }
