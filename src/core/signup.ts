@@ -7,7 +7,7 @@ import type { CoreDeps, RequestMeta } from './deps.js';
 import { checkEmail, mailboxKey } from './email-address.js';
 import { AppError, INVALID_EMAIL_MESSAGE } from './errors.js';
 import { emailHashFor, ipHashFor } from './identity.js';
-import { hitRateLimits } from './rate-limit.js';
+import { rateLimitUpsert } from './rate-limit.js';
 import { blockingReasons, isBlocked } from './suppression.js';
 import { CONFIRM_TOKEN_TTL_MS, confirmTokenFor, hashToken, readFormStamp } from './tokens.js';
 import { resolveTopics } from './topics.js';
@@ -61,12 +61,12 @@ export async function requestSubscription(deps: CoreDeps, req: SignupRequest, me
 
   const addressKey = checked.key;
   const emailHash = emailHashFor(secret, addressKey);
-  // Both limits in one statement. Counted per attempt, whatever the address's state, so a 429 says
-  // nothing about whether it is known; and per mailbox, so "victim+1@", "victim+2@"… share the
-  // victim's budget.
+  // Both limits are spent by the same statement as the signup (below). Counted per attempt, whatever
+  // the address's state, so a 429 says nothing about whether it is known; and per mailbox, so
+  // "victim+1@", "victim+2@"… share the victim's budget.
   const hits = [{ key: `signup:addr:${emailHashFor(secret, mailboxKey(checked.key))}`, rule: { limit: config.RATE_LIMIT_ADDRESS, windowSeconds: DAY_SECONDS } }];
   if (meta.ip) hits.unshift({ key: `signup:ip:${hmacHex(deriveKey(secret, 'rate-ip'), meta.ip)}`, rule: { limit: config.RATE_LIMIT_IP, windowSeconds: IP_WINDOW_SECONDS } });
-  for (const limit of await hitRateLimits(db, hits, now)) if (!limit.allowed) throw tooMany(limit.retryAfterSeconds);
+  const limits = rateLimitUpsert(hits, now);
 
   const iso = now.toISOString();
   const event = {
@@ -96,26 +96,30 @@ export async function requestSubscription(deps: CoreDeps, req: SignupRequest, me
     };
   };
 
-  // The common case, a new address, is one statement (so one round trip, and atomic on its own): the
-  // subscriber — unless suppressed or already known — and, only if it was written, its token, outbox row
-  // and ledger event. Data-modifying CTEs all run to completion, whether or not the main query reads them.
+  // The common case, a new address, is one statement: one round trip and one commit, atomic on its
+  // own. It spends both rate limits and, only if neither is exceeded, writes the subscriber — unless
+  // suppressed or already known — and, only if that was written, its token, outbox row and ledger
+  // event. Data-modifying CTEs all run to completion, whether or not the main query reads them.
   const subscriberId = crypto.randomUUID();
   const fresh = confirmation(subscriberId);
-  const [created] = rowsOf<{ id: string }>(
+  const rows = rowsOf<{ key: string; count: number; created: string | null }>(
     await db.execute(sql`
-      with created as (
+      with hits as (${limits.statement}),
+      created as (
         insert into ${subscribers} (id, email, email_hash, name, locale, status, source, created_at, status_changed_at)
         select ${subscriberId}::uuid, ${checked.email}::text, ${emailHash}::text, ${req.name ?? null}::text, ${req.locale ?? 'en'}::text, 'pending',
                ${req.source ?? null}::text, ${iso}::timestamptz, ${iso}::timestamptz
-         where not exists (select 1 from ${suppressions} x where x.email_hash = ${emailHash} and x.reason in ${BLOCKING})
+         where not ${limits.exceeded(sql`hits`)}
+           and not exists (select 1 from ${suppressions} x where x.email_hash = ${emailHash} and x.reason in ${BLOCKING})
         on conflict do nothing
         returning id),
       token as (${fresh.token(sql`exists (select 1 from created)`)}),
       outbox as (${fresh.outbox(sql`token`)}),
       ledger as (${consentEventInsert({ ...event, subscriberId }, sql`created`)})
-      select id from created`),
+      select h.key, h.count, (select id from created) as created from hits h`),
   );
-  const outcome = created ? ('confirmation_queued' as const) : await signupOfKnownAddress();
+  for (const limit of limits.judge(new Map(rows.map((r) => [r.key, Number(r.count)])))) if (!limit.allowed) throw tooMany(limit.retryAfterSeconds);
+  const outcome = rows[0]?.created ? ('confirmation_queued' as const) : await signupOfKnownAddress();
 
   async function signupOfKnownAddress(): Promise<SignupOutcome> {
     return db.transaction(async (tx) => {

@@ -239,4 +239,22 @@ describe.each(databaseKinds)('signup rate limits on %s', (kind) => {
     for (let i = 0; i < 4; i++) statuses.push((await postSignup(h, { email }, { ip: `192.0.2.${i + 1}` })).status);
     expect(statuses).toEqual([202, 202, 429, 429]);
   });
+
+  // Regression: the limits are now spent by the same statement that writes the signup; a refused one
+  // must still write nothing else.
+  it('a new address refused with 429 leaves no subscriber, token, mail or ledger event', async () => {
+    const ip = '198.51.100.40';
+    for (let i = 0; i < 3; i++) expect((await postSignup(h, {}, { ip })).status).toBe(202);
+    await h.deliver();
+    const counts = async () =>
+      (await h.query<{ n: string }>(
+        `select concat_ws(',', (select count(*) from subscribers), (select count(*) from confirm_tokens), (select count(*) from deliveries), (select count(*) from consent_events)) as n`,
+      ))[0]!.n;
+    const before = await counts();
+    const email = uniqueEmail('refused');
+    expect((await postSignup(h, { email }, { ip })).status).toBe(429);
+    await h.deliver();
+    expect(await counts()).toBe(before);
+    expect(h.smtp.to(email)).toHaveLength(0);
+  });
 });
