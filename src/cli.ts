@@ -19,7 +19,7 @@ const USAGE = `usage: quire <command> [options]
 Environment: QUIRE_URL (default http://localhost:8787), ADMIN_TOKEN (required for API commands).
 Every command takes --help.`;
 
-const CONSENT_USAGE = 'usage: quire consent verify [--json]\n\nWalks the whole consent ledger and recomputes every link of its hash chain; exits 1 if one is broken.';
+const CONSENT_USAGE = 'usage: quire consent verify [--json]\n\nSeals pending consent events, then walks the whole consent ledger and recomputes every link of its hash chain; exits 1 if one is broken.';
 const TEMPLATES_USAGE = 'usage: quire templates [NAME] [--json]\n\nWithout NAME: the broadcast templates. With NAME: its example props, a start for --props:\n  quire templates release-announcement > props.json';
 const BOUNCES_USAGE =
   'usage: quire bounces ingest FILE.eml [--json]\n\nSends a saved delivery status notification (RFC 3464) or abuse report (RFC 5965) to quire,\nwhich suppresses the address it names (hard bounces and complaints at once, soft bounces when they persist).';
@@ -58,9 +58,9 @@ async function consentCommand(args: string[]) {
     throw usageError(`unknown command: consent ${sub}`, CONSENT_USAGE);
   }
   const { values } = parseCommand(rest, { json: { type: 'boolean' } } as const, CONSENT_USAGE);
-  const v = await connectApi().get<{ ok: boolean; events: number; head?: string; brokenAt?: number; reason?: string }>('/admin/v1/consent/verify');
+  const v = await connectApi().get<{ ok: boolean; events: number; head?: string; pending?: number; brokenAt?: number; reason?: string }>('/admin/v1/consent/verify');
   if (values.json) print(JSON.stringify(v, null, 2));
-  else if (v.ok) print(`ok: ${v.events} consent events, chain intact (head ${v.head})`);
+  else if (v.ok) print(`ok: ${v.events} consent events, chain intact (head ${v.head})${v.pending ? `; ${v.pending} written since, not sealed yet` : ''}`);
   else print(`BROKEN: the chain breaks at event seq ${v.brokenAt} (${v.reason}), after ${v.events - 1} intact events`);
   if (!v.ok) process.exitCode = 1;
 }

@@ -127,10 +127,12 @@ export async function adminSnapshot(q: Quire, email: string) {
     expect(res.status, path).toBe(200);
     return res.json() as Promise<Record<string, unknown>>;
   };
+  // Verify first: it seals pending consent events, so the history read next carries its final hashes
+  // whenever the running service's own sealer would have got to them.
+  const ledger = await get('/admin/v1/consent/verify');
   const list = (await get(`/admin/v1/subscribers?q=${encodeURIComponent(email)}`)) as { data: { id: string }[] };
   const id = list.data[0]?.id;
   const subscriber = id ? await get(`/admin/v1/subscribers/${id}`) : null;
-  const ledger = await get('/admin/v1/consent/verify');
   return { subscriber, ledger };
 }
 
