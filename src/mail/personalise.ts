@@ -1,5 +1,6 @@
 import type { BroadcastContext, RecipientSlots } from '../../emails/_components/broadcast-context';
 import type { TemplateDefinition } from '../../emails/index';
+import { escapeHtml } from './escape-html.js';
 import { renderEmail, type RenderedEmail } from './render.js';
 
 /**
@@ -23,9 +24,7 @@ export interface RenderedOnce {
   textSlots: (keyof RecipientSlots)[];
 }
 
-/** React's escaping of text and attribute values (react-dom's escapeTextForBrowser). */
-const ESCAPES: Record<string, string> = { '"': '&quot;', '&': '&amp;', "'": '&#x27;', '<': '&lt;', '>': '&gt;' };
-export const escapeHtml = (value: string): string => value.replace(/["&'<>]/g, (c) => ESCAPES[c]!);
+export { escapeHtml };
 
 const slotPattern = new RegExp(Object.values(SLOTS).join('|'), 'g');
 const slotByToken = new Map(Object.entries(SLOTS).map(([k, v]) => [v, k as keyof RecipientSlots]));

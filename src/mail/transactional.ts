@@ -10,7 +10,7 @@ import { confirmUrlFor, subscriberLinks } from '../core/links.js';
 import { isBlocked } from '../core/suppression.js';
 import { CONFIRM_TOKEN_TTL_MS, confirmTokenFor, linkTokenTtlDays } from '../core/tokens.js';
 import { addressOf, domainOf, listUnsubscribeHeaders, messageIdFor } from './headers.js';
-import { renderConfirmSubscription, renderEmail, renderWelcome } from './render.js';
+import { renderConfirmSubscriptionOnce, renderEmail, renderWelcome } from './render.js';
 
 export interface ComposeDeps {
   db: Db;
@@ -64,7 +64,7 @@ export function createTransactionalComposer(deps: ComposeDeps): Composer {
       if (sub.status !== 'pending' && sub.status !== 'unsubscribed') return { skip: `subscriber is ${sub.status}` };
       if (!job.confirmTokenId) return { skip: 'confirmation token gone' };
       const token = confirmTokenFor(deps.secret, job.confirmTokenId);
-      const rendered = await renderConfirmSubscription({
+      const rendered = await renderConfirmSubscriptionOnce({
         bookTitle: deps.config.BOOK_TITLE,
         confirmUrl: confirmUrlFor(deps, token),
         expiresInHours: CONFIRM_TOKEN_TTL_MS / 3_600_000,

@@ -4,7 +4,7 @@ import { greetingFor, type BroadcastContext } from '../../emails/_components/bro
 import { templates } from '../../emails/index';
 import { buildMimeTemplate } from '../../src/mail/mime-template.js';
 import { escapeHtml, personalise, renderOnce } from '../../src/mail/personalise.js';
-import { renderEmail } from '../../src/mail/render.js';
+import { renderConfirmSubscription, renderConfirmSubscriptionOnce, renderEmail } from '../../src/mail/render.js';
 
 const awkwardNames = [
   '<script>alert(1)</script>',
@@ -92,4 +92,21 @@ describe('MIME template', () => {
     expect([a.messageId, b.messageId]).toEqual(['<1@example.com>', '<2@example.com>']);
     expect([a.text?.trim(), b.text?.trim()]).toEqual(['A', 'B']);
   });
+});
+
+describe('the confirmation mail, rendered once per site and language', () => {
+  const site = { bookTitle: 'How Teams Think Before They Build', expiresInHours: 48, postalAddress: 'Jane Author, 1 Example Street, Springfield' };
+  const urls = [
+    'https://news.example.com/confirm/AQHx_tok-en0123456789abcdefghijklmnopqrstuvwxyzABCDEFG',
+    'https://example.com/confirm?token=abc123&list=book',
+    "https://news.example.com/sub/path/confirm/it's<odd>\"",
+  ];
+  for (const lang of ['en', 'de']) {
+    it(`equals a full render for every link (${lang})`, async () => {
+      for (const confirmUrl of urls) {
+        const props = { ...site, lang, confirmUrl };
+        expect(await renderConfirmSubscriptionOnce(props)).toEqual(await renderConfirmSubscription(props));
+      }
+    });
+  }
 });
