@@ -158,6 +158,24 @@ describe.each(databaseKinds)('hostile input on %s', (kind) => {
     return answer;
   }
 
+  /**
+   * Whether `text` names an address this database holds. The properties share one database, and the
+   * fixed addresses of `addressFor` are valid: once a signup probe has registered one, a later link
+   * request or bounce for it may rightly queue mail or store an event, so such a case is skipped.
+   * (Regression: these properties failed whenever an earlier random signup had registered "Reader@EXAMPLE.COM".)
+   */
+  async function mentionsHeldAddress(text: string): Promise<boolean> {
+    const held = await h.query<{ e: string }>('select lower(email) as e from subscribers where email is not null');
+    let decoded = text;
+    try {
+      decoded = decodeURIComponent(text.replace(/\+/g, ' '));
+    } catch {
+      // not URL-encoded: the text as it is
+    }
+    const haystack = `${text}\n${decoded}`.toLowerCase();
+    return held.some(({ e }) => haystack.includes(e));
+  }
+
   /** A form signup answered with a redirect is refused when it goes back to the form with ?error=. */
   const signupAccepted = (a: Checked, res: Response) => {
     if (a.status === 202) return true;
@@ -454,6 +472,7 @@ describe.each(databaseKinds)('hostile input on %s', (kind) => {
     it('hostile form posts: no 5xx; the same page for any valid address; nothing but a rate-limit count stored', async () => {
       await fc.assert(
         fc.asyncProperty(fc.constantFrom('/manage', '/resend-confirmation'), fc.oneof(formText([]), addressFor('link').map((a) => `email=${safeEncode(a)}`)), fc.constantFrom(...ACCEPTS), async (path, body, accept) => {
+          fc.pre(!(await mentionsHeldAddress(body)));
           const answer = await probe(path, { method: 'POST', body, headers: { 'content-type': FORM, origin: ORIGIN, ...(accept ? { accept } : {}) } }, { allowed: [200, 400, 422], mayCount: ['rate_limits'] });
           if (answer.status === 200) expect(answer.text).toMatch(/<html/i);
         }),
@@ -522,6 +541,7 @@ describe.each(databaseKinds)('hostile input on %s', (kind) => {
       // Regression: a NUL in message_id or diagnostic failed its query with a 500.
       await fc.assert(
         fc.asyncProperty(webhookBody, async (body) => {
+          fc.pre(!(await mentionsHeldAddress(body)));
           await probe('/webhooks/bounces', { method: 'POST', body, headers: { 'content-type': 'application/json', 'x-quire-signature': webhookSignature(h, body) } }, {
             allowed: [200, 400, 422],
             accepted: () => false,
