@@ -4,7 +4,7 @@ import { ConfigError, parseConfig, type Config } from './config.js';
 import { startDueBroadcasts } from './core/broadcasts.js';
 import type { BatchReport } from './core/delivery/engine.js';
 import type { DrainLimits } from './core/delivery/loop.js';
-import { hasUnsealedEvents, sealConsentEvents } from './core/consent-sealer.js';
+import { sealPendingConsentEvents } from './core/consent-sealer.js';
 import { connectPostgres, rowsOf } from './db/client.js';
 import { broadcasts, deliveries } from './db/schema.js';
 import { createLogger, errorFields, type Logger } from './log.js';
@@ -222,8 +222,7 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 async function seal(services: Services, log: Logger, trigger: string): Promise<void> {
   try {
-    // Without waiting for another invocation's sealer: it seals these too, or the next one does.
-    if (await hasUnsealedEvents(services.db)) await sealConsentEvents(services.db, { wait: false });
+    await sealPendingConsentEvents(services.db);
   } catch (err) {
     log.error('consent ledger sealing failed', { trigger, ...errorFields(err) });
   }

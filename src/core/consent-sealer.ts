@@ -8,7 +8,7 @@ import { chainHash, GENESIS_HASH } from './consent.js';
  * in batches, by one sealer at a time across every process sharing the database.
  */
 
-const LEDGER_LOCK = 0x6c656467; // "ledg"
+export const LEDGER_LOCK = 0x6c656467; // "ledg"
 export const SEAL_BATCH = 1000;
 
 /**
@@ -29,6 +29,14 @@ export async function sealConsentEvents(db: Db, opts: { wait: boolean; batchSize
 export async function hasUnsealedEvents(db: Db): Promise<boolean> {
   const rows = await db.select({ seq: consentEvents.seq }).from(consentEvents).where(isNull(consentEvents.chainSeq)).limit(1);
   return rows.length > 0;
+}
+
+/**
+ * Seal whatever is pending, if anything, without waiting for another sealer (it seals these too, or the
+ * next round does). What a poll or a Worker invocation runs.
+ */
+export async function sealPendingConsentEvents(db: Db): Promise<number> {
+  return (await hasUnsealedEvents(db)) ? sealConsentEvents(db, { wait: false }) : 0;
 }
 
 async function sealBatch(db: Db, batchSize: number, wait: boolean): Promise<number | null> {
@@ -86,7 +94,7 @@ export function createConsentSealer(db: Db, opts: { intervalMs: number; onError?
   // it returns.
   const seal = async (wait = true): Promise<number> => {
     while (inFlight) await inFlight.catch(() => 0);
-    inFlight = sealConsentEvents(db, { wait });
+    inFlight = wait ? sealConsentEvents(db, { wait }) : sealPendingConsentEvents(db);
     try {
       return await inFlight;
     } finally {
@@ -96,7 +104,7 @@ export function createConsentSealer(db: Db, opts: { intervalMs: number; onError?
   const poll = async () => {
     if (inFlight) return;
     try {
-      if (await hasUnsealedEvents(db)) await seal(false);
+      await seal(false);
     } catch (err) {
       opts.onError?.(err);
     }

@@ -64,7 +64,7 @@ export async function requestSubscription(deps: CoreDeps, req: SignupRequest, me
   // Both limits are spent by the same statement as the signup (below). Counted per attempt, whatever
   // the address's state, so a 429 says nothing about whether it is known; and per mailbox, so
   // "victim+1@", "victim+2@"… share the victim's budget.
-  const hits = [{ key: `signup:addr:${emailHashFor(secret, mailboxKey(checked.key))}`, rule: { limit: config.RATE_LIMIT_ADDRESS, windowSeconds: DAY_SECONDS } }];
+  const hits = [{ key: `signup:addr:${emailHashFor(secret, mailboxKey(addressKey))}`, rule: { limit: config.RATE_LIMIT_ADDRESS, windowSeconds: DAY_SECONDS } }];
   if (meta.ip) hits.unshift({ key: `signup:ip:${hmacHex(deriveKey(secret, 'rate-ip'), meta.ip)}`, rule: { limit: config.RATE_LIMIT_IP, windowSeconds: IP_WINDOW_SECONDS } });
   const limits = rateLimitUpsert(hits, now);
 

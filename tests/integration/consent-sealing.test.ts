@@ -1,11 +1,9 @@
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyConsentChain } from '../../src/core/consent.js';
-import { createConsentSealer, hasUnsealedEvents, sealConsentEvents } from '../../src/core/consent-sealer.js';
+import { createConsentSealer, hasUnsealedEvents, LEDGER_LOCK, sealConsentEvents } from '../../src/core/consent-sealer.js';
 import { createHarness, databaseKinds, type Harness } from '../support/harness.js';
 import { activeSubscriber, postSignup, uniqueEmail } from '../support/factories.js';
-
-const LEDGER_LOCK = 0x6c656467; // src/core/consent-sealer.ts
 
 interface Row {
   seq: number;
