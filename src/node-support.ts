@@ -4,11 +4,7 @@ import { join } from 'node:path';
 import type { Config } from './config.js';
 import { connectPostgres, type Database } from './db/client.js';
 import { migratePglite, migratePostgres } from './db/migrate.js';
-import { installPostgresJsFix } from './db/postgres-js-fix.js';
 import type { Mailer } from './mail/mailer.js';
-
-// Before anything imports postgres.js: a database that goes away must not crash the process (see the module).
-installPostgresJsFix();
 
 /**
  * Node-only wiring for the entries (`node.ts`, `cli.ts`), tests and benchmarks: the database and mailer

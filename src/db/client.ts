@@ -63,12 +63,12 @@ export async function connectPostgres(opts: PostgresOptions): Promise<Database &
 }
 
 /**
- * drizzle runs every query through postgres.js's `unsafe(…, { prepare: false })` unless the query was
- * given a name, and postgres.js sends an unnamed statement with parameters in two round trips (Parse
- * and Describe, wait for the parameter types, then Bind and Execute). Named statements are described
- * once per connection and then cost one round trip. This hands drizzle a view of the client — and of
- * every transaction and savepoint client it opens — whose `unsafe` prepares. (A signup is a handful of
- * statements, so this halves its round trips.)
+ * Named prepared statements for drizzle's queries. drizzle calls postgres.js's `unsafe(…, { prepare:
+ * false })` for every query not named with `.prepare(name)`, overriding postgres.js's own `prepare: true`
+ * default, and an unnamed statement with parameters costs two round trips where a named one, described
+ * once per connection, costs one. Neither library has an option for it, and naming every query would
+ * put a name at each call site; so drizzle gets a view of the client, and of every transaction and
+ * savepoint client it opens, whose `unsafe` prepares.
  */
 function preparing(sql: Sql): Sql {
   type Fn = (...args: unknown[]) => unknown;
