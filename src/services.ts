@@ -3,18 +3,18 @@ import type { CoreDeps } from './core/deps.js';
 import { ensureConsentText } from './core/consent.js';
 import { createConsentSealer, type ConsentSealer } from './core/consent-sealer.js';
 import { startDueBroadcasts } from './core/broadcasts.js';
-import { createPacer } from './core/delivery/engine.js';
-import { createDeliveryEvents } from './core/delivery/events.js';
-import { createDeliveryLoop, type DeliveryLoop } from './core/delivery/loop.js';
-import { createOutboxStore } from './core/delivery/outbox-store.js';
+import { createBroadcastComposer, routeComposers } from './delivery/composers/broadcast.js';
+import { createTransactionalComposer } from './delivery/composers/transactional.js';
+import { createDeliveryEvents } from './delivery/events.js';
+import { createDeliveryLoop, type DeliveryLoop } from './delivery/loop.js';
+import { createOutboxStore } from './delivery/outbox-store.js';
+import { createPacer } from './delivery/pacer.js';
 import { pruneRateLimits } from './core/rate-limit.js';
 import { createTurnstileCheck } from './core/turnstile.js';
 import type { Database } from './db/client.js';
 import { createLogger, errorFields, type Logger } from './log.js';
 import type { CaptureMailbox } from './mail/capture.js';
 import type { Mailer } from './mail/mailer.js';
-import { createBroadcastComposer, routeComposers } from './mail/broadcast-composer.js';
-import { createTransactionalComposer } from './mail/transactional.js';
 
 export interface Services extends CoreDeps {
   database: Database;

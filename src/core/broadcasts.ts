@@ -7,6 +7,8 @@ import type { CoreDeps } from './deps.js';
 import { checkEmail } from './email-address.js';
 import { AppError } from './errors.js';
 import { enqueueDelivery } from './outbox.js';
+import { excludedFromBroadcasts, suppressedSql } from './suppression.js';
+import { TEXTS } from './texts.js';
 
 export type Broadcast = typeof broadcasts.$inferSelect;
 
@@ -18,8 +20,8 @@ export interface BroadcastInput {
   props: Record<string, unknown>;
 }
 
-/** Suppression reasons that keep an address out of every broadcast audience. */
-const EXCLUDING = sql.raw(`('hard_bounce','complaint','manual','unsubscribed','erased')`);
+/** Whether subscriber `s` is suppressed for broadcasts (one rule: core/suppression.ts). */
+const SUPPRESSED = suppressedSql(sql`s.email_hash`, excludedFromBroadcasts);
 
 export function broadcastTemplate(name: string) {
   const t = templates[name];
@@ -96,8 +98,7 @@ export async function audienceOf(db: DbOrTx, topic: string) {
              count(*) filter (where s.status = 'active' and not q.suppressed and t.subscribed is not true) as not_in_topic
         from subscribers s
         left join subscriptions t on t.subscriber_id = s.id and t.topic = ${topic}
-        cross join lateral (select exists (select 1 from suppressions x
-          where x.email_hash = s.email_hash and x.reason in ${EXCLUDING}) as suppressed) q
+        cross join lateral (select ${SUPPRESSED} as suppressed) q
        where s.status <> 'erased'`),
   );
   const n = (k: string) => Number(row?.[k] ?? 0);
@@ -125,7 +126,7 @@ async function freezeAudience(tx: Tx, b: Broadcast, now: Date): Promise<number> 
           from subscribers s
           join subscriptions t on t.subscriber_id = s.id and t.topic = ${b.topic} and t.subscribed
          where s.status = 'active'
-           and not exists (select 1 from suppressions x where x.email_hash = s.email_hash and x.reason in ${EXCLUDING})
+           and not ${SUPPRESSED}
          order by s.id
         returning 1)
       select count(*) as n from frozen`),
@@ -213,7 +214,7 @@ export async function queueTestSend(deps: CoreDeps, id: string, addresses: strin
   const checked = addresses.map((a) => ({ a, c: checkEmail(a) }));
   const bad = checked.filter((x) => !x.c.ok);
   if (bad.length) {
-    throw new AppError('invalid_email', "That doesn't look like a valid email. Please check and try again.", {
+    throw new AppError('invalid_email', TEXTS.invalidEmail, {
       fields: bad.map((x) => ({ path: 'to', message: `invalid: ${x.a.slice(0, 80)}` })),
     });
   }

@@ -1,10 +1,7 @@
-import { desc, eq } from 'drizzle-orm';
-import { confirmTokens } from '../db/schema.js';
+import { inCooldown, issueConfirmations, lastConfirmation } from './confirmations.js';
 import type { CoreDeps, RequestMeta } from './deps.js';
 import { admitLinkRequest, findSubscriberByKey } from './link-requests.js';
-import { enqueueDelivery } from './outbox.js';
 import { isBlocked } from './suppression.js';
-import { CONFIRM_TOKEN_TTL_MS, confirmTokenFor, hashToken } from './tokens.js';
 
 /** For tests and logs only: the page answers the same for every one of them. */
 export type ResendOutcome = 'confirmation_queued' | 'cooldown' | 'not_pending' | 'unknown';
@@ -22,27 +19,15 @@ export async function resendConfirmation(deps: CoreDeps, email: string, meta: Re
     const sub = await findSubscriberByKey(tx, target.key, true);
     if (!sub) return 'unknown' as const;
     if (sub.status !== 'pending' || (await isBlocked(tx, sub.emailHash))) return 'not_pending' as const;
-    const [last] = await tx
-      .select()
-      .from(confirmTokens)
-      .where(eq(confirmTokens.subscriberId, sub.id))
-      .orderBy(desc(confirmTokens.createdAt))
-      .limit(1);
+    const last = await lastConfirmation(tx, sub.id);
     if (!last) return 'not_pending' as const;
-    if (last.createdAt.getTime() > now.getTime() - deps.config.CONFIRM_COOLDOWN_SECONDS * 1000) return 'cooldown' as const;
-
-    const tokenId = crypto.randomUUID();
-    await tx.insert(confirmTokens).values({
-      id: tokenId,
-      tokenHash: hashToken(confirmTokenFor(deps.secret, tokenId)),
-      subscriberId: sub.id,
-      topics: last.topics,
-      consentTextVersion: last.consentTextVersion,
-      source: last.source,
-      createdAt: now,
-      expiresAt: new Date(now.getTime() + CONFIRM_TOKEN_TTL_MS),
-    });
-    await enqueueDelivery(tx, { kind: 'confirmation', subscriberId: sub.id, confirmTokenId: tokenId }, now);
+    if (inCooldown(last.createdAt, now, deps.config.CONFIRM_COOLDOWN_SECONDS)) return 'cooldown' as const;
+    await issueConfirmations(
+      tx,
+      deps.secret,
+      [{ subscriberId: sub.id, topics: last.topics, consentTextVersion: last.consentTextVersion, source: last.source }],
+      now,
+    );
     return 'confirmation_queued' as const;
   });
   if (outcome === 'confirmation_queued') deps.outboxChanged?.();

@@ -29,9 +29,6 @@ export interface FieldError {
   message: string;
 }
 
-/** The site's own wording; also what any 5xx says, so nothing internal ever reaches a client. */
-export const SERVER_FAULT_MESSAGE = 'Something went wrong on our side. Please try again in a few minutes.';
-export const INVALID_EMAIL_MESSAGE = "That doesn't look like a valid email. Please check and try again.";
 
 export class AppError extends Error {
   readonly status: number;

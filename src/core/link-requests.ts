@@ -4,9 +4,10 @@ import { subscribers } from '../db/schema.js';
 import { deriveKey, hmacHex } from './crypto.js';
 import type { CoreDeps, RequestMeta } from './deps.js';
 import { checkEmail, mailboxKey } from './email-address.js';
-import { AppError, INVALID_EMAIL_MESSAGE } from './errors.js';
+import { AppError } from './errors.js';
 import { emailHashFor } from './identity.js';
 import { hitRateLimit } from './rate-limit.js';
+import { TEXTS } from './texts.js';
 
 /**
  * Shared by the forms where someone types an address to get a link by email ("manage my subscription",
@@ -24,7 +25,7 @@ export interface LinkRequestTarget {
 /** Validate the address and spend one attempt of the per-IP and per-address budgets (429 past them). */
 export async function admitLinkRequest(deps: CoreDeps, email: string, meta: RequestMeta): Promise<LinkRequestTarget> {
   const checked = checkEmail(email);
-  if (!checked.ok) throw new AppError('invalid_email', INVALID_EMAIL_MESSAGE, { fields: [{ path: 'email', message: 'invalid' }] });
+  if (!checked.ok) throw new AppError('invalid_email', TEXTS.invalidEmail, { fields: [{ path: 'email', message: 'invalid' }] });
   const now = deps.now();
   if (meta.ip) {
     const ipKey = `links:ip:${hmacHex(deriveKey(deps.secret, 'rate-ip'), meta.ip)}`;

@@ -8,6 +8,7 @@ export function subscriberLinks(deps: Pick<CoreDeps, 'config' | 'secret'>, subsc
   const unsubscribeToken = signLinkToken(deps.secret, 'unsubscribe', subscriberId, issuedAt);
   const preferencesToken = signLinkToken(deps.secret, 'preferences', subscriberId, issuedAt);
   return {
+    unsubscribeToken,
     unsubscribeUrl: `${base}/unsubscribe/${unsubscribeToken}`,
     preferencesUrl: `${base}/preferences/${preferencesToken}`,
   };

@@ -1,12 +1,11 @@
 import type { CoreDeps, RequestMeta } from './deps.js';
 import { admitLinkRequest, findSubscriberByKey } from './link-requests.js';
 import { enqueueDelivery } from './outbox.js';
+import { mayReceive } from './recipients.js';
 import { isBlocked } from './suppression.js';
 
 /** For tests and logs only: the page answers the same for every one of them. */
 export type PreferencesLinkOutcome = 'link_queued' | 'unknown' | 'not_eligible';
-
-const ELIGIBLE = new Set(['active', 'pending', 'unsubscribed']);
 
 /**
  * "Manage my subscription": someone who lost the email asks for a fresh preferences link. Only a
@@ -19,7 +18,7 @@ export async function requestPreferencesLink(deps: CoreDeps, email: string, meta
   const outcome = await deps.db.transaction(async (tx) => {
     const sub = await findSubscriberByKey(tx, target.key);
     if (!sub) return 'unknown' as const;
-    if (!ELIGIBLE.has(sub.status) || (await isBlocked(tx, sub.emailHash))) return 'not_eligible' as const;
+    if (!mayReceive('preferences_link', sub.status) || (await isBlocked(tx, sub.emailHash))) return 'not_eligible' as const;
     await enqueueDelivery(tx, { kind: 'preferences_link', subscriberId: sub.id }, now);
     return 'link_queued' as const;
   });

@@ -1,16 +1,18 @@
-import { and, desc, eq, gt, sql, type SQL } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import { rowsOf } from '../db/client.js';
-import { confirmTokens, deliveries, subscribers, suppressions } from '../db/schema.js';
+import { subscribers } from '../db/schema.js';
+import { confirmationSql, inCooldown, lastConfirmation } from './confirmations.js';
 import { appendConsentEvent, consentEventInsert, consentVersionExists, latestConsentVersion } from './consent.js';
 import { deriveKey, hmacHex } from './crypto.js';
 import type { CoreDeps, RequestMeta } from './deps.js';
 import { checkEmail, mailboxKey } from './email-address.js';
-import { AppError, INVALID_EMAIL_MESSAGE } from './errors.js';
+import { AppError } from './errors.js';
 import { emailHashFor, ipHashFor } from './identity.js';
 import { rateLimitUpsert } from './rate-limit.js';
-import { blockingReasons, isBlocked } from './suppression.js';
-import { CONFIRM_TOKEN_TTL_MS, confirmTokenFor, hashToken, readFormStamp } from './tokens.js';
+import { blockingReasons, isBlocked, suppressedSql } from './suppression.js';
+import { readFormStamp } from './tokens.js';
 import { resolveTopics } from './topics.js';
+import { TEXTS } from './texts.js';
 
 export interface SignupRequest {
   email: string;
@@ -35,7 +37,6 @@ export interface SignupRequest {
 export type SignupOutcome = 'confirmation_queued' | 'cooldown' | 'already_active' | 'suppressed' | 'dropped_bot';
 
 const DAY_SECONDS = 86_400;
-const BLOCKING = sql.raw(`(${blockingReasons.map((r) => `'${r}'`).join(',')})`);
 const IP_WINDOW_SECONDS = 600;
 
 export async function requestSubscription(deps: CoreDeps, req: SignupRequest, meta: RequestMeta): Promise<SignupOutcome> {
@@ -43,12 +44,12 @@ export async function requestSubscription(deps: CoreDeps, req: SignupRequest, me
   const now = deps.now();
 
   if (!req.consent) {
-    throw new AppError('consent_required', 'Please tick the box to agree to be contacted about this book.', {
+    throw new AppError('consent_required', TEXTS.consentRequired, {
       fields: [{ path: 'consent', message: 'must be true' }],
     });
   }
   const checked = checkEmail(req.email);
-  if (!checked.ok) throw new AppError('invalid_email', INVALID_EMAIL_MESSAGE, { fields: [{ path: 'email', message: 'invalid' }] });
+  if (!checked.ok) throw new AppError('invalid_email', TEXTS.invalidEmail, { fields: [{ path: 'email', message: 'invalid' }] });
 
   if (isBot(req, secret, now, config.SIGNUP_MIN_FILL_MS)) return 'dropped_bot';
   if (deps.verifyHuman && !(await deps.verifyHuman(req.captchaToken, meta.ip))) {
@@ -79,22 +80,8 @@ export async function requestSubscription(deps: CoreDeps, req: SignupRequest, me
     userAgent: meta.userAgent ?? null,
     occurredAt: now,
   };
-  const confirmation = (subscriberId: string) => {
-    // The token is derived from its id with the secret; only its hash is stored (see tokens.ts). Its
-    // outbox row is the one enqueueDelivery in outbox.ts would write.
-    const tokenId = crypto.randomUUID();
-    return {
-      token: (onlyIf?: SQL) => sql`
-        insert into ${confirmTokens} (id, token_hash, subscriber_id, topics, consent_text_version, source, created_at, expires_at)
-        select ${tokenId}::uuid, ${hashToken(confirmTokenFor(secret, tokenId))}::text, ${subscriberId}::uuid, ${JSON.stringify(topicSlugs)}::jsonb,
-               ${consentVersion}::integer, ${req.source ?? null}::text, ${iso}::timestamptz, ${new Date(now.getTime() + CONFIRM_TOKEN_TTL_MS).toISOString()}::timestamptz
-        ${onlyIf ? sql`where ${onlyIf}` : sql``}
-        returning id, subscriber_id`,
-      outbox: (token: SQL) => sql`
-        insert into ${deliveries} (kind, subscriber_id, confirm_token_id, status, next_attempt_at, created_at)
-        select 'confirmation', subscriber_id, id, 'queued', ${iso}::timestamptz, ${iso}::timestamptz from ${token}`,
-    };
-  };
+  const confirmation = (subscriberId: string) =>
+    confirmationSql(secret, { subscriberId, topics: topicSlugs, consentTextVersion: consentVersion, source: req.source ?? null }, now);
 
   // The common case, a new address, is one statement: one round trip and one commit, atomic on its
   // own. It spends both rate limits and, only if neither is exceeded, writes the subscriber — unless
@@ -110,7 +97,7 @@ export async function requestSubscription(deps: CoreDeps, req: SignupRequest, me
         select ${subscriberId}::uuid, ${checked.email}::text, ${emailHash}::text, ${req.name ?? null}::text, ${req.locale ?? 'en'}::text, 'pending',
                ${req.source ?? null}::text, ${iso}::timestamptz, ${iso}::timestamptz
          where not ${limits.exceeded(sql`hits`)}
-           and not exists (select 1 from ${suppressions} x where x.email_hash = ${emailHash} and x.reason in ${BLOCKING})
+           and not ${suppressedSql(emailHash, blockingReasons)}
         on conflict do nothing
         returning id),
       token as (${fresh.token(sql`exists (select 1 from created)`)}),
@@ -138,14 +125,8 @@ export async function requestSubscription(deps: CoreDeps, req: SignupRequest, me
       if (sub.status === 'active') return 'already_active' as const;
       if (sub.status === 'bounced' || sub.status === 'complained') return 'suppressed' as const;
 
-      const cooldownStart = new Date(now.getTime() - config.CONFIRM_COOLDOWN_SECONDS * 1000);
-      const [recent] = await tx
-        .select({ id: confirmTokens.id })
-        .from(confirmTokens)
-        .where(and(eq(confirmTokens.subscriberId, sub.id), gt(confirmTokens.createdAt, cooldownStart)))
-        .orderBy(desc(confirmTokens.createdAt))
-        .limit(1);
-      if (recent) return 'cooldown' as const;
+      const last = await lastConfirmation(tx, sub.id);
+      if (last && inCooldown(last.createdAt, now, config.CONFIRM_COOLDOWN_SECONDS)) return 'cooldown' as const;
 
       const again = confirmation(sub.id);
       await tx.execute(sql`with token as (${again.token()}) ${again.outbox(sql`token`)}`);

@@ -1,9 +1,21 @@
-import { and, eq, inArray } from 'drizzle-orm';
+import { and, eq, inArray, sql, type SQL } from 'drizzle-orm';
 import type { DbOrTx } from '../db/client.js';
 import { suppressions, type SuppressionReason } from '../db/schema.js';
 
 /** Reasons that stop every mail to an address, even a confirmation the person asks for again. */
 export const blockingReasons: SuppressionReason[] = ['hard_bounce', 'complaint', 'manual'];
+
+/** Reasons that keep an address out of every broadcast: the blocking ones, and a person's own opt-out. */
+export const excludedFromBroadcasts: SuppressionReason[] = [...blockingReasons, 'unsubscribed', 'erased'];
+
+/** SQL: is the address with this hash suppressed for one of `reasons`? For set-based queries. */
+export function suppressedSql(emailHash: SQL | string, reasons: SuppressionReason[]): SQL {
+  const list = sql.join(
+    reasons.map((r) => sql.raw(`'${r}'`)),
+    sql`, `,
+  );
+  return sql`exists (select 1 from suppressions x where x.email_hash = ${emailHash} and x.reason in (${list}))`;
+}
 
 /** Reasons a fresh, confirmed double opt-in lifts. */
 export const liftedByConfirmation: SuppressionReason[] = ['hard_bounce', 'complaint', 'unsubscribed', 'erased'];

@@ -210,6 +210,8 @@ export const deliveries = pgTable(
     nextAttemptAt: at('next_attempt_at').notNull().defaultNow(),
     leaseUntil: at('lease_until'),
     messageId: text('message_id'),
+    // The provider's own id for the message (an HTTP API's answer), matched against its events later.
+    providerMessageId: text('provider_message_id'),
     lastError: text('last_error'),
     createdAt: at('created_at').notNull().defaultNow(),
     sentAt: at('sent_at'),
@@ -226,6 +228,7 @@ export const deliveries = pgTable(
       .where(sql`${t.kind} = 'broadcast' and ${t.status} in ('queued', 'sending')`),
     index('deliveries_broadcast_status_idx').on(t.broadcastId, t.status),
     index('deliveries_message_id_idx').on(t.messageId),
+    index('deliveries_provider_message_id_idx').on(t.providerMessageId),
     index('deliveries_subscriber_idx').on(t.subscriberId),
   ],
 );

@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import nodemailer from 'nodemailer';
-import { type Mailer, type OutgoingMessage } from './mailer.js';
+import { sendEach, type Mailer, type OutgoingMessage } from './mailer.js';
 import { toNodemailer } from './smtp.js';
 
 /**
@@ -11,7 +11,10 @@ import { toNodemailer } from './smtp.js';
 export function createCaptureMailer(dir: string): Mailer {
   const transport = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'windows' });
   let ready: Promise<unknown> | undefined;
-  return {
+  const mailer: Mailer = {
+    name: 'capture',
+    maxBatch: 1,
+    sendBatch: (messages) => sendEach(mailer.send, messages),
     async send(message: OutgoingMessage) {
       ready ??= mkdir(dir, { recursive: true });
       await ready;
@@ -27,6 +30,7 @@ export function createCaptureMailer(dir: string): Mailer {
     },
     async close() {},
   };
+  return mailer;
 }
 
 export interface CapturedMail {

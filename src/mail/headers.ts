@@ -16,7 +16,13 @@ export const messageIdFor = (id: string, domain: string): string => `<${id}@${do
  */
 export function listUnsubscribeHeaders(unsubscribeUrl: string, mailto: string): Record<string, string> {
   return {
-    'List-Unsubscribe': `<${unsubscribeUrl}>, <${mailto}>`,
+    'List-Unsubscribe': listUnsubscribeValue(unsubscribeUrl, mailto),
     'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
   };
 }
+
+/** The List-Unsubscribe field's value: the https target first (RFC 8058 §3.1 acts on it), then mailto. */
+export const listUnsubscribeValue = (unsubscribeUrl: string, mailto: string): string => `<${unsubscribeUrl}>, <${mailto}>`;
+
+/** The mailto target of List-Unsubscribe (RFC 2369 §3.2): the token in the subject names the subscriber. */
+export const unsubscribeMailto = (domain: string, token: string): string => `mailto:unsubscribe@${domain}?subject=unsubscribe%20${token}`;

@@ -1,6 +1,6 @@
 import nodemailer, { type SendMailOptions } from 'nodemailer';
 import { addressOf } from './headers.js';
-import { classifyMailError, type Mailer, type OutgoingMessage } from './mailer.js';
+import { MailError, sendEach, type Mailer, type OutgoingMessage } from './mailer.js';
 
 export interface DkimOptions {
   domainName: string;
@@ -39,15 +39,20 @@ export function createSmtpMailer(opts: SmtpOptions): Mailer {
     tls: { rejectUnauthorized: url.searchParams.get('tls_reject_unauthorized') !== 'false' },
     dkim: opts.dkim ? { ...opts.dkim, headerFieldNames: DKIM_HEADERS } : undefined,
   });
+  const send = async (message: OutgoingMessage) => {
+    try {
+      const info = await transport.sendMail(toNodemailer(message));
+      return { messageId: info.messageId, response: info.response };
+    } catch (err) {
+      throw classifySmtpError(err);
+    }
+  };
   return {
-    async send(message: OutgoingMessage) {
-      try {
-        const info = await transport.sendMail(toNodemailer(message));
-        return { messageId: info.messageId, response: info.response };
-      } catch (err) {
-        throw classifyMailError(err);
-      }
-    },
+    name: 'smtp',
+    // SMTP has no batch form; the engine's lanes and the pool carry the concurrency.
+    maxBatch: 1,
+    send,
+    sendBatch: (messages) => sendEach(send, messages),
     async close() {
       transport.close();
     },
@@ -68,4 +73,37 @@ export function toNodemailer(m: OutgoingMessage): SendMailOptions {
     headers: m.headers,
     envelope: m.envelopeFrom ? { from: m.envelopeFrom, to: m.to } : undefined,
   };
+}
+
+/** How long to hold sending after an SMTP rate-limit reply, which names no time of its own. */
+const SMTP_THROTTLE_MS = 2000;
+
+/**
+ * Turn what nodemailer threw into a MailError, the way SMTP replies read (RFC 5321 §4.2.1): 4yz is
+ * transient and retried, 5yz is permanent; the enhanced status code (RFC 3463) tells a bad mailbox
+ * (5.1.x) from the rest. Connection problems are transient.
+ */
+export function classifySmtpError(err: unknown): MailError {
+  if (err instanceof MailError) return err;
+  const e = err as { responseCode?: number; response?: string; message?: string; code?: string; syscall?: string; timeoutType?: string };
+  const response = e.response ?? e.message ?? String(err);
+  const enhancedStatus = /\b([245]\.\d{1,3}\.\d{1,3})\b/.exec(response)?.[1];
+  const responseCode = typeof e.responseCode === 'number' ? e.responseCode : undefined;
+  const permanent = responseCode !== undefined ? responseCode >= 500 && responseCode < 600 : false;
+  // Keep only the first line of the server's reply: no stack, no recipient address echoed back at length.
+  const summary = `${e.code ? `${e.code}: ` : ''}${response.split('\n')[0]!.slice(0, 300)}`;
+  // nodemailer: a socket error from connect() (ECONNREFUSED, EHOSTUNREACH…), a DNS failure, or a connect or
+  // greeting timeout. A connection that drops later, mid-message, is not this: the message may have arrived.
+  const relayUnavailable =
+    responseCode === undefined &&
+    (e.syscall === 'connect' || e.code === 'EDNS' || e.timeoutType === 'CONNECT_TIMEOUT' || e.timeoutType === 'GREETING_TIMEOUT');
+  // 421/454 with a policy status (X.7.x, RFC 3463 §3.8: "too many connections", "rate limited") is the
+  // relay pacing us, not a fault of this message: slow down rather than count it as an error.
+  const rateLimited = (responseCode === 421 || responseCode === 454) && (enhancedStatus?.startsWith('4.7.') ?? false);
+  return new MailError(summary, permanent, {
+    responseCode,
+    enhancedStatus,
+    relayUnavailable,
+    ...(rateLimited ? { rateLimited, retryAfterMs: SMTP_THROTTLE_MS } : {}),
+  });
 }

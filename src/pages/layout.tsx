@@ -2,16 +2,6 @@
 import { raw } from 'hono/html';
 import type { Child } from 'hono/jsx';
 
-export const SITE_MESSAGES = {
-  subscribedTitle: "You're on the list",
-  subscribedBody: "Your email has been saved. We'll only contact you about this book and related updates — no spam, no unrelated marketing.",
-  checkInbox: 'Check your inbox for a link to confirm your subscription.',
-  invalidEmail: "That doesn't look like a valid email. Please check and try again.",
-  serverFault: 'Something went wrong on our side. Please try again in a few minutes.',
-} as const;
-
-export const CONSENT_REQUIRED_MESSAGE = 'Please tick the box to agree to be contacted about this book.';
-
 export interface PageProps {
   title: string;
   bookTitle: string;

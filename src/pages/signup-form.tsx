@@ -1,5 +1,5 @@
 /** @jsxImportSource hono/jsx */
-import { CONSENT_REQUIRED_MESSAGE, SITE_MESSAGES } from './layout.js';
+import { TEXTS } from '../core/texts.js';
 
 export interface SignupFormProps {
   /** Where the form posts: `/v1/subscriptions`, absolute on the author's site. */
@@ -18,10 +18,10 @@ export interface SignupFormProps {
 /** The message a plain (no-script) form post shows after being sent back with `?error=code`. */
 export function signupErrorMessage(code: string | undefined): string | undefined {
   if (!code) return undefined;
-  if (code === 'invalid_email') return SITE_MESSAGES.invalidEmail;
-  if (code === 'consent_required') return CONSENT_REQUIRED_MESSAGE;
+  if (code === 'invalid_email') return TEXTS.invalidEmail;
+  if (code === 'consent_required') return TEXTS.consentRequired;
   if (code === 'unknown_consent_version') return 'This form is out of date. Please reload the page and try again.';
-  return SITE_MESSAGES.serverFault;
+  return TEXTS.serverFault;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { CONSENT_REQUIRED_MESSAGE, SITE_MESSAGES } from './layout.js';
+import { TEXTS } from '../core/texts.js';
 
 /**
  * /assets/signup.js: progressive enhancement for every `form[data-quire-signup]` on a page. It posts the
@@ -9,11 +9,7 @@ import { CONSENT_REQUIRED_MESSAGE, SITE_MESSAGES } from './layout.js';
  * JSON rather than a urlencoded body on purpose: it needs a CORS preflight, so on a site that is not in
  * ALLOWED_ORIGINS nothing is sent by fetch and the script falls back to the plain form post.
  */
-const messages = {
-  ...SITE_MESSAGES,
-  consentRequired: CONSENT_REQUIRED_MESSAGE,
-  sending: 'Sending…',
-};
+const messages = { ...TEXTS, sending: 'Sending…' };
 
 export const SIGNUP_SCRIPT = `/* quire signup form — progressive enhancement; the form works without it. */
 (function () {

@@ -1,6 +1,7 @@
 /** @jsxImportSource hono/jsx */
-import { MessagePage, Page, SITE_MESSAGES } from './layout.js';
+import { MessagePage, Page } from './layout.js';
 import { EmailRequestForm } from './link-request.js';
+import { TEXTS } from '../core/texts.js';
 
 type Book = { bookTitle: string };
 
@@ -20,8 +21,8 @@ export function ConfirmPage({ bookTitle, action }: Book & { action: string }) {
 export const ConfirmedPage = ({ bookTitle, already }: Book & { already: boolean }) => (
   <MessagePage
     bookTitle={bookTitle}
-    title={SITE_MESSAGES.subscribedTitle}
-    message={already ? 'Your subscription is already confirmed. Nothing more to do.' : SITE_MESSAGES.subscribedBody}
+    title={TEXTS.subscribedTitle}
+    message={already ? 'Your subscription is already confirmed. Nothing more to do.' : TEXTS.subscribedBody}
   >
     {already ? null : <p>A welcome email with a link to your preferences is on its way.</p>}
   </MessagePage>
@@ -92,7 +93,7 @@ export function UnsubscribedPage({ bookTitle, preferencesUrl, resubscribeAction 
 
 export function ResubscribedPage({ bookTitle, preferencesUrl, topics }: Book & { preferencesUrl: string; topics: string[] }) {
   return (
-    <MessagePage bookTitle={bookTitle} title="You're back on the list" message={SITE_MESSAGES.subscribedBody}>
+    <MessagePage bookTitle={bookTitle} title="You're back on the list" message={TEXTS.subscribedBody}>
       {topics.length > 0 ? <p>You'll hear about: {topics.join(', ')}.</p> : null}
       <p>
         <a href={preferencesUrl}>Manage your preferences</a>
@@ -115,8 +116,8 @@ export const ResubscribeUnavailablePage = ({ bookTitle, preferencesUrl }: Book &
 );
 
 export const SubscribedPage = ({ bookTitle }: Book) => (
-  <MessagePage bookTitle={bookTitle} title={SITE_MESSAGES.subscribedTitle} message={SITE_MESSAGES.subscribedBody}>
-    <p>{SITE_MESSAGES.checkInbox}</p>
+  <MessagePage bookTitle={bookTitle} title={TEXTS.subscribedTitle} message={TEXTS.subscribedBody}>
+    <p>{TEXTS.checkInbox}</p>
   </MessagePage>
 );
 

@@ -1,6 +1,7 @@
 import type { MiddlewareHandler } from 'hono';
-import { AppError, SERVER_FAULT_MESSAGE } from '../core/errors.js';
+import { AppError } from '../core/errors.js';
 import type { AppEnv } from './env.js';
+import { TEXTS } from '../core/texts.js';
 
 /** Past DB_TIMEOUT_MS, a statement has had its chance to fail on its own (statement_timeout). */
 export const DEADLINE_MARGIN_MS = 1000;
@@ -18,7 +19,7 @@ export const requestDeadline: MiddlewareHandler<AppEnv> = async (c, next) => {
   const ms = c.get('services').config.DB_TIMEOUT_MS + DEADLINE_MARGIN_MS;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new AppError('service_unavailable', SERVER_FAULT_MESSAGE)), ms);
+    timer = setTimeout(() => reject(new AppError('service_unavailable', TEXTS.serverFault)), ms);
   });
   try {
     await Promise.race([next(), deadline]);

@@ -1,8 +1,8 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import { SERVER_FAULT_MESSAGE } from '../core/errors.js';
 import type { AppEnv } from './env.js';
 import { envelope } from './http.js';
 import { errorResponse } from './schemas.js';
+import { TEXTS } from '../core/texts.js';
 
 export function registerHealthRoutes(app: OpenAPIHono<AppEnv>) {
   app.openapi(
@@ -33,7 +33,7 @@ export function registerHealthRoutes(app: OpenAPIHono<AppEnv>) {
         await withTimeout(database.ping(), config.DB_TIMEOUT_MS);
         return c.json({ status: 'ready' as const, database: database.kind }, 200);
       } catch {
-        return c.json(envelope(c, 'service_unavailable', SERVER_FAULT_MESSAGE), 503);
+        return c.json(envelope(c, 'service_unavailable', TEXTS.serverFault), 503);
       }
     },
   );

@@ -2,8 +2,9 @@ import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ZodError } from 'zod';
 import type { RequestMeta } from '../core/deps.js';
-import { AppError, SERVER_FAULT_MESSAGE, type ErrorCode, type FieldError } from '../core/errors.js';
+import { AppError, type ErrorCode, type FieldError } from '../core/errors.js';
 import type { AppContext } from './env.js';
+import { TEXTS } from '../core/texts.js';
 
 export interface ErrorEnvelope {
   error: { code: ErrorCode; message: string; requestId: string; fields?: FieldError[] };
@@ -43,8 +44,8 @@ export function toAppError(err: unknown): AppError {
     if (err.status === 404) return new AppError('not_found', 'Not found.');
     if (err.status === 415) return new AppError('unsupported_media_type', 'Unsupported content type.');
   }
-  if (isDatabaseUnavailable(err)) return new AppError('service_unavailable', SERVER_FAULT_MESSAGE);
-  return new AppError('internal_error', SERVER_FAULT_MESSAGE);
+  if (isDatabaseUnavailable(err)) return new AppError('service_unavailable', TEXTS.serverFault);
+  return new AppError('internal_error', TEXTS.serverFault);
 }
 
 export function requestMeta(c: AppContext): RequestMeta {

@@ -204,7 +204,7 @@ describe.each(databaseKinds)('broadcast delivery on %s', (kind) => {
 
   it('pauses a broadcast after a streak of send errors', async () => {
     const { id } = await sendTo(8);
-    h.smtp.failNext(421, '4.7.0 Too many connections', 8);
+    h.smtp.failNext(451, '4.3.0 Temporary local problem', 8);
     await h.deliver();
     const state = await broadcastState(h, id);
     expect(state.status).toBe('paused');

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createOutboxStore } from '../../src/core/delivery/outbox-store.js';
+import { createOutboxStore } from '../../src/delivery/outbox-store.js';
 import { createHarness, databaseKinds, type Harness } from '../support/harness.js';
 import { lastMailTo, postSignup, uniqueEmail } from '../support/factories.js';
 
@@ -255,7 +255,7 @@ describe.each(databaseKinds)('delivery on %s', (kind) => {
     h.clock.advance(61_000);
     expect(await h.deliver()).toMatchObject({ claimed: 1, sent: 1 });
     // The first worker wakes up and tries to settle the row it no longer holds.
-    expect(await store.markSentMany([{ job: stale!, messageId: '<stale@quire.test>' }], h.clock.now())).toBe(0);
+    expect(await store.markSentMany([{ job: stale!, messageId: '<stale@quire.test>', providerMessageId: null }], h.clock.now())).toBe(0);
     await store.retryLater(stale!, 'stale worker', new Date(h.clock.now().getTime() + 1000));
     await store.markFailed(stale!, 'stale worker', 'failed');
     const row = await onlyDeliveryTo(email);

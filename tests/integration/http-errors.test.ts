@@ -1,10 +1,10 @@
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.js';
-import { SERVER_FAULT_MESSAGE } from '../../src/core/errors.js';
 import { connectPostgres } from '../../src/db/client.js';
 import { createHarness, databaseKinds, type Harness } from '../support/harness.js';
 import { lastMailTo, linkIn, pathOf, postSignup, postSignupForm, uniqueEmail } from '../support/factories.js';
+import { TEXTS } from '../../src/core/texts.js';
 
 const json = { 'content-type': 'application/json', accept: 'application/json' };
 
@@ -324,7 +324,7 @@ describe.each(databaseKinds)('database outage on %s', (kind) => {
     try {
       const res = await postSignup(h, {});
       const error = await expectEnvelope(res, 500, 'internal_error');
-      expect(error.message).toBe(SERVER_FAULT_MESSAGE);
+      expect(error.message).toBe(TEXTS.serverFault);
     } finally {
       await h.query('alter table rate_limits_gone rename to rate_limits');
     }
@@ -341,7 +341,7 @@ describe.each(databaseKinds)('database outage on %s', (kind) => {
 
     const ready = await h.request('/readyz');
     const readyError = await expectEnvelope(ready, 503, 'service_unavailable');
-    expect(readyError.message).toBe(SERVER_FAULT_MESSAGE);
+    expect(readyError.message).toBe(TEXTS.serverFault);
 
     // The process itself is alive.
     expect((await h.request('/healthz')).status).toBe(200);
@@ -377,7 +377,7 @@ describe.runIf(databaseKinds.includes('postgres'))('PostgreSQL server unreachabl
         body: JSON.stringify({ email: uniqueEmail('unreachable'), consent: true }),
       });
       const error = await expectEnvelope(signup, 503, 'service_unavailable');
-      expect(error.message).toBe(SERVER_FAULT_MESSAGE);
+      expect(error.message).toBe(TEXTS.serverFault);
       await expectEnvelope(await app.request('/readyz'), 503, 'service_unavailable');
     } finally {
       await dead.close();
@@ -414,7 +414,7 @@ describe.runIf(databaseKinds.includes('postgres'))('PostgreSQL server unreachabl
       await admin`select pg_terminate_backend(pid) from pg_stat_activity where datname = ${db} and pid <> pg_backend_pid() and application_name = 'quire'`;
       const res = await pending;
       const error = await expectEnvelope(res, 503, 'service_unavailable');
-      expect(error.message).toBe(SERVER_FAULT_MESSAGE);
+      expect(error.message).toBe(TEXTS.serverFault);
       release();
       await holder;
     } finally {

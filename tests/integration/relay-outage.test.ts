@@ -1,8 +1,10 @@
 import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDeliveryLoop } from '../../src/core/delivery/loop.js';
-import type { DeliveryJob, OutboxStore } from '../../src/core/delivery/outbox-store.js';
-import { classifyMailError, MailError } from '../../src/mail/mailer.js';
+import { createDeliveryLoop } from '../../src/delivery/loop.js';
+import type { DeliveryJob, OutboxStore } from '../../src/delivery/outbox-store.js';
+import { MailError, sendEach } from '../../src/mail/mailer.js';
+import { classifySmtpError as classifyMailError } from '../../src/mail/smtp.js';
+import { createPacer } from '../../src/delivery/pacer.js';
 import { admin, broadcastState, createTopic, draftBroadcast, seedActiveSubscribers } from '../support/broadcasts.js';
 import { createHarness, databaseKinds, type Harness } from '../support/harness.js';
 
@@ -39,10 +41,11 @@ describe('a delivery loop while the relay is down', () => {
       async markFailed() {},
       async release(jobs) { for (const j of jobs) queued.add(j.id); },
     };
-    const mailer = { async send(): Promise<never> { sends++; throw new MailError('ESOCKET: connect ECONNREFUSED', false, undefined, undefined, true); }, async close() {} };
+    const send = async (): Promise<never> => { sends++; throw new MailError('ESOCKET: connect ECONNREFUSED', false, { relayUnavailable: true }); };
+    const mailer = { name: 'refusing', maxBatch: 1, send, sendBatch: (m: Parameters<typeof sendEach>[1]) => sendEach(send, m), async close() {} };
     const composer = { async compose() { return { message: { from: 'a@example.com', to: 'x@example.com', subject: 's', html: '', text: '', messageId: '<m@example.com>', headers: {} } }; } };
     const loop = createDeliveryLoop(store, mailer, composer, { async hardBounce() {} }, {
-      batchSize: 50, concurrency: 4, leaseMs: 60_000, maxAttempts: 8, pauseAfterErrors: 25, now: () => new Date(), pace: async () => {}, idleMs: 100,
+      batchSize: 50, concurrency: 4, leaseMs: 60_000, maxAttempts: 8, pauseAfterErrors: 25, now: () => new Date(), pace: createPacer(0), idleMs: 100,
     });
     loop.start();
     for (let i = 0; i < 20; i++) {

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signFormStamp } from '../../src/core/tokens.js';
-import { INVALID_EMAIL_MESSAGE } from '../../src/core/errors.js';
 import { createHarness, databaseKinds, TEST_SECRET, type Harness } from '../support/harness.js';
 import { lastMailTo, postSignup, postSignupForm, uniqueEmail } from '../support/factories.js';
+import { TEXTS } from '../../src/core/texts.js';
 
 describe.each(databaseKinds)('signup on %s', (kind) => {
   let h: Harness;
@@ -115,7 +115,7 @@ describe.each(databaseKinds)('signup on %s', (kind) => {
     const res = await postSignup(h, { email: email as string });
     expect(res.status).toBe(422);
     const body = await res.json();
-    expect(body.error).toMatchObject({ code: 'invalid_email', message: INVALID_EMAIL_MESSAGE });
+    expect(body.error).toMatchObject({ code: 'invalid_email', message: TEXTS.invalidEmail });
     expect(body.error.requestId).toBeTruthy();
     expect(await h.query<{ n: number }>('select count(*)::int as n from subscribers')).toEqual(before);
   });

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { templateNames } from '../../emails/index.js';
-import { SITE_MESSAGES } from '../../src/pages/layout.js';
 import { activeSubscriber, pathOf, pendingSubscriber } from '../support/factories.js';
 import { ADMIN_TOKEN, createHarness, databaseKinds, type Harness } from '../support/harness.js';
+import { TEXTS } from '../../src/core/texts.js';
 
 const ORIGIN = 'http://quire.test';
 const form = { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' };
@@ -134,7 +134,7 @@ describe.each(databaseKinds)('subscriber pages on %s', (kind) => {
       expect(script.headers.get('content-type')).toMatch(/^text\/javascript/);
       const js = await script.text();
       expect(() => new Function(js)).not.toThrow(); // it is built from a template string: it must still parse
-      for (const message of Object.values(SITE_MESSAGES)) expect(js).toContain(JSON.stringify(message).slice(1, -1));
+      for (const message of Object.values(TEXTS)) expect(js).toContain(JSON.stringify(message).slice(1, -1));
 
       const landing = await h.request('/', { headers: { accept: 'text/html' } });
       expect(landing.headers.get('content-security-policy')).toContain("script-src 'self'");

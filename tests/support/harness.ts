@@ -1,7 +1,7 @@
 import { PGlite } from '@electric-sql/pglite';
 import { createApp, type App } from '../../src/app.js';
 import { parseConfig, type Config } from '../../src/config.js';
-import type { BatchReport } from '../../src/core/delivery/engine.js';
+import type { BatchReport } from '../../src/delivery/engine.js';
 import { connectPostgres, rowsOf, type Database } from '../../src/db/client.js';
 import { openPglite } from '../../src/db/pglite.js';
 import { migratePglite } from '../../src/db/migrate.js';

@@ -1,10 +1,10 @@
 import { z, type OpenAPIHono } from '@hono/zod-openapi';
 import { requestSubscription } from '../../core/signup.js';
-import { AppError, INVALID_EMAIL_MESSAGE } from '../../core/errors.js';
-import { SITE_MESSAGES } from '../../pages/layout.js';
+import { AppError } from '../../core/errors.js';
 import type { AppEnv } from '../env.js';
 import { fieldsOf, readBody, requestMeta, wantsHtml } from '../http.js';
 import { errorResponse, plainText, TopicSlug } from '../schemas.js';
+import { TEXTS } from '../../core/texts.js';
 
 const truthy = (v: unknown) => v === true || (typeof v === 'string' && ['true', 'on', '1', 'yes'].includes(v.toLowerCase()));
 
@@ -29,7 +29,7 @@ export const SubscriptionAccepted = z
   .object({ status: z.literal('pending'), message: z.string(), next: z.string() })
   .openapi('SubscriptionAccepted');
 
-const ACCEPTED = { status: 'pending', message: `${SITE_MESSAGES.subscribedTitle} — ${SITE_MESSAGES.subscribedBody}`, next: SITE_MESSAGES.checkInbox } as const;
+const ACCEPTED = { status: 'pending', message: `${TEXTS.subscribedTitle} — ${TEXTS.subscribedBody}`, next: TEXTS.checkInbox } as const;
 
 export function registerSubscriptionRoutes(app: OpenAPIHono<AppEnv>) {
   app.openAPIRegistry.registerPath({
@@ -95,9 +95,9 @@ export function registerSubscriptionRoutes(app: OpenAPIHono<AppEnv>) {
 /** The first problem decides the code, in the order a person filling the form would fix them. */
 function validationError(error: z.ZodError): AppError {
   const fields = fieldsOf(error);
-  if (fields.some((f) => f.path === 'email')) return new AppError('invalid_email', INVALID_EMAIL_MESSAGE, { fields });
+  if (fields.some((f) => f.path === 'email')) return new AppError('invalid_email', TEXTS.invalidEmail, { fields });
   if (fields.some((f) => f.path === 'consent')) {
-    return new AppError('consent_required', 'Please tick the box to agree to be contacted about this book.', { fields });
+    return new AppError('consent_required', TEXTS.consentRequired, { fields });
   }
   return new AppError('validation_failed', 'Some fields are not valid.', { fields });
 }

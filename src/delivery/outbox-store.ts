@@ -1,7 +1,7 @@
 import { and, eq, inArray, sql, type SQL } from 'drizzle-orm';
-import type { Db } from '../../db/client.js';
-import { rowsOf } from '../../db/client.js';
-import { broadcasts, deliveries, type DeliveryKind } from '../../db/schema.js';
+import type { Db } from '../db/client.js';
+import { rowsOf } from '../db/client.js';
+import { broadcasts, deliveries, type DeliveryKind } from '../db/schema.js';
 
 export interface DeliveryJob {
   id: string;
@@ -14,16 +14,26 @@ export interface DeliveryJob {
   leaseUntil: Date;
 }
 
+/** A row the transport accepted: our Message-ID, and the provider's own id when it gave one. */
+export interface SentRow {
+  job: DeliveryJob;
+  messageId: string;
+  providerMessageId: string | null;
+}
+
 /** The delivery engine's view of the outbox: claim, then settle each claimed row exactly once. */
 export interface OutboxStore {
   claim(limit: number, leaseMs: number, now: Date): Promise<DeliveryJob[]>;
   /** Settle sent rows, many in one statement; a row whose lease another worker took is left alone. */
-  markSentMany(sent: { job: DeliveryJob; messageId: string }[], now: Date): Promise<number>;
+  markSentMany(sent: SentRow[], now: Date): Promise<number>;
   markSkipped(job: DeliveryJob, reason: string): Promise<void>;
   retryLater(job: DeliveryJob, error: string, at: Date): Promise<void>;
   markFailed(job: DeliveryJob, error: string, status: 'failed' | 'bounced'): Promise<void>;
-  /** Give back claimed rows that were never tried: queued again, the claim's attempt undone. */
-  release(jobs: DeliveryJob[]): Promise<void>;
+  /**
+   * Give back claimed rows that were never tried, or that the transport asked to send later: queued
+   * again (due at `at`, or at once), the claim's attempt undone.
+   */
+  release(jobs: DeliveryJob[], at?: Date): Promise<void>;
 }
 
 export function createOutboxStore(db: Db): OutboxStore {
@@ -74,13 +84,14 @@ export function createOutboxStore(db: Db): OutboxStore {
     async markSentMany(sent, now) {
       if (sent.length === 0) return 0;
       const values = sql.join(
-        sent.map(({ job, messageId }) => sql`(${job.id}::uuid, ${messageId}, ${job.leaseUntil.toISOString()}::timestamptz)`),
+        sent.map(({ job, messageId, providerMessageId }) => sql`(${job.id}::uuid, ${messageId}, ${providerMessageId}::text, ${job.leaseUntil.toISOString()}::timestamptz)`),
         sql`, `,
       );
       const result = await db.execute(sql`
         update ${deliveries} d
-           set status = 'sent', message_id = v.message_id, sent_at = ${now.toISOString()}, lease_until = null, last_error = null
-          from (values ${values}) as v(id, message_id, lease)
+           set status = 'sent', message_id = v.message_id, provider_message_id = v.provider_message_id,
+               sent_at = ${now.toISOString()}, lease_until = null, last_error = null
+          from (values ${values}) as v(id, message_id, provider_message_id, lease)
          where d.id = v.id and d.status = 'sending' and d.lease_until = v.lease
         returning d.id`);
       return rowsOf(result).length;
@@ -94,13 +105,13 @@ export function createOutboxStore(db: Db): OutboxStore {
     async markFailed(job, error, status) {
       await db.update(deliveries).set({ status, lastError: error, leaseUntil: null }).where(held(job));
     },
-    async release(jobs) {
+    async release(jobs, at) {
       // One statement per lease (a batch shares one); rows whose lease another worker took are left alone.
       for (const lease of new Set(jobs.map((j) => j.leaseUntil.getTime()))) {
         const ids = jobs.filter((j) => j.leaseUntil.getTime() === lease).map((j) => j.id);
         await db
           .update(deliveries)
-          .set({ status: 'queued', attempts: sql`greatest(${deliveries.attempts} - 1, 0)`, leaseUntil: null })
+          .set({ status: 'queued', attempts: sql`greatest(${deliveries.attempts} - 1, 0)`, leaseUntil: null, ...(at ? { nextAttemptAt: at } : {}) })
           .where(and(inArray(deliveries.id, ids), eq(deliveries.status, 'sending'), eq(deliveries.leaseUntil, new Date(lease))));
       }
     },

@@ -1,6 +1,6 @@
-import { recordBounce } from '../bounces.js';
-import { completeFinishedBroadcasts, pauseBroadcast } from '../broadcasts.js';
-import type { CoreDeps } from '../deps.js';
+import { recordBounce } from '../core/bounces.js';
+import { completeFinishedBroadcasts, pauseBroadcast } from '../core/broadcasts.js';
+import type { CoreDeps } from '../core/deps.js';
 import type { DeliveryEvents } from './engine.js';
 
 /** The domain's answers to what the sending engine reports. */

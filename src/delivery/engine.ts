@@ -1,6 +1,6 @@
-import type { Mailer, OutgoingMessage } from '../../mail/mailer.js';
-import { classifyMailError, type MailError } from '../../mail/mailer.js';
-import type { DeliveryJob, OutboxStore } from './outbox-store.js';
+import { asMailError, type BatchOutcome, type Mailer, type MailError, type OutgoingMessage, type SendResult } from '../mail/mailer.js';
+import type { DeliveryJob, OutboxStore, SentRow } from './outbox-store.js';
+import type { Pacer } from './pacer.js';
 
 /** What a composer decides for a claimed row: a message to send, or a reason not to send it. */
 export type Composed = { message: OutgoingMessage } | { skip: string };
@@ -13,13 +13,16 @@ export interface Composer {
 
 /** What the engine reports back to the domain. */
 export interface DeliveryEvents {
-  /** A permanent 5.1.x failure: suppress the address and record it in the ledger. */
+  /** A bad mailbox (5.1.x, or the provider refuses the address): suppress it and record it in the ledger. */
   hardBounce(job: DeliveryJob, diagnostic: string): Promise<void>;
   /** Too many failures in a row for one broadcast: pause it for the author to look at. */
   errorStreak?(broadcastId: string, lastError: string): Promise<void>;
   /** After a batch: broadcasts that had rows in it may now be complete. */
   batchSettled?(broadcastIds: string[]): Promise<void>;
 }
+
+/** One transport for every row, or one per row (broadcasts may have their own: BROADCAST_MAIL_DSN). */
+export type MailerFor = Mailer | ((job: DeliveryJob) => Mailer);
 
 export interface EngineOptions {
   batchSize: number;
@@ -30,7 +33,7 @@ export interface EngineOptions {
   pauseAfterErrors: number;
   now: () => Date;
   /** Shared across batches so the rate holds for the worker, not per batch. */
-  pace: () => Promise<void>;
+  pace: Pacer;
   random?: () => number;
 }
 
@@ -45,7 +48,11 @@ export interface BatchReport {
    * stops early, its untried rows go back to the queue, and a loop waits before claiming again.
    */
   relayUnreachable: number;
+  /** Rows the transport asked us to send later (rate limited): back in the queue, no attempt spent. */
+  throttled: number;
 }
+
+export const emptyReport = (): BatchReport => ({ claimed: 0, sent: 0, retried: 0, failed: 0, skipped: 0, relayUnreachable: 0, throttled: 0 });
 
 /** Exponential backoff with full jitter: 30 s, 1 min, 2 min … capped at 1 h. */
 export function backoffMs(attempt: number, random: () => number = Math.random): number {
@@ -56,28 +63,32 @@ export function backoffMs(attempt: number, random: () => number = Math.random): 
 /** How many sent rows are marked in one statement. */
 export const SETTLE_GROUP = 32;
 
+/** A rate-limited transport that named no wait gets this one. */
+const DEFAULT_THROTTLE_MS = 1000;
+
 /** Consecutive-failure counters per broadcast, kept for the life of a worker. */
 export type ErrorStreaks = Map<string, number>;
 
 /** Claim one batch and settle every row in it exactly once. Returns what happened, for loops and tests. */
 export async function deliverBatch(
   store: OutboxStore,
-  mailer: Mailer,
+  mailers: MailerFor,
   composer: Composer,
   events: DeliveryEvents,
   opts: EngineOptions,
   streaks: ErrorStreaks = new Map(),
 ): Promise<BatchReport> {
   const jobs = await store.claim(opts.batchSize, opts.leaseMs, opts.now());
-  const report: BatchReport = { claimed: jobs.length, sent: 0, retried: 0, failed: 0, skipped: 0, relayUnreachable: 0 };
+  const report: BatchReport = { ...emptyReport(), claimed: jobs.length };
   if (jobs.length === 0) return report;
   await composer.prepare?.(jobs);
+  const mailerFor = typeof mailers === 'function' ? mailers : () => mailers;
 
   // Sent rows are marked in groups, off each message's critical path. The price: a worker killed before a
-  // group is written sends it again — with the group filling, one group per lane waiting on its flush and
-  // a message per lane on the wire, at most (concurrency + 1) × SETTLE_GROUP − 1 messages (measured by
-  // `npm run test:chaos`, docs/reliability.md).
-  let sent: { job: DeliveryJob; messageId: string }[] = [];
+  // group is written sends it again (unless the transport honours the idempotency key) — with the group
+  // filling, one group per lane waiting on its flush and a unit per lane on the wire, at most
+  // (concurrency + 1) × max(SETTLE_GROUP, batch) − 1 messages (measured by `npm run test:chaos`).
+  let sent: SentRow[] = [];
   let flushing: Promise<unknown> = Promise.resolve();
   const flush = () => {
     const group = sent;
@@ -85,6 +96,7 @@ export async function deliverBatch(
     flushing = flushing.then(() => store.markSentMany(group, opts.now()));
     return flushing;
   };
+  let stop = false;
 
   const noteFailure = async (job: DeliveryJob, error: string) => {
     if (!job.broadcastId || job.kind !== 'broadcast') return;
@@ -103,41 +115,33 @@ export async function deliverBatch(
     }
   };
 
-  const deliverOne = async (job: DeliveryJob) => {
-    let composed: Composed;
-    try {
-      composed = await composer.compose(job);
-    } catch (err) {
-      // A rendering bug must not loop forever: retry like a transient fault, then give up.
-      await settleFailure(job, `compose: ${(err as Error).message}`.slice(0, 300), false);
+  const settleSent = async (job: DeliveryJob, message: OutgoingMessage, result: SendResult) => {
+    sent.push({ job, messageId: result.messageId || message.messageId, providerMessageId: result.providerMessageId ?? null });
+    if (sent.length >= SETTLE_GROUP) await flush();
+    if (job.broadcastId) streaks.set(job.broadcastId, 0);
+    report.sent++;
+  };
+
+  const settleError = async (job: DeliveryJob, error: MailError) => {
+    if (error.rateLimited) {
+      // Pace, not failure: the message is fine and the transport will take it later. No attempt is
+      // spent, no streak grows, and every lane of this worker waits (the pacer is shared).
+      const waitMs = error.retryAfterMs ?? DEFAULT_THROTTLE_MS;
+      opts.pace.hold(waitMs);
+      await store.release([job], new Date(opts.now().getTime() + waitMs));
+      report.throttled++;
       return;
-    }
-    if ('skip' in composed) {
-      await store.markSkipped(job, composed.skip);
-      report.skipped++;
-      return;
-    }
-    await opts.pace();
-    let error: MailError;
-    try {
-      const result = await mailer.send(composed.message);
-      sent.push({ job, messageId: result.messageId || composed.message.messageId });
-      if (sent.length >= SETTLE_GROUP) await flush();
-      if (job.broadcastId) streaks.set(job.broadcastId, 0);
-      report.sent++;
-      return;
-    } catch (err) {
-      error = classifyMailError(err);
     }
     if (error.relayUnavailable) {
       // Nothing reached the relay, so this says nothing about the recipient or the message: it does not
       // count toward the broadcast's error streak (a relay restart must not pause a launch). The row is
       // retried with backoff like any transient fault, and the batch takes no further rows.
       report.relayUnreachable++;
+      stop = true;
       await settleFailure(job, error.message, false);
       return;
     }
-    if (error.isHardBounce) {
+    if (error.isHardBounce || error.suppressed) {
       // A bad mailbox is the recipient's problem, not the relay's: it does not count toward a streak.
       await store.markFailed(job, error.message, 'bounced');
       await events.hardBounce(job, error.message);
@@ -148,29 +152,67 @@ export async function deliverBatch(
     await noteFailure(job, error.message);
   };
 
-  let next = 0;
-  const worker = async () => {
-    while (next < jobs.length && report.relayUnreachable === 0) await deliverOne(jobs[next++]!);
+  /** Compose a unit of rows, then send what is left of it in one call of its transport. */
+  const deliverUnit = async (unit: DeliveryJob[], mailer: Mailer) => {
+    const ready: { job: DeliveryJob; message: OutgoingMessage }[] = [];
+    for (const job of unit) {
+      let composed: Composed;
+      try {
+        composed = await composer.compose(job);
+      } catch (err) {
+        // A rendering bug must not loop forever: retry like a transient fault, then give up.
+        await settleFailure(job, `compose: ${(err as Error).message}`.slice(0, 300), false);
+        continue;
+      }
+      if ('skip' in composed) {
+        await store.markSkipped(job, composed.skip);
+        report.skipped++;
+      } else ready.push({ job, message: composed.message });
+    }
+    if (ready.length === 0) return;
+    await opts.pace(ready.length);
+    let outcomes: BatchOutcome[];
+    try {
+      if (ready.length === 1) outcomes = [{ ok: true, result: await mailer.send(ready[0]!.message) }];
+      else outcomes = await mailer.sendBatch(ready.map((r) => r.message));
+    } catch (err) {
+      const error = asMailError(err);
+      outcomes = ready.map(() => ({ ok: false, error }));
+    }
+    for (const [i, { job, message }] of ready.entries()) {
+      const outcome = outcomes[i] ?? { ok: false as const, error: asMailError(new Error('the transport gave no result for this message')) };
+      if (outcome.ok) await settleSent(job, message, outcome.result);
+      else await settleError(job, outcome.error);
+    }
   };
-  await Promise.all(Array.from({ length: Math.min(opts.concurrency, jobs.length) }, worker));
+
+  // Units: rows for one transport, as many as it takes in one call.
+  const units: { jobs: DeliveryJob[]; mailer: Mailer }[] = [];
+  const open = new Map<Mailer, DeliveryJob[]>();
+  for (const job of jobs) {
+    const mailer = mailerFor(job);
+    const unit = open.get(mailer) ?? [];
+    if (unit.length === 0) {
+      open.set(mailer, unit);
+      units.push({ jobs: unit, mailer });
+    }
+    unit.push(job);
+    if (unit.length >= Math.max(1, mailer.maxBatch)) open.set(mailer, []);
+  }
+
+  let next = 0;
+  const lane = async () => {
+    while (next < units.length && !stop) {
+      const unit = units[next++]!;
+      await deliverUnit(unit.jobs, unit.mailer);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(opts.concurrency, units.length) }, lane));
   await flush();
   // The relay is down: rows never tried go back to the queue as they were, their claim's attempt returned.
-  if (next < jobs.length) await store.release(jobs.slice(next));
+  if (next < units.length) await store.release(units.slice(next).flatMap((u) => u.jobs));
 
   const broadcastIds = [...new Set(jobs.filter((j) => j.kind === 'broadcast' && j.broadcastId).map((j) => j.broadcastId!))];
   if (broadcastIds.length) await events.batchSettled?.(broadcastIds);
   return report;
-}
-
-/** Spaces sends evenly so a worker never exceeds `rate` messages per second. */
-export function createPacer(rate: number): () => Promise<void> {
-  if (rate <= 0) return async () => {};
-  const interval = 1000 / rate;
-  let nextAt = 0;
-  return async () => {
-    const now = performance.now();
-    const at = Math.max(now, nextAt);
-    nextAt = at + interval;
-    if (at > now) await new Promise((r) => setTimeout(r, at - now));
-  };
 }

@@ -1,14 +1,14 @@
-import { inArray, sql } from 'drizzle-orm';
-import { greetingFor } from '../../emails/_components/broadcast-context';
-import { broadcastTemplate } from '../core/broadcasts.js';
-import type { Composed, Composer } from '../core/delivery/engine.js';
-import type { DeliveryJob } from '../core/delivery/outbox-store.js';
-import { subscriberLinks } from '../core/links.js';
-import { rowsOf } from '../db/client.js';
-import { broadcasts } from '../db/schema.js';
-import { addressOf, domainOf, messageIdFor } from './headers.js';
-import { buildMimeTemplate, type MimeTemplate } from './mime-template.js';
-import { personalise, renderOnce, type RenderedOnce } from './personalise.js';
+import { inArray } from 'drizzle-orm';
+import { greetingFor } from '../../../emails/_components/broadcast-context.js';
+import { broadcastTemplate } from '../../core/broadcasts.js';
+import { subscriberLinks } from '../../core/links.js';
+import { broadcastRecipients, broadcastSkipReason, type BroadcastRecipient } from '../../core/recipients.js';
+import { broadcasts } from '../../db/schema.js';
+import { addressOf, domainOf, listUnsubscribeValue, messageIdFor, unsubscribeMailto } from '../../mail/headers.js';
+import { buildMimeTemplate, type MimeTemplate } from '../../mail/mime-template.js';
+import { personalise, renderOnce, type RenderedOnce } from '../../mail/personalise.js';
+import type { Composed, Composer } from '../engine.js';
+import type { DeliveryJob } from '../outbox-store.js';
 import type { ComposeDeps } from './transactional.js';
 
 interface PreparedBroadcast {
@@ -20,14 +20,8 @@ interface PreparedBroadcast {
   testMime: MimeTemplate;
 }
 
-interface Recipient {
-  id: string;
-  email: string | null;
-  name: string | null;
-  status: string;
-  subscribed: boolean;
-  suppressed: boolean;
-}
+/** RFC 8058 §3.1: the one-click POST a mailbox provider may make to the List-Unsubscribe URL. */
+const ONE_CLICK = { 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' };
 
 /** Rebuilt this often, so the Date header of a long send stays close to the truth. */
 const SKELETON_TTL_MS = 60_000;
@@ -43,7 +37,7 @@ export function createBroadcastComposer(deps: ComposeDeps): Composer {
   const prepared = new Map<string, PreparedBroadcast>();
   // Keyed by broadcast and subscriber, added by prepare() and taken by compose(): batches running
   // concurrently in one worker never see each other's recipients disappear.
-  const recipients = new Map<string, Recipient>();
+  const recipients = new Map<string, BroadcastRecipient>();
 
   async function prepareBroadcast(id: string): Promise<void> {
     const cached = prepared.get(id);
@@ -56,8 +50,7 @@ export function createBroadcastComposer(deps: ComposeDeps): Composer {
       bookTitle: deps.config.BOOK_TITLE,
       postalAddress: deps.config.POSTAL_ADDRESS,
     }));
-    const skeleton = (subject: string) =>
-      buildMimeTemplate({ from: deps.config.MAIL_FROM, subject, date: deps.now(), headers: { 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' } });
+    const skeleton = (subject: string) => buildMimeTemplate({ from: deps.config.MAIL_FROM, subject, date: deps.now(), headers: ONE_CLICK });
     prepared.set(id, { builtAt: Date.now(), topic: b.topic, subject: b.subject, once, mime: await skeleton(b.subject), testMime: await skeleton(`[Test] ${b.subject}`) });
   }
 
@@ -69,16 +62,7 @@ export function createBroadcastComposer(deps: ComposeDeps): Composer {
     for (const [broadcastId, ids] of byBroadcast) {
       const topic = prepared.get(broadcastId)?.topic;
       if (!topic) continue;
-      const rows = rowsOf<Recipient>(
-        await deps.db.execute(sql`
-          select s.id, s.email, s.name, s.status,
-                 coalesce(t.subscribed, false) as subscribed,
-                 exists (select 1 from suppressions x where x.email_hash = s.email_hash
-                          and x.reason in ('hard_bounce','complaint','manual','unsubscribed','erased')) as suppressed
-            from subscribers s
-            left join subscriptions t on t.subscriber_id = s.id and t.topic = ${topic}
-           where s.id in (${sql.join(ids.map((id) => sql`${id}`), sql`, `)})`),
-      );
+      const rows = await broadcastRecipients(deps.db, topic, ids);
       for (const r of rows) recipients.set(`${broadcastId}:${r.id}`, r);
     }
   }
@@ -94,6 +78,7 @@ export function createBroadcastComposer(deps: ComposeDeps): Composer {
     const messageId = messageIdFor(job.id, domain);
     let to: string;
     let slots;
+    let unsubscribeToken = 'test-send';
     if (job.kind === 'test') {
       if (!job.to) return { skip: 'no address' };
       to = job.to;
@@ -103,16 +88,15 @@ export function createBroadcastComposer(deps: ComposeDeps): Composer {
       const key = `${job.broadcastId}:${job.subscriberId}`;
       const r = recipients.get(key);
       recipients.delete(key);
-      if (!r || r.email === null) return { skip: 'subscriber erased' };
-      if (r.status !== 'active') return { skip: `subscriber is ${r.status}` };
-      if (r.suppressed) return { skip: 'suppressed' };
-      if (!r.subscribed) return { skip: 'left the topic' };
-      to = r.email;
-      slots = { greeting: greetingFor(r.name), ...subscriberLinks(deps, r.id, deps.now()) };
+      const skip = broadcastSkipReason(r);
+      if (skip || !r) return { skip: skip ?? 'subscriber erased' };
+      to = r.email!;
+      const links = subscriberLinks(deps, r.id, deps.now());
+      unsubscribeToken = links.unsubscribeToken;
+      slots = { greeting: greetingFor(r.name), unsubscribeUrl: links.unsubscribeUrl, preferencesUrl: links.preferencesUrl };
     }
     const { html, text } = personalise(b.once, slots);
-    const token = slots.unsubscribeUrl.slice(slots.unsubscribeUrl.lastIndexOf('/') + 1);
-    const listUnsubscribe = `<${slots.unsubscribeUrl}>, <mailto:unsubscribe@${domain}?subject=unsubscribe%20${token}>`;
+    const listUnsubscribe = listUnsubscribeValue(slots.unsubscribeUrl, unsubscribeMailto(domain, unsubscribeToken));
     const raw = (job.kind === 'test' ? b.testMime : b.mime)({ to, messageId, listUnsubscribe, html, text });
     const bounce = deps.config.BOUNCE_ADDRESS;
     return {
@@ -123,8 +107,10 @@ export function createBroadcastComposer(deps: ComposeDeps): Composer {
         html,
         text,
         messageId,
-        headers: {},
+        // The same fields as the MIME carries, for transports that take fields rather than MIME.
+        headers: { 'List-Unsubscribe': listUnsubscribe, ...ONE_CLICK },
         raw,
+        idempotencyKey: job.id,
         // VERP (per-recipient return path): a bounce names the delivery it belongs to.
         ...(bounce ? { envelopeFrom: bounce.replace('@', `+${job.id}@`) } : {}),
       },

@@ -1,5 +1,4 @@
-import type { Mailer } from '../../mail/mailer.js';
-import { deliverBatch, type BatchReport, type Composer, type DeliveryEvents, type EngineOptions, type ErrorStreaks } from './engine.js';
+import { deliverBatch, emptyReport, type BatchReport, type Composer, type DeliveryEvents, type EngineOptions, type ErrorStreaks, type MailerFor } from './engine.js';
 import type { OutboxStore } from './outbox-store.js';
 
 export interface LoopOptions extends EngineOptions {
@@ -34,7 +33,7 @@ export interface DrainLimits {
   housekeeping?: boolean;
 }
 
-export function createDeliveryLoop(store: OutboxStore, mailer: Mailer, composer: Composer, events: DeliveryEvents, opts: LoopOptions): DeliveryLoop {
+export function createDeliveryLoop(store: OutboxStore, mailer: MailerFor, composer: Composer, events: DeliveryEvents, opts: LoopOptions): DeliveryLoop {
   let running = false;
   let loopDone: Promise<void> | undefined;
   let wakeUp: (() => void) | undefined;
@@ -116,7 +115,7 @@ export function createDeliveryLoop(store: OutboxStore, mailer: Mailer, composer:
     },
     async drain(limits = {}) {
       if (limits.housekeeping !== false) await housekeeping(true);
-      const total: BatchReport = { claimed: 0, sent: 0, retried: 0, failed: 0, skipped: 0, relayUnreachable: 0 };
+      const total: BatchReport = emptyReport();
       for (let n = 0; ; n++) {
         if (limits.maxBatches !== undefined && n >= limits.maxBatches) return total;
         if (limits.deadline !== undefined && Date.now() >= limits.deadline) return total;
