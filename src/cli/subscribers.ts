@@ -1,4 +1,4 @@
-import type { ImportResult } from '../core/import.js';
+import type { ImportResult } from '../core/lists/import.js';
 import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { CsvError, parse } from 'csv-parse/sync';

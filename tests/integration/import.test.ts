@@ -1,7 +1,7 @@
-import type { ImportResult } from '../../src/core/import.js';
+import type { ImportResult } from '../../src/core/lists/import.js';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { csvField } from '../../src/core/import.js';
+import { csvField } from '../../src/core/lists/export.js';
 import { emailHashFor } from '../../src/core/identity.js';
 import { admin } from '../support/broadcasts.js';
 import { activeSubscriber, linkIn, pathOf, pendingSubscriber, uniqueEmail } from '../support/factories.js';

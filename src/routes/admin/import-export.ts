@@ -1,5 +1,6 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import { importSubscribers, subscribersCsv } from '../../core/import.js';
+import { subscribersCsv } from '../../core/lists/export.js';
+import { importSubscribers } from '../../core/lists/import.js';
 import { errorFields } from '../../log.js';
 import type { AppEnv } from '../env.js';
 import { errorResponse } from '../schemas.js';
@@ -15,7 +16,7 @@ export const IMPORT_BODY_LIMIT_BYTES = 2 * 1024 * 1024;
 
 const optionalText = (max: number) => z.string().max(max).nullish();
 
-// Types and sizes only: what a row means is checked per row in core/import.ts, so one bad row is
+// Types and sizes only: what a row means is checked per row in core/lists/import-row.ts, so one bad row is
 // reported by its number instead of failing the whole request.
 export const SubscriberImportRow = z
   .object({
