@@ -17,9 +17,11 @@ describe('provider HTTP helpers', () => {
   });
 
   it('classifies statuses: 429 rate limited, auth and endpoint faults unavailable, 5xx transient, other 4xx permanent', () => {
-    const of = (status: number, headers: Record<string, string> = {}) => statusFailure(call, new Response(null, { status, headers }), 'detail');
+    const of = (status: number, headers: Record<string, string> = {}) =>
+      statusFailure(call, new Response(null, { status, headers }), 'detail');
     expect(of(429, { 'retry-after': '3' })).toMatchObject({ rateLimited: true, retryAfterMs: 3000, permanent: false });
-    for (const status of [401, 403, 404, 405, 502, 503]) expect(of(status)).toMatchObject({ relayUnavailable: true, permanent: false, isHardBounce: false });
+    for (const status of [401, 403, 404, 405, 502, 503])
+      expect(of(status)).toMatchObject({ relayUnavailable: true, permanent: false, isHardBounce: false });
     for (const status of [408, 500, 504]) expect(of(status)).toMatchObject({ relayUnavailable: false, permanent: false });
     for (const status of [400, 413, 422]) expect(of(status)).toMatchObject({ permanent: true, responseCode: status });
   });
@@ -35,10 +37,14 @@ describe('provider HTTP helpers', () => {
 
   it('reports a refused connection as unreachable and a timeout as possibly sent', async () => {
     const refused = Object.assign(new TypeError('fetch failed'), { cause: { code: 'ECONNREFUSED' } });
-    const e1 = await callApi(new Request('http://127.0.0.1:9/'), { ...call, fetch: () => Promise.reject(refused) }).catch((e: unknown) => e);
+    const e1 = await callApi(new Request('http://127.0.0.1:9/'), { ...call, fetch: () => Promise.reject(refused) }).catch(
+      (e: unknown) => e,
+    );
     expect(e1).toMatchObject({ relayUnavailable: true, permanent: false });
     const timeout = new DOMException('The operation was aborted due to timeout', 'TimeoutError');
-    const e2 = await callApi(new Request('http://127.0.0.1:9/'), { ...call, fetch: () => Promise.reject(timeout) }).catch((e: unknown) => e);
+    const e2 = await callApi(new Request('http://127.0.0.1:9/'), { ...call, fetch: () => Promise.reject(timeout) }).catch(
+      (e: unknown) => e,
+    );
     expect(e2).toMatchObject({ relayUnavailable: false, permanent: false, message: 'example: request failed: no response within 1000 ms' });
   });
 
@@ -48,10 +54,17 @@ describe('provider HTTP helpers', () => {
     expect(chunk([3, 3, 3, 20, 3], 10, 10, (n) => n)).toEqual([[3, 3], [3], [20], [3]]);
   });
 
-  it('puts chunk outcomes back in order, and stops at a chunk that failed as a whole', async () => {
+  it('puts chunk outcomes back in order, settles a refused chunk, and stops at a chunk that failed as a whole', async () => {
     const messages = [0, 1, 2, 3].map((n) => sampleMessage(n));
     const ok = (i: number): BatchOutcome => ({ ok: true, result: { messageId: messages[i]!.messageId } });
-    const order = await sendInChunks(messages, [[3, 1], [0, 2]], async (part) => part.map((m) => ok(messages.indexOf(m))));
+    const order = await sendInChunks(
+      messages,
+      [
+        [3, 1],
+        [0, 2],
+      ],
+      async (part) => part.map((m) => ok(messages.indexOf(m))),
+    );
     expect(order.map((o) => (o.ok ? o.result.messageId : ''))).toEqual(messages.map((m) => m.messageId));
 
     const limited = new MailError('slow down', false, { rateLimited: true });
@@ -63,5 +76,20 @@ describe('provider HTTP helpers', () => {
     expect(calls).toBe(2);
     expect(partial.map((o) => o.ok)).toEqual([true, true, false, false]);
     await expect(sendInChunks(messages, [[0], [1]], () => Promise.reject(limited))).rejects.toBe(limited);
+
+    // A permanent verdict on one request's content settles its messages; the next request still goes.
+    const refused = new MailError('not like this', true);
+    const settled = await sendInChunks(
+      messages,
+      [
+        [0, 1],
+        [2, 3],
+      ],
+      async (part) => {
+        if (part[0] === messages[0]) throw refused;
+        return part.map((m) => ok(messages.indexOf(m)));
+      },
+    );
+    expect(settled.map((o) => (o.ok ? 'ok' : o.error.message))).toEqual(['not like this', 'not like this', 'ok', 'ok']);
   });
 });

@@ -164,8 +164,9 @@ export function chunk<T>(
 /**
  * `sendBatch` over several requests. `chunks` lists indices into `messages`; `send` answers one outcome per
  * message of its chunk, in the chunk's order, and throws for a chunk that failed as a whole. Outcomes come
- * back in the order of `messages`. When a chunk fails as a whole, no later chunk is tried and its messages
- * get that error; if nothing had been answered yet, the error is thrown (the `Mailer.sendBatch` contract).
+ * back in the order of `messages`. A permanent error thrown for a chunk is that chunk's messages' outcome.
+ * Any other stops the batch: later chunks are not tried and their messages get that error; if nothing had
+ * been answered yet, the error is thrown (the `Mailer.sendBatch` contract).
  */
 export async function sendInChunks(
   messages: readonly OutgoingMessage[],
@@ -182,8 +183,14 @@ export async function sendInChunks(
         indices,
       );
     } catch (err) {
-      if (!answered) throw err;
       const error = err instanceof MailError ? err : new MailError(String(err).slice(0, 300), false);
+      if (error.permanent) {
+        // A verdict on these messages (the request's content), not on the transport: settle them, go on.
+        for (const index of indices) outcomes[index] = { ok: false, error };
+        answered = true;
+        continue;
+      }
+      if (!answered) throw error;
       for (let i = 0; i < outcomes.length; i++) outcomes[i] ??= { ok: false, error };
       return outcomes as BatchOutcome[];
     }
