@@ -164,6 +164,19 @@ describe('Postmark transport', () => {
     expect(JSON.parse(s.requests[0]!.body)[1]).not.toHaveProperty('MessageStream');
   });
 
+  it('never reads a refusal of a whole batch as a verdict on each recipient', async () => {
+    for (const body of [
+      { ErrorCode: 300, Message: "Invalid 'To' address: 'x'." },
+      { ErrorCode: 406, Message: 'You tried to send to recipient(s) that have been marked as inactive.' },
+    ]) {
+      const fetchStub = (async () => Response.json(body, { status: 422 })) as unknown as typeof fetch;
+      const outcomes = await createPostmarkMailer({ serverToken: TOKEN, baseUrl: 'http://127.0.0.1:9', fetch: fetchStub }).sendBatch(
+        messages(3),
+      );
+      for (const o of outcomes) expect(o).toMatchObject({ ok: false, error: { permanent: true, isHardBounce: false, suppressed: false } });
+    }
+  });
+
   it('tells transient faults from an unreachable API', async () => {
     const s = await start();
     const mailer = mailerFor(s);

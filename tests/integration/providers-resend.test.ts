@@ -185,6 +185,13 @@ describe('Resend transport', () => {
     expect(s.messages).toHaveLength(2);
   });
 
+  it('never reads a refusal of a whole batch as a verdict on each recipient', async () => {
+    const body = { statusCode: 400, name: 'validation_error', message: 'emails[1]: Invalid `to` field.' };
+    const fetchStub = (async () => Response.json(body, { status: 400 })) as unknown as typeof fetch;
+    const outcomes = await createResendMailer({ apiKey: KEY, baseUrl: 'http://127.0.0.1:9', fetch: fetchStub }).sendBatch(messages(3));
+    for (const o of outcomes) expect(o).toMatchObject({ ok: false, error: { permanent: true, isHardBounce: false, suppressed: false } });
+  });
+
   it('tells transient faults from an unreachable API', async () => {
     const s = await start({ delayMs: 0 });
     const mailer = mailerFor(s);

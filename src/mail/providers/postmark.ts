@@ -79,11 +79,12 @@ export function createPostmarkMailer(opts: PostmarkOptions): Mailer {
     return { response, ...(await readBody(response, call)) };
   };
 
-  const requestError = (response: Response, json: unknown, text: string): MailError => {
+  /** `wholeBatch`: the answer refuses a batch request as a whole, so it says nothing about any one recipient. */
+  const requestError = (response: Response, json: unknown, text: string, wholeBatch = false): MailError => {
     const body = json as PostmarkResult | undefined;
     // 422 carries `{ ErrorCode, Message }` (overview, "HTTP response codes"); the code says more than the status.
     if (response.status === 422 && typeof body?.ErrorCode === 'number')
-      return codeError(call, body.ErrorCode, body.Message ?? '', response.headers);
+      return codeError(call, body.ErrorCode, body.Message ?? '', response.headers, !wholeBatch);
     return statusFailure(call, response, body?.Message ?? text.slice(0, 200));
   };
 
@@ -98,7 +99,7 @@ export function createPostmarkMailer(opts: PostmarkOptions): Mailer {
   // A batch answers 200 with one result per message, in order, each with its own ErrorCode (batch-emails).
   const sendChunk = async (messages: OutgoingMessage[], bodies: string[]): Promise<BatchOutcome[]> => {
     const { response, json, text } = await post('/email/batch', `[${bodies.join(',')}]`);
-    if (!response.ok) throw requestError(response, json, text);
+    if (!response.ok) throw requestError(response, json, text, true);
     if (!Array.isArray(json) || json.length !== messages.length)
       throw failure(call, `unexpected answer to /email/batch: ${text.slice(0, 200)}`, false);
     const outcomes = messages.map((m, i) => outcomeOf(call, m, json[i] as PostmarkResult, response.headers));
@@ -166,17 +167,17 @@ function outcomeOf(call: ApiCall, message: OutgoingMessage, result: PostmarkResu
  * A Postmark API error code as a MailError (overview, "API error codes"). `responseCode` is 422, the status
  * the same refusal gets from POST /email, also for a batch's per-message results (which come with 200).
  */
-function codeError(call: ApiCall, code: number, message: string, headers: Headers): MailError {
+function codeError(call: ApiCall, code: number, message: string, headers: Headers, aboutOneMessage = true): MailError {
   const text = `ErrorCode ${code}: ${message}`;
   const responseCode = 422;
   // 406 inactive recipient: on Postmark's suppression list (hard bounce, spam complaint, manual suppression).
-  if (code === 406) return failure(call, text, true, { responseCode, suppressed: true });
+  if (code === 406) return failure(call, text, true, { responseCode, suppressed: aboutOneMessage });
   if (code === 429) return failure(call, text, false, { responseCode: 429, rateLimited: true, retryAfterMs: retryAfterMs(headers) });
   if (MISCONFIGURED.has(code) || (code === 300 && /'From'/.test(message)))
     return failure(call, text, false, { responseCode, relayUnavailable: true });
   // 100 maintenance: try again later.
   if (code === 100) return failure(call, text, false, { responseCode });
   // 300 invalid email request: for good; a hard bounce when it is the recipient's address that is invalid.
-  if (code === 300) return failure(call, text, true, { responseCode, hardBounce: /'(To|Cc|Bcc)'/.test(message) });
+  if (code === 300) return failure(call, text, true, { responseCode, hardBounce: aboutOneMessage && /'(To|Cc|Bcc)'/.test(message) });
   return failure(call, text, true, { responseCode });
 }

@@ -106,7 +106,7 @@ export function createResendMailer(opts: ResendOptions): Mailer {
       'Idempotency-Key': key,
       'x-batch-validation': 'permissive',
     });
-    if (!response.ok) throw errorOf(call, response, json, text);
+    if (!response.ok) throw errorOf(call, response, json, text, true);
     const body = json as { data?: unknown; errors?: unknown } | undefined;
     const data = Array.isArray(body?.data) ? (body.data as { id?: unknown }[]) : undefined;
     const errors =
@@ -157,7 +157,8 @@ function toResend(m: OutgoingMessage): ResendEmail {
   return { from: m.from, to: [m.to], subject: m.subject, html: m.html, text: m.text, headers: { 'Message-ID': m.messageId, ...m.headers } };
 }
 
-function errorOf(call: ApiCall, response: Response, json: unknown, text: string): MailError {
+/** `wholeBatch`: the answer refuses a batch request as a whole, so it says nothing about any one recipient. */
+function errorOf(call: ApiCall, response: Response, json: unknown, text: string, wholeBatch = false): MailError {
   const body = (json ?? {}) as ResendErrorBody;
   const detail = body.name || body.message ? `${body.name ?? 'error'}: ${body.message ?? ''}` : text.slice(0, 200);
   // 409 (errors; idempotency-keys): "concurrent_idempotent_requests … it is safe to retry this request
@@ -166,12 +167,12 @@ function errorOf(call: ApiCall, response: Response, json: unknown, text: string)
     return failure(call, `HTTP 409: ${detail}`, false, { responseCode: 409 });
   if (response.status === 409) return failure(call, `HTTP 409: ${detail}`, true, { responseCode: 409 });
   // 400 validation_error, 422 missing_required_field / invalid_parameter: this message, for good.
-  if (response.status === 400 || response.status === 422) return validationError(call, response.status, detail);
+  if (response.status === 400 || response.status === 422) return validationError(call, response.status, detail, !wholeBatch);
   return statusFailure(call, response, detail);
 }
 
 /** A message Resend will not take. An invalid `to` address is a hard bounce: it will never be deliverable. */
-function validationError(call: ApiCall, status: number, detail: string): MailError {
-  const badRecipient = /`to`/i.test(detail) && /invalid|format/i.test(detail);
+function validationError(call: ApiCall, status: number, detail: string, aboutOneMessage = true): MailError {
+  const badRecipient = aboutOneMessage && /`to`/i.test(detail) && /invalid|format/i.test(detail);
   return failure(call, `HTTP ${status}: ${detail}`, true, { responseCode: status, hardBounce: badRecipient });
 }
