@@ -3,7 +3,8 @@ import { AwsClient } from 'aws4fetch';
 import { afterEach, describe, expect, it } from 'vitest';
 import { listUnsubscribeHeaders } from '../../src/mail/headers.js';
 import { MailError, type OutgoingMessage } from '../../src/mail/mailer.js';
-import { composeMime, createSesMailer, type SesOptions } from '../../src/mail/providers/ses.js';
+import { composeMime } from '../../src/mail/providers/per-message.js';
+import { createSesMailer, type SesOptions } from '../../src/mail/providers/ses.js';
 import { SES_TEST_CREDENTIALS, startSesStandIn, type SesStandIn, type SesStandInOptions } from '../stand-ins/ses.js';
 
 const run = randomUUID().slice(0, 8);
@@ -135,6 +136,15 @@ describe('Amazon SES v2 transport against its stand-in', () => {
     const err = await rejection(mailer.send(message(1)));
     expect(err).toMatchObject({ relayUnavailable: true, permanent: false, responseCode: 400 });
     expect(err.message).toMatch(/SendingPausedException/);
+  });
+
+  it('signs for the regional endpoint by default', async () => {
+    const seen: { url: string; authorization: string | null }[] = [];
+    const fetch = async (req: Request) => (seen.push({ url: req.url, authorization: req.headers.get('authorization') }), Response.json({ MessageId: 'm-1' }));
+    const result = await createSesMailer({ ...SES_TEST_CREDENTIALS, fetch: fetch as typeof globalThis.fetch }).send(message(1));
+    expect(result.providerMessageId).toBe('m-1');
+    expect(seen[0]!.url).toBe('https://email.eu-west-1.amazonaws.com/v2/email/outbound-emails');
+    expect(seen[0]!.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIDSTANDIN0EXAMPLE\/\d{8}\/eu-west-1\/ses\/aws4_request, SignedHeaders=[a-z0-9;-]*host[a-z0-9;-]*, Signature=[0-9a-f]{64}$/);
   });
 
   it('reports an unreachable endpoint as nothing transmitted', async () => {

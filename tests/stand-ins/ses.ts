@@ -21,6 +21,7 @@
  */
 import { createHash, createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import { simpleParser, type ParsedMail } from 'mailparser';
+import { hasHeaderAndBody, headerFields } from './mime.js';
 import {
   isAddress,
   isPlainObject,
@@ -206,7 +207,7 @@ function rawMessage(body: Record<string, unknown>): Buffer {
     throw new SesFault(400, 'MessageRejected', 'Message length is more than the maximum message size.');
   const mime = Buffer.from(data, 'base64');
   const text = mime.toString('latin1');
-  if (!/\r?\n\r?\n/.test(text))
+  if (!hasHeaderAndBody(text))
     throw new SesFault(400, 'MessageRejected', 'The message must contain a header and a body, separated by a blank line.');
   if (text.split(/\r?\n/).some((line) => line.length > MAX_LINE))
     throw new SesFault(400, 'MessageRejected', 'A line of the message exceeds the maximum line length.');
@@ -301,20 +302,6 @@ export function verifySignature(call: IncomingCall, creds: Credentials): void {
       'SignatureDoesNotMatch',
       'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.',
     );
-}
-
-/** Header fields of a MIME message as written (unfolded), by lower-case name, in order. */
-export function headerFields(raw: Buffer | string): Map<string, string[]> {
-  const text = typeof raw === 'string' ? raw : raw.toString('latin1');
-  const end = text.search(/\r?\n\r?\n/);
-  const fields = new Map<string, string[]>();
-  for (const line of (end < 0 ? text : text.slice(0, end)).replace(/\r?\n[ \t]+/g, ' ').split(/\r?\n/)) {
-    const colon = line.indexOf(':');
-    if (colon <= 0) continue;
-    const name = line.slice(0, colon).trim().toLowerCase();
-    fields.set(name, [...(fields.get(name) ?? []), line.slice(colon + 1).trim()]);
-  }
-  return fields;
 }
 
 void runIfMain(import.meta.url, (argv) => {

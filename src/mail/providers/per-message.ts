@@ -1,5 +1,18 @@
+import MailComposer from 'nodemailer/lib/mail-composer';
 import { asMailError, type BatchOutcome, type MailError, type OutgoingMessage, type SendResult } from '../mailer.js';
 import { wholeTransport } from './http.js';
+
+/* For APIs that take one finished message per request (SES raw, Mailgun MIME, SendGrid). */
+
+/**
+ * A finished message as MIME, built the way SMTP would carry it: nodemailer's composer, as the broadcast
+ * composer uses (it bundles in the Worker through nodejs_compat).
+ */
+export function composeMime(m: OutgoingMessage): Promise<Buffer> {
+  return new MailComposer({ from: m.from, to: m.to, subject: m.subject, text: m.text, html: m.html, messageId: m.messageId, headers: m.headers })
+    .compile()
+    .build();
+}
 
 /**
  * `sendBatch` for an API that takes one message per request: up to `concurrency` requests at once,

@@ -1,8 +1,7 @@
 import { AwsClient } from 'aws4fetch';
-import MailComposer from 'nodemailer/lib/mail-composer';
 import { addressOf } from '../headers.js';
 import type { MailError, Mailer, OutgoingMessage, SendResult } from '../mailer.js';
-import { sendConcurrently } from './concurrent.js';
+import { composeMime, sendConcurrently } from './per-message.js';
 import { callApi, failure, readBody, retryAfterMs, statusFailure, type ApiCall } from './http.js';
 
 /*
@@ -36,6 +35,8 @@ export interface SesOptions {
   /** Requests in flight at once within one `sendBatch`. */
   concurrency?: number | undefined;
   timeoutMs?: number | undefined;
+  /** A stand-in for the global fetch (tests). */
+  fetch?: typeof fetch | undefined;
 }
 
 /** SES reports these as 400s, but they concern the account or its configuration, not the recipient. */
@@ -68,6 +69,7 @@ export function createSesMailer(opts: SesOptions): Mailer {
     provider: 'ses',
     secrets: [opts.secretAccessKey, ...(opts.sessionToken ? [opts.sessionToken] : [])],
     timeoutMs: opts.timeoutMs ?? 30_000,
+    fetch: opts.fetch,
   };
 
   const send = async (message: OutgoingMessage): Promise<SendResult> => {
@@ -98,13 +100,6 @@ export function createSesMailer(opts: SesOptions): Mailer {
     sendBatch: (messages) => sendConcurrently(send, messages, opts.concurrency ?? 4),
     async close() {},
   };
-}
-
-/** A finished message as MIME, built the way SMTP would carry it (nodemailer's composer, as for broadcasts). */
-export function composeMime(m: OutgoingMessage): Promise<Buffer> {
-  return new MailComposer({ from: m.from, to: m.to, subject: m.subject, text: m.text, html: m.html, messageId: m.messageId, headers: m.headers })
-    .compile()
-    .build();
 }
 
 /**
