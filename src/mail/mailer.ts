@@ -38,6 +38,8 @@ export interface Mailer {
   readonly name: string;
   /** The most messages one `sendBatch` call takes; 1 when the transport has no batch form. */
   readonly maxBatch: number;
+  /** The service takes transactional mail only (Cloudflare Email Service): broadcasts must not use it. */
+  readonly transactionalOnly?: boolean;
   send(message: OutgoingMessage): Promise<SendResult>;
   /**
    * Send up to `maxBatch` messages; one outcome per message, in order. Throws a MailError only when
