@@ -10,7 +10,7 @@ import { parseConfig } from '../src/config.js';
 import { createBroadcast, describeBroadcast, sendBroadcast } from '../src/core/broadcasts.js';
 import { connectPostgres } from '../src/db/client.js';
 import { createLogger } from '../src/log.js';
-import { createMailer } from '../src/node-support.js';
+import { createMailer } from '../src/runtime/node/mailer.js';
 import { createServices } from '../src/services.js';
 import { benchDatabase, seedSubscribers } from './support/postgres.js';
 
@@ -41,7 +41,7 @@ const s = await createServices(config, {
 });
 // Further workers are separate processes (`npm run worker`), as they would be in production.
 const env = { ...process.env, NODE_ENV: 'test', DATABASE_URL: db.url, SMTP_URL: smtpUrl, SECRET_KEY: config.SECRET_KEY!, PUBLIC_URL: config.PUBLIC_URL, MAIL_FROM: config.MAIL_FROM, DELIVERY_RATE: '1000000', DELIVERY_CONCURRENCY: String(config.DELIVERY_CONCURRENCY), DELIVERY_BATCH: String(config.DELIVERY_BATCH), LOG_LEVEL: 'silent' };
-const children = Array.from({ length: workers - 1 }, () => spawn(process.execPath, ['--import', 'tsx', 'src/node.ts', '--worker'], { env, stdio: 'ignore' }));
+const children = Array.from({ length: workers - 1 }, () => spawn(process.execPath, ['--import', 'tsx', 'src/runtime/node/main.ts', '--worker'], { env, stdio: 'ignore' }));
 const t = templates['release-announcement']!;
 const b = await createBroadcast(s, { template: t.name, topic: 'release', subject: 'How Teams Think Before They Build is out', preheader: 'The book is available today.', props: t.previewProps });
 

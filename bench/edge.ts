@@ -1,8 +1,8 @@
 /**
  * The edge runtime against Node, in one run: the Worker's deploy bundle size, and signup latency served
  * by workerd (the deploy bundle, through wrangler's local runtime, postgres.js via the Hyperdrive
- * binding with a client per request) vs `src/node.ts` (pooled postgres.js), each with its own fresh
- * database on the same PostgreSQL server and the same SMTP sink. Both servers are separate processes;
+ * binding with a client per request) vs `src/runtime/node/main.ts` (pooled postgres.js), each with its
+ * own fresh database on the same PostgreSQL server and the same SMTP sink. Both servers are separate processes;
  * the client is this process's fetch over loopback, one request at a time, then 8 at a time.
  * `npm run bench -- edge [--quick]`
  */
@@ -39,7 +39,7 @@ const commonEnv = (smtpUrl: string) => ({
 async function startNode(databaseUrl: string, smtpUrl: string): Promise<{ url: string; child: ChildProcess }> {
   const port = await freePort();
   const env = { ...process.env, ...commonEnv(smtpUrl), DATABASE_URL: databaseUrl, SECRET_KEY: SECRET, ADMIN_TOKEN: ADMIN, PORT: String(port) };
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/node.ts'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/runtime/node/main.ts'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 60_000;
   for (;;) {

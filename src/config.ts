@@ -15,6 +15,11 @@ const numberOr = <T extends z.ZodType>(schema: T) => z.preprocess(blankAsUnset, 
 
 const positiveInt = (fallback: number) => numberOr(z.coerce.number().int().positive().default(fallback));
 
+const wholeNumber = (range: { min: number; max?: number }, fallback: number, message: string) => {
+  const n = z.coerce.number(message).int(message).min(range.min, message);
+  return numberOr((range.max === undefined ? n : n.max(range.max, message)).default(fallback));
+};
+
 const optionalString = z
   .string()
   .optional()
@@ -82,6 +87,10 @@ export const ConfigSchema = z
     DKIM_DOMAIN: optionalString,
     DKIM_SELECTOR: optionalString,
     DKIM_PRIVATE_KEY: optionalString.transform((v) => v?.replace(/\\n/g, '\n')),
+    // Workers: each cron tick sends up to QUEUE_FANOUT queue messages per sending broadcast, each asking
+    // an invocation to deliver for QUEUE_SLICE_SECONDS (0 leaves broadcasts to the cron and Node workers).
+    QUEUE_FANOUT: wholeNumber({ min: 0 }, 10, 'must be a whole number ≥ 0'),
+    QUEUE_SLICE_SECONDS: wholeNumber({ min: 1, max: 600 }, 25, 'must be a whole number from 1 to 600'),
     LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   })
   .superRefine((c, ctx) => {
@@ -110,19 +119,36 @@ export class ConfigError extends Error {
   }
 }
 
+/** Where quire runs. Node has an embedded default for everything; Workers have none of them. */
+export type Runtime = 'node' | 'workers';
+
 /**
  * Parse configuration from an environment record (process.env on Node, bindings on Workers).
- * Fails once, naming every bad variable, so an operator fixes them all in one go.
+ * Fails once, naming every bad variable, so an operator fixes them all in one go; then fails on what
+ * `runtime` cannot run without.
  */
-export function parseConfig(env: Record<string, unknown>): Config {
+export function parseConfig(env: Record<string, unknown>, runtime: Runtime = 'node'): Config {
   const result = ConfigSchema.safeParse(env);
   if (!result.success) {
     const problems = result.error.issues.map((issue) => `${issue.path.join('.') || '(env)'}: ${issue.message}`);
     throw new ConfigError(problems);
   }
   const c = result.data;
+  requireFor(runtime, c);
   return { ...c, PUBLIC_URL: (c.PUBLIC_URL ?? `http://localhost:${c.PORT}`).replace(/\/$/, '') };
 }
 
-/** Variables every runtime understands; also the README's table. */
-export const configKeys = Object.keys(ConfigSchema.shape) as (keyof typeof ConfigSchema.shape)[];
+/**
+ * What a runtime needs configured, beyond the schema. Workers have no PGlite, capture mailbox, data
+ * directory for a generated secret, or local address to default PUBLIC_URL to. Takes the schema's
+ * output, where an unset PUBLIC_URL is still undefined.
+ */
+export function requireFor(runtime: Runtime, config: z.output<typeof ConfigSchema>): void {
+  if (runtime !== 'workers') return;
+  const problems: string[] = [];
+  if (!config.DATABASE_URL) problems.push('DATABASE_URL: needs a Hyperdrive binding named HYPERDRIVE, or DATABASE_URL (PGlite does not run on Workers)');
+  if (!config.SMTP_URL) problems.push('SMTP_URL: is required on Workers (the capture mailbox is Node-only); Cloudflare blocks port 25, use 587 or 465');
+  if (!config.SECRET_KEY) problems.push('SECRET_KEY: is required on Workers (wrangler secret put SECRET_KEY)');
+  if (!config.PUBLIC_URL) problems.push('PUBLIC_URL: is required on Workers (the base of every link in mail)');
+  if (problems.length) throw new ConfigError(problems);
+}

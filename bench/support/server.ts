@@ -71,8 +71,8 @@ export interface QuireOptions {
 }
 
 /**
- * The quire server as production runs it: `node --import tsx src/node.ts` in its own process, HTTP
- * server plus its in-process delivery loop. Production mode needs PostgreSQL; the PGlite (embedded)
+ * The quire server as production runs it: `node --import tsx src/runtime/node/main.ts` in its own
+ * process, HTTP server plus its in-process delivery loop. Production mode needs PostgreSQL; the PGlite (embedded)
  * variant runs with NODE_ENV=development, which only adds the demo page and /_dev/mail.
  */
 export async function startQuire(opts: QuireOptions): Promise<ServerProcess> {
@@ -92,7 +92,7 @@ export async function startQuire(opts: QuireOptions): Promise<ServerProcess> {
     ...opts.env,
   };
   for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
-  return startProcess([...(opts.nodeFlags ?? []), '--import', 'tsx', 'src/node.ts'], env, { port, readyPath: '/readyz' });
+  return startProcess([...(opts.nodeFlags ?? []), '--import', 'tsx', 'src/runtime/node/main.ts'], env, { port, readyPath: '/readyz' });
 }
 
 export const median = (xs: number[]) => {

@@ -1,5 +1,4 @@
 import { fileURLToPath } from 'node:url';
-import type { PGlite } from '@electric-sql/pglite';
 import type { Sql } from 'postgres';
 
 export const migrationsFolder = fileURLToPath(new URL('../../drizzle', import.meta.url));
@@ -23,10 +22,4 @@ export async function migratePostgres(url: string): Promise<void> {
   } finally {
     await sql.end({ timeout: 5 });
   }
-}
-
-export async function migratePglite(client: PGlite): Promise<void> {
-  const { drizzle } = await import('drizzle-orm/pglite');
-  const { migrate } = await import('drizzle-orm/pglite/migrator');
-  await migrate(drizzle({ client }), { migrationsFolder });
 }

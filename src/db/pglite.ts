@@ -1,8 +1,9 @@
 import type { PGlite } from '@electric-sql/pglite';
 import type { Database, Db } from './client.js';
+import { migrationsFolder } from './migrate.js';
 import * as schema from './schema.js';
 
-/** The embedded database (Node only; PGlite does not run in workerd). */
+/** The embedded database (Node only: PGlite does not run in workerd; only src/runtime/node and tests load it). */
 export async function openPglite(clientOrDir: PGlite | string): Promise<Database & { client: PGlite }> {
   const { drizzle } = await import('drizzle-orm/pglite');
   let client: PGlite;
@@ -24,4 +25,11 @@ export async function openPglite(clientOrDir: PGlite | string): Promise<Database
       if (!client.closed) await client.close();
     },
   };
+}
+
+/** Apply drizzle-kit's generated migrations (one process owns a PGlite directory, so no lock is needed). */
+export async function migratePglite(client: PGlite): Promise<void> {
+  const { drizzle } = await import('drizzle-orm/pglite');
+  const { migrate } = await import('drizzle-orm/pglite/migrator');
+  await migrate(drizzle({ client }), { migrationsFolder });
 }

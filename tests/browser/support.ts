@@ -10,8 +10,8 @@ import { createCaptureMailbox, type CapturedMail } from '../../src/mail/capture.
 
 /**
  * Browser tests drive Debian's Chromium (installed by scripts/ensure-chromium.mjs, never downloaded)
- * against the real Node server, started the way a newcomer starts it: `src/node.ts` on embedded
- * defaults, with PGlite in a fresh data directory and mail captured for /_dev/mail.
+ * against the real Node server, started the way a newcomer starts it: `src/runtime/node/main.ts` on
+ * embedded defaults, with PGlite in a fresh data directory and mail captured for /_dev/mail.
  */
 
 export const CHROMIUM = '/usr/bin/chromium';
@@ -53,7 +53,7 @@ export async function startQuire(env: Record<string, string> = {}): Promise<Quir
   const clean = { ...process.env };
   for (const key of ['DATABASE_URL', 'SMTP_URL', 'SECRET_KEY', 'PUBLIC_URL', 'NODE_ENV', 'TEST_DATABASE_URL']) delete clean[key];
   let out = '';
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/node.ts'], {
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/runtime/node/main.ts'], {
     env: {
       ...clean,
       QUIRE_DATA_DIR: dataDir,

@@ -176,7 +176,7 @@ export async function pgOutage(cluster: PrivateCluster, opts: { quick: boolean; 
       for (const p of problems) kinds.set(`${p.problem}${p.detail ? ` — ${p.detail}` : ''}`, (kinds.get(`${p.problem}${p.detail ? ` — ${p.detail}` : ''}`) ?? 0) + 1);
       for (const [k, n] of kinds) notes.push(`${n}× ${k}`);
       notes.push(
-        `quire: \`NODE_ENV=production node --import tsx src/node.ts\` (HTTP + delivery loop), DB_TIMEOUT_MS=${DB_TIMEOUT_MS}, RATE_LIMIT_IP=20; one client in 20 shares one IP (its 429s are expected).`,
+        `quire: \`NODE_ENV=production node --import tsx src/runtime/node/main.ts\` (HTTP + delivery loop), DB_TIMEOUT_MS=${DB_TIMEOUT_MS}, RATE_LIMIT_IP=20; one client in 20 shares one IP (its 429s are expected).`,
         'PostgreSQL: a private cluster (initdb + pg_ctl as the postgres user in a temporary directory); `-m immediate` kills every backend without a checkpoint, so the restart runs crash recovery.',
         'The delivery loop in the same process keeps sending confirmations through the outage; a batch it had claimed when the database died cannot be settled, so its rows wait for their five-minute lease (expired here by SQL) and the ones already handed to SMTP go out a second time — the same bound as a killed worker.',
       );

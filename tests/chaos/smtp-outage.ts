@@ -4,8 +4,8 @@
  * get exactly one copy, every confirmation must go out once the relay is back, and the broadcast must
  * never be `sent` while any of its rows is queued or in flight.
  *
- * quire runs as one production process (`node --import tsx src/node.ts`: HTTP and its delivery loop)
- * plus one `--worker`, so two loops see the outage.
+ * quire runs as one production process (`node --import tsx src/runtime/node/main.ts`: HTTP and its
+ * delivery loop) plus one `--worker`, so two loops see the outage.
  */
 import { broadcastStatus, deliveryIds, messageIdOf, openCore, seedAudience, startBroadcast } from './support/db.js';
 import type { PrivateCluster } from './support/cluster.js';

@@ -144,7 +144,7 @@ export async function workerKill(cluster: PrivateCluster, opts: { quick: boolean
     checks.ok(crashes.length === 0, `no error logged by the workers (${crashes.length})`);
 
     notes.push(
-      `Worker: \`node --import tsx src/node.ts --worker\`, DELIVERY_CONCURRENCY=${CONCURRENCY}, DELIVERY_BATCH=${BATCH}, no rate limit; private PostgreSQL 15 cluster; SMTP sink in its own process.`,
+      `Worker: \`node --import tsx src/runtime/node/main.ts --worker\`, DELIVERY_CONCURRENCY=${CONCURRENCY}, DELIVERY_BATCH=${BATCH}, no rate limit; private PostgreSQL 15 cluster; SMTP sink in its own process.`,
       `"Sent but unsettled" is measured at each kill: rows still \`sending\` under the dead worker's live lease whose Message-ID reached the sink while it ran. The run checks that exactly those rows arrive one extra time, and no others.`,
       `Bound ${bound} = (DELIVERY_CONCURRENCY + 1) × SETTLE_GROUP − 1: sent rows are settled in groups of ${SETTLE_GROUP}; a lane that fills a group waits for its flush, so at most one group per lane is being written, plus fewer than ${SETTLE_GROUP} collecting, plus the message each lane has on the wire.`,
       'The dead worker\'s five-minute lease is expired by SQL right after the kill instead of being waited out; a live worker never holds an expired lease here.',

@@ -81,7 +81,7 @@ describe('the quire CLI against a running server', () => {
     await sink.start();
     dir = await mkdtemp(join(tmpdir(), 'quire-cli-'));
     port = await freePort();
-    server = spawn(process.execPath, ['--import', 'tsx', 'src/node.ts'], {
+    server = spawn(process.execPath, ['--import', 'tsx', 'src/runtime/node/main.ts'], {
       env: {
         ...cleanEnv(),
         QUIRE_DATA_DIR: join(dir, 'data'),

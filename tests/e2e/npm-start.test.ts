@@ -22,7 +22,7 @@ function startQuire(env: Record<string, string>): { child: ChildProcess; output:
   let out = '';
   const clean = { ...process.env };
   for (const key of ['DATABASE_URL', 'SMTP_URL', 'SECRET_KEY', 'ADMIN_TOKEN', 'PUBLIC_URL', 'NODE_ENV']) delete clean[key];
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/node.ts'], { env: { ...clean, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/runtime/node/main.ts'], { env: { ...clean, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));

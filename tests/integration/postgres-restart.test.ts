@@ -92,7 +92,7 @@ describe.runIf(process.env.TEST_DATABASE_URL)('quire when PostgreSQL crashes und
     viaProxy.hostname = '127.0.0.1';
     viaProxy.port = String(proxy.port);
     smtp = await new SmtpSink().start();
-    quire = spawn(process.execPath, ['--import', 'tsx', 'src/node.ts'], {
+    quire = spawn(process.execPath, ['--import', 'tsx', 'src/runtime/node/main.ts'], {
       env: {
         ...process.env,
         NODE_ENV: 'production',

@@ -37,7 +37,7 @@ describe.runIf(process.env.TEST_DATABASE_URL)('a delivery worker killed mid-broa
       DELIVERY_RATE: '100000',
       LOG_LEVEL: 'silent',
     };
-    const worker = spawn(process.execPath, ['--import', 'tsx', 'src/node.ts', '--worker'], { env, stdio: 'ignore' });
+    const worker = spawn(process.execPath, ['--import', 'tsx', 'src/runtime/node/main.ts', '--worker'], { env, stdio: 'ignore' });
     const exited = new Promise((resolve) => worker.on('exit', resolve));
     const deadline = Date.now() + 60_000;
     while (h.smtp.messages.length < RECIPIENTS / 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));

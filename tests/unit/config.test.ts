@@ -173,3 +173,45 @@ describe('TRUST_PROXY', () => {
     expect(configErrorOf({ TRUST_PROXY: value }).message).toContain('TRUST_PROXY');
   });
 });
+
+describe('on Workers', () => {
+  const WORKER_ENV = {
+    DATABASE_URL: 'postgres://quire@hyperdrive.local:5432/quire',
+    SMTP_URL: 'smtp://relay.example:587',
+    SECRET_KEY: 's'.repeat(48),
+    PUBLIC_URL: 'https://news.book.example',
+  };
+
+  it('needs a database, a mail transport, a secret and a public URL, naming each that is missing', () => {
+    let err: ConfigError | undefined;
+    try {
+      parseConfig({ PUBLIC_URL: ' ' }, 'workers');
+    } catch (e) {
+      err = e as ConfigError;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    expect(err!.problems).toEqual([
+      expect.stringMatching(/^DATABASE_URL: needs a Hyperdrive binding/),
+      expect.stringMatching(/^SMTP_URL: is required on Workers/),
+      expect.stringMatching(/^SECRET_KEY: is required on Workers/),
+      expect.stringMatching(/^PUBLIC_URL: is required on Workers/),
+    ]);
+  });
+
+  it('starts with them, while Node starts without any', () => {
+    expect(parseConfig(WORKER_ENV, 'workers').PUBLIC_URL).toBe('https://news.book.example');
+    expect(parseConfig({}).DATABASE_URL).toBeUndefined();
+  });
+
+  it('reads the queue fan-out settings, with defaults', () => {
+    expect(parseConfig(WORKER_ENV, 'workers')).toMatchObject({ QUEUE_FANOUT: 10, QUEUE_SLICE_SECONDS: 25 });
+    expect(parseConfig({ ...WORKER_ENV, QUEUE_FANOUT: '0', QUEUE_SLICE_SECONDS: '600' }, 'workers')).toMatchObject({ QUEUE_FANOUT: 0, QUEUE_SLICE_SECONDS: 600 });
+  });
+
+  it('rejects a bad fan-out setting by name', () => {
+    expect(configErrorOf({ QUEUE_FANOUT: '-1', QUEUE_SLICE_SECONDS: '601' }).problems).toEqual([
+      'QUEUE_FANOUT: must be a whole number ≥ 0',
+      'QUEUE_SLICE_SECONDS: must be a whole number from 1 to 600',
+    ]);
+  });
+});

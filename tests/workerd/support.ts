@@ -7,7 +7,7 @@ import { buildWorker, startWorkerd, type WorkerBuild } from './workerd.js';
 export { buildWorker, type WorkerBuild } from './workerd.js';
 
 /**
- * The Worker (src/worker.ts, built from wrangler.toml) running in real workerd through wrangler's test
+ * The Worker (src/runtime/worker/, built from wrangler.toml) running in real workerd through wrangler's test
  * harness, against a fresh migrated PostgreSQL database (Hyperdrive's local connection string) and an
  * in-process SMTP server. Nothing leaves loopback: the Request.cf fetch and wrangler's metrics are off.
  */

@@ -3,8 +3,8 @@ import { templates } from '../../emails/index';
 import { buildWorker, linkIn, listUnsubscribeUrl, mailTo, startWorkerRig, waitFor, type WorkerBuild, type WorkerRig } from './support.js';
 
 /**
- * src/worker.ts in real workerd (wrangler's test harness) against PostgreSQL through the Hyperdrive
- * binding and a real SMTP server: the subscriber lifecycle with mail sent from waitUntil, the cron
+ * The Worker (src/runtime/worker/) in real workerd (wrangler's test harness) against PostgreSQL through
+ * the Hyperdrive binding and a real SMTP server: the subscriber lifecycle with mail sent from waitUntil, the cron
  * draining the outbox, and the queue consumer delivering a broadcast.
  */
 const pathOf = (url: string) => new URL(url).pathname;

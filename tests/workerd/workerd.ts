@@ -20,7 +20,7 @@ export function offline() {
 
 export interface WorkerBuild {
   dir: string;
-  /** worker.js as uploaded: bytes, and gzip -9 bytes (what Cloudflare's size limit counts). */
+  /** The bundle as uploaded: bytes, and gzip -9 bytes (what Cloudflare's size limit counts). */
   bytes: number;
   gzipBytes: number;
   /** esbuild's metafile: which inputs ended up in the bundle, and how many bytes each. */
@@ -44,7 +44,8 @@ export async function buildWorker(): Promise<WorkerBuild> {
     await rm(dir, { recursive: true, force: true });
     throw err;
   }
-  const code = await readFile(join(dir, 'worker.js'));
+  // wrangler names the bundle after the entry file, src/runtime/worker/index.ts.
+  const code = await readFile(join(dir, 'index.js'));
   return {
     dir,
     bytes: code.length,

@@ -1,6 +1,6 @@
 /**
- * quire as it runs in production: `node --import tsx src/node.ts` (HTTP + delivery loop) or with
- * `--worker` (delivery loop only), as child processes the scenarios can SIGKILL.
+ * quire as it runs in production: `node --import tsx src/runtime/node/main.ts` (HTTP + delivery loop)
+ * or with `--worker` (delivery loop only), as child processes the scenarios can SIGKILL.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -51,7 +51,7 @@ export class QuireProcess {
       LOG_LEVEL: 'info',
       ...opts.env,
     };
-    const args = ['--import', 'tsx', 'src/node.ts', ...(opts.worker ? ['--worker'] : [])];
+    const args = ['--import', 'tsx', 'src/runtime/node/main.ts', ...(opts.worker ? ['--worker'] : [])];
     this.child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'], cwd: process.cwd() });
     this.child.stdout!.pipe(out);
     this.child.stderr!.pipe(out);
