@@ -147,6 +147,27 @@ describe('Amazon SES v2 transport against its stand-in', () => {
     expect(seen[0]!.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIDSTANDIN0EXAMPLE\/\d{8}\/eu-west-1\/ses\/aws4_request, SignedHeaders=[a-z0-9;-]*host[a-z0-9;-]*, Signature=[0-9a-f]{64}$/);
   });
 
+  it('treats an unverified sender as a fault of the whole transport, not of the recipient', async () => {
+    const { standIn, mailer } = await setup({ verifiedIdentities: ['other.example.com'] });
+    const err = await rejection(mailer.send(message(1)));
+    expect(err).toMatchObject({ relayUnavailable: true, permanent: false, responseCode: 400 });
+    expect(err.message).toMatch(/MessageRejected: Email address is not verified/);
+    await standIn.close();
+    const verified = await setup({ verifiedIdentities: ['news.example.com'] });
+    await verified.mailer.send(message(1));
+    expect(verified.standIn.messages).toHaveLength(1);
+  });
+
+  it('waits longer for the daily quota than for the sending rate', async () => {
+    const throttled = (text: string) => async () =>
+      new Response(JSON.stringify({ message: text }), { status: 400, headers: { 'x-amzn-ErrorType': 'ThrottlingException:http://internal.amazon.com/coral/com.amazon.coral.availability/' } });
+    const send = (text: string) => createSesMailer({ ...SES_TEST_CREDENTIALS, fetch: throttled(text) as unknown as typeof fetch }).send(message(1));
+    const rate = await rejection(send('Maximum sending rate exceeded.'));
+    const daily = await rejection(send('Daily message quota exceeded.'));
+    expect(rate).toMatchObject({ rateLimited: true, retryAfterMs: 1_000 });
+    expect(daily).toMatchObject({ rateLimited: true, retryAfterMs: 600_000 });
+  });
+
   it('reports an unreachable endpoint as nothing transmitted', async () => {
     const { standIn, mailer } = await setup();
     await standIn.close();

@@ -47,6 +47,8 @@ export interface SesStandInOptions extends CommonOptions {
   region?: string;
   /** Addresses refused as a sandbox account refuses unverified recipients (MessageRejected). */
   rejectRecipients?: Iterable<string>;
+  /** Verified identities (addresses or domains); when given, a From outside them is refused (MessageRejected). */
+  verifiedIdentities?: Iterable<string>;
   /** The account's sending state: paused and suspended refuse every send. */
   sending?: 'enabled' | 'paused' | 'suspended';
 }
@@ -102,6 +104,7 @@ class SesFault extends Error {
 export function startSesStandIn(options: SesStandInOptions = {}): Promise<SesStandIn> {
   const creds = { ...SES_TEST_CREDENTIALS, ...options };
   const reject = new Set([...(options.rejectRecipients ?? [])].map((a) => a.toLowerCase()));
+  const verified = options.verifiedIdentities ? new Set([...options.verifiedIdentities].map((a) => a.toLowerCase())) : undefined;
 
   const accept = async (
     call: IncomingCall,
@@ -129,7 +132,9 @@ export function startSesStandIn(options: SesStandInOptions = {}): Promise<SesSta
     const raw = rawMessage(body);
     const headers = headerFields(raw);
     const destination = recipients(body, headers);
-    const refused = destination.filter((a) => reject.has(a.toLowerCase()));
+    const sender = (body.FromEmailAddress as string | undefined) ?? mailboxAddress(headers.get('from')?.[0] ?? '') ?? '';
+    const senderVerified = !verified || verified.has(sender.toLowerCase()) || verified.has(sender.slice(sender.lastIndexOf('@') + 1).toLowerCase());
+    const refused = [...(senderVerified ? [] : [sender]), ...destination.filter((a) => reject.has(a.toLowerCase()))];
     if (refused.length)
       throw new SesFault(
         400,

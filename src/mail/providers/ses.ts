@@ -90,7 +90,7 @@ export function createSesMailer(opts: SesOptions): Mailer {
       return { messageId: message.messageId, providerMessageId: typeof id === 'string' ? id : undefined, response: `${response.status}` };
     }
     const { text, json } = await readBody(response, call);
-    throw sesError(call, response, text, json);
+    throw sesError(call, response, text, json, addressOf(message.from));
   };
 
   return {
@@ -106,7 +106,7 @@ export function createSesMailer(opts: SesOptions): Mailer {
  * SES v2 speaks AWS's REST-JSON protocol: the error's name is in the `x-amzn-ErrorType` header (possibly
  * followed by `:` and a namespace URL), or in the body's `__type`/`code`; the text is the body's `message`.
  */
-function sesError(call: ApiCall, response: Response, text: string, json: unknown): MailError {
+function sesError(call: ApiCall, response: Response, text: string, json: unknown, from: string): MailError {
   const body = json && typeof json === 'object' ? (json as Record<string, unknown>) : undefined;
   const rawType = response.headers.get('x-amzn-errortype') ?? (body?.__type as string | undefined) ?? (body?.code as string | undefined) ?? '';
   const code = rawType.split(':')[0]!.split('#').pop()!;
@@ -117,7 +117,11 @@ function sesError(call: ApiCall, response: Response, text: string, json: unknown
     const wait = retryAfterMs(response.headers) ?? (/daily/i.test(said) ? DAILY_QUOTA_WAIT_MS : RATE_WAIT_MS);
     return failure(call, `HTTP ${status}: ${detail}`, false, { responseCode: status, rateLimited: true, retryAfterMs: wait });
   }
-  if (ACCOUNT_FAULTS.has(code)) return failure(call, `HTTP ${status}: ${detail}`, false, { responseCode: status, relayUnavailable: true });
+  // "Email address is not verified" names the identities that failed: when the sender is among them (an
+  // unverified From, or a sandbox account), every message would fail alike; it is not this recipient.
+  const senderRefused = code === 'MessageRejected' && /not verified/i.test(said) && said.toLowerCase().includes(from.toLowerCase());
+  if (ACCOUNT_FAULTS.has(code) || senderRefused)
+    return failure(call, `HTTP ${status}: ${detail}`, false, { responseCode: status, relayUnavailable: true });
   // MessageRejected and BadRequestException: this message, as it is, will never be accepted.
   return statusFailure(call, response, detail || text.slice(0, 200));
 }
