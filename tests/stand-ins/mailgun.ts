@@ -3,7 +3,7 @@
  *   https://documentation.mailgun.com/docs/mailgun/api-reference/send/mailgun/messages/post-v3--domain-name--messages-mime
  *       POST /v3/{domain_name}/messages.mime, multipart/form-data: `to` (required; several values, or commas),
  *       `message` (required, the MIME as a file upload), the `o:`, `h:`, `v:`, `t:` options and
- *       `recipient-variables`; send options limited to 16KB in total; response `{ id, message }`
+ *       `recipient-variables`; a limit on the send options' total size; response `{ id, message }`
  *   https://documentation.mailgun.com/docs/mailgun/api-reference/authentication (HTTP Basic, user `api`)
  *   https://documentation.mailgun.com/docs/mailgun/quickstart-guide/responses (400 with `{ message }`, 401
  *       `Forbidden`, 404, 429, 500)

@@ -51,7 +51,7 @@ export type SendgridStandIn = StandIn<SendgridAcceptedMessage>;
 
 const MAX_PERSONALIZATIONS = 1000;
 const MAX_RECIPIENTS = 1000;
-/** "The total size of your email, including attachments, must be less than 30MB." (Mail Send overview) */
+/** The Mail Send overview's limit on the whole email, attachments included. */
 const MAX_BODY_BYTES = 30 * 1000 * 1000;
 const MAX_CUSTOM_ARGS_BYTES = 10_000;
 const RESERVED = new Set(['x-sg-id', 'x-sg-eid', 'received', 'dkim-signature', 'content-type', 'content-transfer-encoding', 'to', 'from', 'subject', 'reply-to', 'cc', 'bcc']);
