@@ -59,7 +59,7 @@ export function createMailgunMailer(opts: MailgunOptions): Mailer {
     const response = await callApi(new Request(endpoint, { method: 'POST', headers: { Authorization: authorization, Accept: 'application/json' }, body: form }), call);
     if (response.ok) {
       // Accepted: never throw from here on, or the engine would send it again.
-      const id = await response.json().then((b: { id?: unknown } | null) => b?.id, () => undefined);
+      const id = await response.json().then((b: unknown) => (b as { id?: unknown } | null)?.id, () => undefined);
       // Events carry the Message-ID without angle brackets; so is it kept.
       return { messageId: message.messageId, providerMessageId: typeof id === 'string' ? id.replace(/^<|>$/g, '') : undefined, response: `${response.status}` };
     }

@@ -86,7 +86,7 @@ export function createSesMailer(opts: SesOptions): Mailer {
     const response = await callApi(request, call);
     if (response.ok) {
       // Accepted: never throw from here on, or the engine would send it again.
-      const id = await response.json().then((b: { MessageId?: unknown } | null) => b?.MessageId, () => undefined);
+      const id = await response.json().then((b: unknown) => (b as { MessageId?: unknown } | null)?.MessageId, () => undefined);
       return { messageId: message.messageId, providerMessageId: typeof id === 'string' ? id : undefined, response: `${response.status}` };
     }
     const { text, json } = await readBody(response, call);
