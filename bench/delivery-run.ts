@@ -10,7 +10,7 @@ import { parseConfig } from '../src/config.js';
 import { createBroadcast, describeBroadcast, sendBroadcast } from '../src/core/broadcasts.js';
 import { connectPostgres } from '../src/db/client.js';
 import { createLogger } from '../src/log.js';
-import { createMailer } from '../src/runtime/node/mailer.js';
+import { createMailers } from '../src/runtime/node/mailer.js';
 import { createServices } from '../src/services.js';
 import { benchDatabase, seedSubscribers } from './support/postgres.js';
 
@@ -35,7 +35,7 @@ const config = parseConfig({
 const workers = Number(values.workers);
 const s = await createServices(config, {
   database: await connectPostgres({ url: db.url, max: 10 }),
-  mailer: await createMailer(config),
+  ...(await createMailers(config)),
   secret: config.SECRET_KEY!,
   log: createLogger('silent'),
 });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { mailDsn, mailSettingsProblems, mailTransports, smtpUrlAlias } from './mail/dsn.js';
 
 /** The wording of consent text v1: exactly what the book's site shows beside the signup form. */
 export const DEFAULT_CONSENT_TEXT =
@@ -47,7 +48,12 @@ export const ConfigSchema = z
     PUBLIC_URL: optionalUrl(['http:', 'https:']),
     DATABASE_URL: optionalUrl(['postgres:', 'postgresql:']),
     QUIRE_DATA_DIR: z.string().trim().min(1).default('./.quire'),
-    SMTP_URL: optionalUrl(['smtp:', 'smtps:']),
+    /** The mail transport as one DSN (README "Choosing how mail is sent"); unset keeps the capture mailbox on Node. */
+    MAIL_DSN: mailDsn,
+    /** A second transport for broadcasts only; broadcasts use MAIL_DSN's when unset. */
+    BROADCAST_MAIL_DSN: mailDsn,
+    /** An alias of an smtp:// or smtps:// MAIL_DSN, kept for existing set-ups. */
+    SMTP_URL: smtpUrlAlias,
     MAIL_FROM: z.string().trim().min(3).default('How Teams Think Before They Build <updates@localhost>'),
     SECRET_KEY: optionalString.refine((v) => v === undefined || v.length >= 32, 'must be at least 32 characters'),
     ADMIN_TOKEN: optionalString.refine((v) => v === undefined || v.length >= 16, 'must be at least 16 characters'),
@@ -103,9 +109,13 @@ export const ConfigSchema = z
     if (c.DKIM_PRIVATE_KEY !== undefined && !c.DKIM_PRIVATE_KEY.includes('PRIVATE KEY')) {
       ctx.addIssue({ code: 'custom', path: ['DKIM_PRIVATE_KEY'], message: 'must be a PEM private key' });
     }
+    for (const p of mailSettingsProblems(c)) ctx.addIssue({ code: 'custom', path: [p.key], message: p.message });
     if (c.NODE_ENV === 'production') {
-      for (const key of ['SECRET_KEY', 'PUBLIC_URL', 'DATABASE_URL', 'SMTP_URL', 'ADMIN_TOKEN'] as const) {
+      for (const key of ['SECRET_KEY', 'PUBLIC_URL', 'DATABASE_URL', 'ADMIN_TOKEN'] as const) {
         if (c[key] === undefined) ctx.addIssue({ code: 'custom', path: [key], message: 'is required in production' });
+      }
+      if (c.MAIL_DSN === undefined && c.SMTP_URL === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['MAIL_DSN'], message: 'is required in production (or its alias SMTP_URL)' });
       }
     }
   });
@@ -144,11 +154,17 @@ export function parseConfig(env: Record<string, unknown>, runtime: Runtime = 'no
  * output, where an unset PUBLIC_URL is still undefined.
  */
 export function requireFor(runtime: Runtime, config: z.output<typeof ConfigSchema>): void {
-  if (runtime !== 'workers') return;
-  const problems: string[] = [];
-  if (!config.DATABASE_URL) problems.push('DATABASE_URL: needs a Hyperdrive binding named HYPERDRIVE, or DATABASE_URL (PGlite does not run on Workers)');
-  if (!config.SMTP_URL) problems.push('SMTP_URL: is required on Workers (the capture mailbox is Node-only); Cloudflare blocks port 25, use 587 or 465');
-  if (!config.SECRET_KEY) problems.push('SECRET_KEY: is required on Workers (wrangler secret put SECRET_KEY)');
-  if (!config.PUBLIC_URL) problems.push('PUBLIC_URL: is required on Workers (the base of every link in mail)');
+  // The schema has refused every other mail problem; what is left is the runtime's (cloudflare+email off Workers).
+  const problems = mailSettingsProblems(config, runtime).map((p) => `${p.key}: ${p.message}`);
+  if (runtime === 'workers') {
+    if (!config.DATABASE_URL) problems.push('DATABASE_URL: needs a Hyperdrive binding named HYPERDRIVE, or DATABASE_URL (PGlite does not run on Workers)');
+    if (!mailTransports(config).transactional) {
+      problems.push(
+        'MAIL_DSN: is required on Workers (the capture mailbox is Node-only): cloudflare+email://EMAIL, an API provider, or smtp(s):// on 587 or 465 (port 25 is blocked)',
+      );
+    }
+    if (!config.SECRET_KEY) problems.push('SECRET_KEY: is required on Workers (wrangler secret put SECRET_KEY)');
+    if (!config.PUBLIC_URL) problems.push('PUBLIC_URL: is required on Workers (the base of every link in mail)');
+  }
   if (problems.length) throw new ConfigError(problems);
 }

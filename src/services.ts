@@ -8,12 +8,14 @@ import { createTransactionalComposer } from './delivery/composers/transactional.
 import { createDeliveryEvents } from './delivery/events.js';
 import { createDeliveryLoop, type DeliveryLoop } from './delivery/loop.js';
 import { createOutboxStore } from './delivery/outbox-store.js';
-import { createPacer } from './delivery/pacer.js';
+import type { DeliveryJob } from './delivery/outbox-store.js';
+import { createPacer, type Pacer } from './delivery/pacer.js';
 import { pruneRateLimits } from './core/rate-limit.js';
 import { createTurnstileCheck } from './core/turnstile.js';
 import type { Database } from './db/client.js';
 import { createLogger, errorFields, type Logger } from './log.js';
 import type { CaptureMailbox } from './mail/capture.js';
+import { mailTransports, type MailTransportSpec } from './mail/dsn.js';
 import type { Mailer } from './mail/mailer.js';
 
 export interface Services extends CoreDeps {
@@ -31,7 +33,10 @@ export interface Services extends CoreDeps {
 
 export interface ServiceParts {
   database: Database;
+  /** The transport for everything (MAIL_DSN), or for transactional mail when `broadcastMailer` is given. */
   mailer: Mailer;
+  /** A second transport for broadcasts and their test sends (BROADCAST_MAIL_DSN). */
+  broadcastMailer?: Mailer | undefined;
   secret: string;
   now?: () => Date;
   log?: Logger;
@@ -52,16 +57,33 @@ export async function createServices(config: Config, parts: ServiceParts): Promi
   const log = parts.log ?? createLogger(config.LOG_LEVEL);
   const consentVersion = parts.consentVersion ?? (await ensureConsentText(database.db, config.CONSENT_TEXT));
 
-  const core: CoreDeps = { db: database.db, config, secret, now };
+  const broadcastMailer = parts.broadcastMailer ?? mailer;
+  const core: CoreDeps = {
+    db: database.db,
+    config,
+    secret,
+    now,
+    broadcastsRefused: broadcastMailer.transactionalOnly
+      ? `Broadcasts cannot be sent through ${broadcastMailer.name}: it carries transactional mail only. Set BROADCAST_MAIL_DSN to a bulk mail provider.`
+      : undefined,
+  };
+  // Each transport is paced on its own: the worker's DELIVERY_RATE, or the provider's own rate when lower.
+  const specs = mailTransports(config);
+  const pacers = new Map<Mailer, Pacer>([
+    [mailer, createPacer(rateFor(config.DELIVERY_RATE, specs.transactional))],
+    [broadcastMailer, createPacer(rateFor(config.DELIVERY_RATE, specs.broadcast))],
+  ]);
+  const mailerFor = (job: DeliveryJob) => (job.kind === 'broadcast' || job.kind === 'test' ? broadcastMailer : mailer);
   const composeDeps = { db: database.db, config, secret, now };
   const composer = routeComposers({
     transactional: createTransactionalComposer(composeDeps),
     broadcast: createBroadcastComposer(composeDeps),
   });
-  const delivery = createDeliveryLoop(createOutboxStore(database.db), mailer, composer, createDeliveryEvents(core), {
+  const delivery = createDeliveryLoop(createOutboxStore(database.db), mailerFor, composer, createDeliveryEvents(core), {
     batchSize: config.DELIVERY_BATCH,
     concurrency: config.DELIVERY_CONCURRENCY,
-    pace: createPacer(config.DELIVERY_RATE),
+    pace: pacers.get(mailer)!,
+    paceFor: (m) => pacers.get(m) ?? pacers.get(mailer)!,
     leaseMs: 5 * 60_000,
     maxAttempts: 8,
     pauseAfterErrors: config.BROADCAST_PAUSE_AFTER_ERRORS,
@@ -98,7 +120,10 @@ export async function createServices(config: Config, parts: ServiceParts): Promi
       await delivery.stop();
       await ledger.stop();
       await mailer.close();
+      if (broadcastMailer !== mailer) await broadcastMailer.close();
       await database.close();
     },
   };
 }
+
+const rateFor = (workerRate: number, spec: MailTransportSpec | undefined) => Math.min(workerRate, spec?.rate ?? Number.POSITIVE_INFINITY);

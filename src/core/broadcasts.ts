@@ -139,6 +139,7 @@ async function freezeAudience(tx: Tx, b: Broadcast, now: Date): Promise<number> 
 /** Send now, or schedule for `at`. Repeating the call while it sends changes nothing. */
 export async function sendBroadcast(deps: CoreDeps, id: string, at?: Date): Promise<Broadcast> {
   const now = deps.now();
+  if (deps.broadcastsRefused) throw new AppError('invalid_state', deps.broadcastsRefused);
   const result = await deps.db.transaction(async (tx) => {
     const b = await getBroadcastRow(tx, id, true);
     if (b.status === 'sending' || b.status === 'sent') return b;

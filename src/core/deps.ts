@@ -11,6 +11,11 @@ export interface CoreDeps {
   now: () => Date;
   /** Called after a transaction that queued mail commits, so a delivery loop in this process wakes up. */
   outboxChanged?: () => void;
+  /**
+   * Why broadcasts cannot be sent at all with this configuration (their transport carries transactional
+   * mail only), or undefined when they can.
+   */
+  broadcastsRefused?: string | undefined;
   /** Server-side CAPTCHA check (Turnstile) when configured. */
   verifyHuman?: HumanCheck | undefined;
 }

@@ -34,6 +34,8 @@ export interface EngineOptions {
   now: () => Date;
   /** Shared across batches so the rate holds for the worker, not per batch. */
   pace: Pacer;
+  /** A pacer per transport, when they differ (a provider's own rate); `pace` otherwise. */
+  paceFor?: ((mailer: Mailer) => Pacer) | undefined;
   random?: () => number;
 }
 
@@ -83,6 +85,7 @@ export async function deliverBatch(
   if (jobs.length === 0) return report;
   await composer.prepare?.(jobs);
   const mailerFor = typeof mailers === 'function' ? mailers : () => mailers;
+  const paceOf = (mailer: Mailer) => opts.paceFor?.(mailer) ?? opts.pace;
 
   // Sent rows are marked in groups, off each message's critical path. The price: a worker killed before a
   // group is written sends it again (unless the transport honours the idempotency key) — with the group
@@ -127,7 +130,7 @@ export async function deliverBatch(
       // Pace, not failure: the message is fine and the transport will take it later. No attempt is
       // spent, no streak grows, and every lane of this worker waits (the pacer is shared).
       const waitMs = error.retryAfterMs ?? DEFAULT_THROTTLE_MS;
-      opts.pace.hold(waitMs);
+      paceOf(mailerFor(job)).hold(waitMs);
       await store.release([job], new Date(opts.now().getTime() + waitMs));
       report.throttled++;
       return;
@@ -170,7 +173,7 @@ export async function deliverBatch(
       } else ready.push({ job, message: composed.message });
     }
     if (ready.length === 0) return;
-    await opts.pace(ready.length);
+    await paceOf(mailer)(ready.length);
     let outcomes: BatchOutcome[];
     try {
       if (ready.length === 1) outcomes = [{ ok: true, result: await mailer.send(ready[0]!.message) }];

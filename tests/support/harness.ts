@@ -5,7 +5,7 @@ import type { BatchReport } from '../../src/delivery/engine.js';
 import { connectPostgres, rowsOf, type Database } from '../../src/db/client.js';
 import { migratePglite, openPglite } from '../../src/db/pglite.js';
 import { createLogger } from '../../src/log.js';
-import { createMailer } from '../../src/runtime/node/mailer.js';
+import { createMailers } from '../../src/runtime/node/mailer.js';
 import { createServices, type Services } from '../../src/services.js';
 import { createTestDatabase } from './postgres.js';
 import { SmtpSink } from './smtp-sink.js';
@@ -91,10 +91,10 @@ export async function createHarness(kind: DatabaseKind, env: Record<string, stri
 
   const logs: string[] = [];
   const clock = new TestClock();
-  const mailer = await createMailer(config);
+  const mailers = await createMailers(config);
   const services = await createServices(config, {
     database,
-    mailer,
+    ...mailers,
     secret: TEST_SECRET,
     now: clock.now,
     log: createLogger('info', (line) => logs.push(line)),

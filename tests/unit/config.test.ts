@@ -115,9 +115,33 @@ describe('configuration errors', () => {
 
   it('refuses production with nothing set, naming every required variable in one error', () => {
     const err = configErrorOf({ NODE_ENV: 'production' });
-    for (const key of ['SECRET_KEY', 'PUBLIC_URL', 'DATABASE_URL', 'SMTP_URL', 'ADMIN_TOKEN']) {
+    // The mail transport is MAIL_DSN now; SMTP_URL is its alias.
+    for (const key of ['SECRET_KEY', 'PUBLIC_URL', 'DATABASE_URL', 'MAIL_DSN', 'ADMIN_TOKEN']) {
       expect(err.message).toMatch(new RegExp(`${key}: .*required in production`));
     }
+  });
+
+  it('takes the mail transport as MAIL_DSN, with SMTP_URL as its alias, and refuses both at once', () => {
+    expect(parseConfig({ MAIL_DSN: 'postmark+api://server-token@default?message_stream=broadcast' }).MAIL_DSN).toMatchObject({
+      kind: 'postmark',
+      messageStream: 'broadcast',
+    });
+    expect(parseConfig({ SMTP_URL: 'smtp://relay.internal:587' }).SMTP_URL).toBe('smtp://relay.internal:587');
+    const both = configErrorOf({ MAIL_DSN: 'resend+api://re_key@default', SMTP_URL: 'smtp://relay.internal:587' });
+    expect(both.problems).toEqual([expect.stringMatching(/^SMTP_URL: is an alias of MAIL_DSN/)]);
+  });
+
+  it('refuses a bad DSN with one message that names it, the key redacted', () => {
+    const err = configErrorOf({ MAIL_DSN: 'sparkpost+api://sk_live_secret@default' });
+    expect(err.message).toMatch(/^ {2}- MAIL_DSN: /m);
+    expect(err.message).not.toContain('sk_live_secret');
+  });
+
+  it('refuses Cloudflare Email Service on Node, and for broadcasts anywhere', () => {
+    expect(configErrorOf({ MAIL_DSN: 'cloudflare+email://EMAIL' }).message).toMatch(/MAIL_DSN: .*send_email binding/);
+    expect(configErrorOf({ MAIL_DSN: 'resend+api://re_key@default', BROADCAST_MAIL_DSN: 'cloudflare+email://EMAIL' }).message).toMatch(
+      /BROADCAST_MAIL_DSN: .*transactional mail only/,
+    );
   });
 
   it('refuses an empty SECRET_KEY in production (blank is not a secret)', () => {
@@ -192,7 +216,7 @@ describe('on Workers', () => {
     expect(err).toBeInstanceOf(ConfigError);
     expect(err!.problems).toEqual([
       expect.stringMatching(/^DATABASE_URL: needs a Hyperdrive binding/),
-      expect.stringMatching(/^SMTP_URL: is required on Workers/),
+      expect.stringMatching(/^MAIL_DSN: is required on Workers/),
       expect.stringMatching(/^SECRET_KEY: is required on Workers/),
       expect.stringMatching(/^PUBLIC_URL: is required on Workers/),
     ]);

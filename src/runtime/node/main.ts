@@ -7,7 +7,7 @@ import { isDatabaseUnavailable } from '../../routes/http.js';
 import { createServices } from '../../services.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { openDatabase } from './database.js';
-import { captureDir, createMailer } from './mailer.js';
+import { captureDir, capturesMail, createMailers } from './mailer.js';
 import { resolveSecret } from './secret.js';
 import { stdoutLines } from './stdout.js';
 
@@ -38,9 +38,9 @@ async function main() {
   const unlock = config.DATABASE_URL ? async () => {} : await lockDataDir(config.QUIRE_DATA_DIR);
   const secret = await resolveSecret(config);
   const database = await openDatabase(config);
-  const mailer = await createMailer(config);
-  const devMailbox = !config.SMTP_URL && config.NODE_ENV !== 'production' ? createCaptureMailbox(captureDir(config)) : undefined;
-  const services = await createServices(config, { database, mailer, secret, log, ...(devMailbox ? { devMailbox } : {}) });
+  const mailers = await createMailers(config);
+  const devMailbox = capturesMail(config) && config.NODE_ENV !== 'production' ? createCaptureMailbox(captureDir(config)) : undefined;
+  const services = await createServices(config, { database, ...mailers, secret, log, ...(devMailbox ? { devMailbox } : {}) });
   services.delivery.start();
   services.ledger.start();
 
@@ -54,10 +54,11 @@ async function main() {
   log.info(workerOnly ? 'delivery worker started' : 'quire listening', {
     url: workerOnly ? undefined : config.PUBLIC_URL,
     database: database.kind,
-    mail: config.SMTP_URL ? 'smtp' : 'captured',
+    mail: mailers.mailer.name,
+    broadcastMail: mailers.broadcastMailer?.name,
     startupMs: Math.round(performance.now() - started),
   });
-  if (!config.SMTP_URL && !workerOnly) {
+  if (capturesMail(config) && !workerOnly) {
     log.info('development mail is captured', { dir: captureDir(config), page: `${config.PUBLIC_URL}/_dev/mail` });
   }
 

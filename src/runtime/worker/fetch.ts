@@ -38,7 +38,7 @@ export async function fetchHandler(request: Request, env: Env, ctx: ExecutionCon
   let outboxChanged = false;
   try {
     rt = runtimeFor(env);
-    scope = await openScope(rt, 'request', () => {
+    scope = await openScope(rt, env, 'request', () => {
       outboxChanged = true;
     });
   } catch (err) {

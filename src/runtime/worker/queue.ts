@@ -17,7 +17,7 @@ export async function queueHandler(batch: MessageBatch<DeliveryMessage>, env: En
   const rt = runtimeFor(env);
   let scope: Scope;
   try {
-    scope = await openScope(rt, 'delivery');
+    scope = await openScope(rt, env, 'delivery');
   } catch (err) {
     // The database is unreachable: try the whole batch later (after max_retries it goes to the
     // dead-letter queue, which loses nothing — the next cron tick fans the broadcast out again).

@@ -1,5 +1,6 @@
 import { parseConfig, type Config } from '../../config.js';
 import { createLogger, type Logger } from '../../log.js';
+import { mailTransports } from '../../mail/dsn.js';
 import type { Env } from './env.js';
 
 /** What every invocation of one isolate shares: configuration and a logger. */
@@ -26,7 +27,9 @@ export function runtimeFor(env: Env): Runtime {
   if (env.HYPERDRIVE) vars.DATABASE_URL = env.HYPERDRIVE.connectionString;
   const config = parseConfig(vars, 'workers');
   const log = createLogger(config.LOG_LEVEL);
-  if (new URL(config.SMTP_URL!).port === '25') log.warn('SMTP_URL uses port 25, which Cloudflare blocks; use 587 or 465');
+  for (const spec of Object.values(mailTransports(config))) {
+    if (spec?.kind === 'smtp' && spec.port === 25) log.warn('the SMTP transport uses port 25, which Cloudflare blocks; use 587 or 465');
+  }
   const runtime: Runtime = { config, secret: config.SECRET_KEY!, databaseUrl: config.DATABASE_URL!, log };
   runtimes.set(env, runtime);
   return runtime;

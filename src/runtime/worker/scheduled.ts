@@ -19,7 +19,7 @@ const QUEUE_BATCH = 100;
 export async function scheduledHandler(controller: ScheduledController, env: Env): Promise<void> {
   const deadline = Date.now() + CRON_BUDGET_MS;
   const rt = runtimeFor(env);
-  const scope = await openScope(rt, 'delivery');
+  const scope = await openScope(rt, env, 'delivery');
   try {
     const { services } = scope;
     await seal(services, rt.log, `cron ${controller.cron}`);

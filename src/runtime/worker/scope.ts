@@ -1,8 +1,11 @@
 import { connectPostgres } from '../../db/client.js';
 import { errorFields } from '../../log.js';
 import { dkimFromConfig } from '../../mail/dkim.js';
-import { createSmtpMailer } from '../../mail/smtp.js';
+import { mailTransports } from '../../mail/dsn.js';
+import type { SendEmailBinding } from '../../mail/providers/cloudflare.js';
+import { createTransport } from '../../mail/transport.js';
 import { createServices, type Services } from '../../services.js';
+import type { Env } from './env.js';
 import type { Runtime } from './runtime.js';
 
 /**
@@ -25,7 +28,7 @@ export interface Scope {
  * Services for one invocation. I/O objects cannot outlive the request that made them on Workers
  * (porsager/postgres #884), so every invocation gets its own database client and SMTP transport.
  */
-export async function openScope(rt: Runtime, kind: 'request' | 'delivery', outboxChanged?: () => void): Promise<Scope> {
+export async function openScope(rt: Runtime, env: Env, kind: 'request' | 'delivery', outboxChanged?: () => void): Promise<Scope> {
   const { config } = rt;
   const database = await connectPostgres({
     url: rt.databaseUrl,
@@ -33,26 +36,34 @@ export async function openScope(rt: Runtime, kind: 'request' | 'delivery', outbo
     timeoutMs: config.DB_TIMEOUT_MS,
     fetchTypes: false,
   });
-  // nodemailer connects on the first send, so a request that sends nothing opens no SMTP connection.
-  const mailer = createSmtpMailer({ url: config.SMTP_URL!, maxConnections: Math.min(config.DELIVERY_CONCURRENCY, MAX_SMTP_CONNECTIONS), dkim: dkimFromConfig(config) });
+  // Transports connect on the first send, so a request that sends nothing opens no connection.
+  const specs = mailTransports(config);
+  const parts = {
+    maxConnections: Math.min(config.DELIVERY_CONCURRENCY, MAX_SMTP_CONNECTIONS),
+    dkim: dkimFromConfig(config),
+    sendEmailBinding: (name: string) => env[name] as SendEmailBinding | undefined,
+  };
+  const mailer = createTransport(specs.transactional!, parts);
+  const broadcastMailer = config.BROADCAST_MAIL_DSN ? createTransport(config.BROADCAST_MAIL_DSN, parts) : undefined;
   let services: Services;
   try {
     services = await createServices(config, {
       database,
       mailer,
+      broadcastMailer,
       secret: rt.secret,
       log: rt.log,
       consentVersion: consentVersions.get(config.CONSENT_TEXT),
       ...(outboxChanged ? { outboxChanged } : {}),
     });
   } catch (err) {
-    await closeQuietly(mailer.close(), database.close());
+    await closeQuietly(mailer.close(), broadcastMailer?.close() ?? Promise.resolve(), database.close());
     throw err;
   }
   consentVersions.set(config.CONSENT_TEXT, services.consentVersion);
   return {
     services,
-    close: () => closeQuietly(mailer.close(), database.close()),
+    close: () => closeQuietly(mailer.close(), broadcastMailer?.close() ?? Promise.resolve(), database.close()),
   };
 }
 
