@@ -212,6 +212,9 @@ export const deliveries = pgTable(
     messageId: text('message_id'),
     // The provider's own id for the message (an HTTP API's answer), matched against its events later.
     providerMessageId: text('provider_message_id'),
+    // The rows sent in one request to a transport that deduplicates by request (Resend's Idempotency-Key
+    // over a batch) share this key until settled, so a crash never regroups them under another key.
+    sendKey: uuid('send_key'),
     lastError: text('last_error'),
     createdAt: at('created_at').notNull().defaultNow(),
     sentAt: at('sent_at'),
@@ -229,6 +232,9 @@ export const deliveries = pgTable(
     index('deliveries_broadcast_status_idx').on(t.broadcastId, t.status),
     index('deliveries_message_id_idx').on(t.messageId),
     index('deliveries_provider_message_id_idx').on(t.providerMessageId),
+    index('deliveries_send_key_idx')
+      .on(t.sendKey)
+      .where(sql`${t.sendKey} is not null`),
     index('deliveries_subscriber_idx').on(t.subscriberId),
   ],
 );
