@@ -108,12 +108,14 @@ export async function deliverBatch(
     if (n === opts.pauseAfterErrors) await events.errorStreak?.(job.broadcastId, error);
   };
 
-  const settleFailure = async (job: DeliveryJob, error: string, permanent: boolean) => {
+  /** `retry`: one time for every row of a request that failed as a whole, keeping its send key with it. */
+  const settleFailure = async (job: DeliveryJob, error: string, permanent: boolean, retry?: { at: Date; keepSendKey: boolean }) => {
     if (permanent || job.attempts >= opts.maxAttempts) {
       await store.markFailed(job, error, 'failed');
       report.failed++;
     } else {
-      await store.retryLater(job, error, new Date(opts.now().getTime() + backoffMs(job.attempts, opts.random)));
+      const at = retry?.at ?? new Date(opts.now().getTime() + backoffMs(job.attempts, opts.random));
+      await store.retryLater(job, error, at, retry?.keepSendKey ?? false);
       report.retried++;
     }
   };
@@ -125,7 +127,7 @@ export async function deliverBatch(
     report.sent++;
   };
 
-  const settleError = async (job: DeliveryJob, error: MailError) => {
+  const settleError = async (job: DeliveryJob, error: MailError, retry?: { at: Date; keepSendKey: boolean }) => {
     if (error.rateLimited) {
       // Pace, not failure: the message is fine and the transport will take it later. No attempt is
       // spent, no streak grows, and every lane of this worker waits (the pacer is shared).
@@ -141,7 +143,7 @@ export async function deliverBatch(
       // retried with backoff like any transient fault, and the batch takes no further rows.
       report.relayUnreachable++;
       stop = true;
-      await settleFailure(job, error.message, false);
+      await settleFailure(job, error.message, false, retry);
       return;
     }
     if (error.isHardBounce || error.suppressed) {
@@ -151,7 +153,7 @@ export async function deliverBatch(
       report.failed++;
       return;
     }
-    await settleFailure(job, error.message, error.permanent);
+    await settleFailure(job, error.message, error.permanent, retry);
     await noteFailure(job, error.message);
   };
 
@@ -173,26 +175,61 @@ export async function deliverBatch(
       } else ready.push({ job, message: composed.message });
     }
     if (ready.length === 0) return;
+    const jobsOf = ready.map((r) => r.job);
+    const sendKey = await requestKey(jobsOf, mailer);
     await paceOf(mailer)(ready.length);
     let outcomes: BatchOutcome[];
+    let whole: { at: Date; keepSendKey: boolean } | undefined;
     try {
-      if (ready.length === 1) outcomes = [{ ok: true, result: await mailer.send(ready[0]!.message) }];
+      if (sendKey) outcomes = await mailer.sendBatch(ready.map((r) => r.message), { idempotencyKey: sendKey });
+      else if (ready.length === 1) outcomes = [{ ok: true, result: await mailer.send(ready[0]!.message) }];
       else outcomes = await mailer.sendBatch(ready.map((r) => r.message));
     } catch (err) {
       const error = asMailError(err);
       outcomes = ready.map(() => ({ ok: false, error }));
+      // The request failed as a whole, perhaps after the transport accepted it: its rows are tried again
+      // together, at one time, and under the same key where the transport deduplicates by it.
+      const first = jobsOf[0]!;
+      whole = { at: new Date(opts.now().getTime() + backoffMs(first.attempts, opts.random)), keepSendKey: sendKey !== undefined };
     }
     for (const [i, { job, message }] of ready.entries()) {
       const outcome = outcomes[i] ?? { ok: false as const, error: asMailError(new Error('the transport gave no result for this message')) };
       if (outcome.ok) await settleSent(job, message, outcome.result);
-      else await settleError(job, outcome.error);
+      else await settleError(job, outcome.error, whole);
     }
   };
 
-  // Units: rows for one transport, as many as it takes in one call.
+  /**
+   * The key of this request, for transports that deduplicate batches by one: the rows' own key when they
+   * come back from a request that may have been accepted, or a new one, written to the rows before the
+   * request is made. A key whose other rows another worker holds is not reused: that part of the request
+   * goes under a new key (a possible repeat, never a loss).
+   */
+  const requestKey = async (jobs: DeliveryJob[], mailer: Mailer): Promise<string | undefined> => {
+    if (!mailer.idempotentBatches) return undefined;
+    const known = jobs[0]!.sendKey;
+    if (known && jobs.every((j) => j.sendKey === known) && !(await store.sendKeyShared(known, jobs))) return known;
+    if (jobs.length === 1 && !known) return undefined; // one row: the transport keys it by the row itself
+    const key = crypto.randomUUID();
+    await store.assignSendKey(jobs, key);
+    return key;
+  };
+
+  // Units: rows for one transport, as many as it takes in one call; rows of one earlier request together.
   const units: { jobs: DeliveryJob[]; mailer: Mailer }[] = [];
+  const keyed = new Map<string, DeliveryJob[]>();
+  for (const job of jobs) {
+    if (!job.sendKey) continue;
+    const unit = keyed.get(job.sendKey);
+    if (unit) unit.push(job);
+    else {
+      keyed.set(job.sendKey, [job]);
+      units.push({ jobs: keyed.get(job.sendKey)!, mailer: mailerFor(job) });
+    }
+  }
   const open = new Map<Mailer, DeliveryJob[]>();
   for (const job of jobs) {
+    if (job.sendKey) continue;
     const mailer = mailerFor(job);
     const unit = open.get(mailer) ?? [];
     if (unit.length === 0) {

@@ -12,6 +12,8 @@ export interface DeliveryJob {
   to: string | null;
   attempts: number;
   leaseUntil: Date;
+  /** Set while the row belongs to a request that may have reached the transport (see `assignSendKey`). */
+  sendKey: string | null;
 }
 
 /** A row the transport accepted: our Message-ID, and the provider's own id when it gave one. */
@@ -27,13 +29,22 @@ export interface OutboxStore {
   /** Settle sent rows, many in one statement; a row whose lease another worker took is left alone. */
   markSentMany(sent: SentRow[], now: Date): Promise<number>;
   markSkipped(job: DeliveryJob, reason: string): Promise<void>;
-  retryLater(job: DeliveryJob, error: string, at: Date): Promise<void>;
+  /** Try again at `at`; `keepSendKey` when the request may have been accepted (it must be repeated whole). */
+  retryLater(job: DeliveryJob, error: string, at: Date, keepSendKey?: boolean): Promise<void>;
   markFailed(job: DeliveryJob, error: string, status: 'failed' | 'bounced'): Promise<void>;
   /**
    * Give back claimed rows that were never tried, or that the transport asked to send later: queued
    * again (due at `at`, or at once), the claim's attempt undone.
    */
   release(jobs: DeliveryJob[], at?: Date): Promise<void>;
+  /**
+   * Mark rows as sent in one request, before it is made, for transports that deduplicate by request: if
+   * this worker dies, the rows are claimed again together (`claim` takes a key's rows whole) and make the
+   * same request.
+   */
+  assignSendKey(jobs: DeliveryJob[], key: string): Promise<void>;
+  /** Whether rows of `key` other than `jobs` are still to be sent (another worker holds part of the request). */
+  sendKeyShared(key: string, jobs: DeliveryJob[]): Promise<boolean>;
 }
 
 export function createOutboxStore(db: Db): OutboxStore {
@@ -57,7 +68,7 @@ export function createOutboxStore(db: Db): OutboxStore {
             order by next_attempt_at
             limit ${n}
             for update skip locked)
-        returning d.id, d.kind, d.subscriber_id, d.confirm_token_id, d.broadcast_id, d."to", d.attempts`;
+        returning d.id, d.kind, d.subscriber_id, d.confirm_token_id, d.broadcast_id, d."to", d.attempts, d.send_key`;
       // SKIP LOCKED lets any number of workers claim disjoint batches; an expired lease (a crashed
       // worker) makes its rows claimable again. Transactional mail first, then broadcasts that are
       // sending (a paused or cancelled broadcast's rows stay where they are).
@@ -70,6 +81,19 @@ export function createOutboxStore(db: Db): OutboxStore {
           rows.push(...rowsOf<Record<string, unknown>>(more));
         }
       }
+      // Rows of one request to a deduplicating transport are taken whole, whatever the limit cut off.
+      const keys = [...new Set(rows.map((r) => r.send_key as string | null).filter((k): k is string => k !== null))];
+      if (keys.length) {
+        const taken = sql.join(
+          rows.map((r) => sql`${r.id as string}::uuid`),
+          sql`, `,
+        );
+        const keyList = sql.join(
+          keys.map((k) => sql`${k}::uuid`),
+          sql`, `,
+        );
+        rows.push(...rowsOf<Record<string, unknown>>(await db.execute(due(sql`send_key in (${keyList}) and id not in (${taken})`, 10_000))));
+      }
       return rows.map((r) => ({
         id: r.id as string,
         kind: r.kind as DeliveryKind,
@@ -79,6 +103,7 @@ export function createOutboxStore(db: Db): OutboxStore {
         to: (r.to as string | null) ?? null,
         attempts: Number(r.attempts),
         leaseUntil,
+        sendKey: (r.send_key as string | null) ?? null,
       }));
     },
     async markSentMany(sent, now) {
@@ -89,7 +114,7 @@ export function createOutboxStore(db: Db): OutboxStore {
       );
       const result = await db.execute(sql`
         update ${deliveries} d
-           set status = 'sent', message_id = v.message_id, provider_message_id = v.provider_message_id,
+           set status = 'sent', message_id = v.message_id, provider_message_id = v.provider_message_id, send_key = null,
                sent_at = ${now.toISOString()}, lease_until = null, last_error = null
           from (values ${values}) as v(id, message_id, provider_message_id, lease)
          where d.id = v.id and d.status = 'sending' and d.lease_until = v.lease
@@ -97,13 +122,16 @@ export function createOutboxStore(db: Db): OutboxStore {
       return rowsOf(result).length;
     },
     async markSkipped(job, reason) {
-      await db.update(deliveries).set({ status: 'skipped', lastError: reason, leaseUntil: null }).where(held(job));
+      await db.update(deliveries).set({ status: 'skipped', lastError: reason, leaseUntil: null, sendKey: null }).where(held(job));
     },
-    async retryLater(job, error, at) {
-      await db.update(deliveries).set({ status: 'queued', lastError: error, nextAttemptAt: at, leaseUntil: null }).where(held(job));
+    async retryLater(job, error, at, keepSendKey = false) {
+      await db
+        .update(deliveries)
+        .set({ status: 'queued', lastError: error, nextAttemptAt: at, leaseUntil: null, ...(keepSendKey ? {} : { sendKey: null }) })
+        .where(held(job));
     },
     async markFailed(job, error, status) {
-      await db.update(deliveries).set({ status, lastError: error, leaseUntil: null }).where(held(job));
+      await db.update(deliveries).set({ status, lastError: error, leaseUntil: null, sendKey: null }).where(held(job));
     },
     async release(jobs, at) {
       // One statement per lease (a batch shares one); rows whose lease another worker took are left alone.
@@ -111,9 +139,39 @@ export function createOutboxStore(db: Db): OutboxStore {
         const ids = jobs.filter((j) => j.leaseUntil.getTime() === lease).map((j) => j.id);
         await db
           .update(deliveries)
-          .set({ status: 'queued', attempts: sql`greatest(${deliveries.attempts} - 1, 0)`, leaseUntil: null, ...(at ? { nextAttemptAt: at } : {}) })
+          .set({
+            status: 'queued',
+            attempts: sql`greatest(${deliveries.attempts} - 1, 0)`,
+            leaseUntil: null,
+            ...(at ? { nextAttemptAt: at } : {}),
+          })
           .where(and(inArray(deliveries.id, ids), eq(deliveries.status, 'sending'), eq(deliveries.leaseUntil, new Date(lease))));
       }
+    },
+    async assignSendKey(jobs, key) {
+      if (jobs.length === 0) return;
+      await db
+        .update(deliveries)
+        .set({ sendKey: key })
+        .where(and(inArray(deliveries.id, jobs.map((j) => j.id)), eq(deliveries.status, 'sending'), eq(deliveries.leaseUntil, jobs[0]!.leaseUntil)));
+      for (const job of jobs) job.sendKey = key;
+    },
+    async sendKeyShared(key, jobs) {
+      const rows = await db
+        .select({ id: deliveries.id })
+        .from(deliveries)
+        .where(
+          and(
+            eq(deliveries.sendKey, key),
+            inArray(deliveries.status, ['queued', 'sending']),
+            sql`${deliveries.id} not in (${sql.join(
+              jobs.map((j) => sql`${j.id}::uuid`),
+              sql`, `,
+            )})`,
+          ),
+        )
+        .limit(1);
+      return rows.length > 0;
     },
   };
 }

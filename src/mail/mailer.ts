@@ -32,6 +32,11 @@ export interface SendResult {
 /** One message's outcome within a batch. */
 export type BatchOutcome = { ok: true; result: SendResult } | { ok: false; error: MailError };
 
+export interface BatchOptions {
+  /** For `idempotentBatches` transports: the key of this request, the same on every attempt at these rows. */
+  idempotencyKey?: string | undefined;
+}
+
 /** The transport seam: SMTP, the local capture mailbox, or an HTTP provider all fit it. */
 export interface Mailer {
   /** A short name for logs and errors: `smtp`, `capture`, `postmark`… */
@@ -40,12 +45,17 @@ export interface Mailer {
   readonly maxBatch: number;
   /** The service takes transactional mail only (Cloudflare Email Service): broadcasts must not use it. */
   readonly transactionalOnly?: boolean;
+  /**
+   * The service deduplicates a batch request by a key we give (Resend's Idempotency-Key): a request
+   * repeated with the same key after a crash sends nothing twice, so the engine keeps its rows together.
+   */
+  readonly idempotentBatches?: boolean;
   send(message: OutgoingMessage): Promise<SendResult>;
   /**
    * Send up to `maxBatch` messages; one outcome per message, in order. Throws a MailError only when
    * the request as a whole failed (nothing was accepted): rate limited, unreachable, unauthorised.
    */
-  sendBatch(messages: OutgoingMessage[]): Promise<BatchOutcome[]>;
+  sendBatch(messages: OutgoingMessage[], options?: BatchOptions): Promise<BatchOutcome[]>;
   close(): Promise<void>;
 }
 

@@ -33,13 +33,15 @@ describe('a delivery loop while the relay is down', () => {
       async claim(limit, leaseMs, now) {
         const ids = [...queued].slice(0, limit);
         for (const id of ids) queued.delete(id);
-        return ids.map((id): DeliveryJob => ({ id, kind: 'confirmation', subscriberId: null, confirmTokenId: null, broadcastId: null, to: 'x@example.com', attempts: 1, leaseUntil: new Date(now.getTime() + leaseMs) }));
+        return ids.map((id): DeliveryJob => ({ id, kind: 'confirmation', subscriberId: null, confirmTokenId: null, broadcastId: null, to: 'x@example.com', attempts: 1, leaseUntil: new Date(now.getTime() + leaseMs), sendKey: null }));
       },
       async markSentMany() { return 0; },
       async markSkipped() {},
       async retryLater() {},
       async markFailed() {},
       async release(jobs) { for (const j of jobs) queued.add(j.id); },
+      async assignSendKey() {},
+      async sendKeyShared() { return false; },
     };
     const send = async (): Promise<never> => { sends++; throw new MailError('ESOCKET: connect ECONNREFUSED', false, { relayUnavailable: true }); };
     const mailer = { name: 'refusing', maxBatch: 1, send, sendBatch: (m: Parameters<typeof sendEach>[1]) => sendEach(send, m), async close() {} };

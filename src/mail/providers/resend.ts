@@ -66,6 +66,7 @@ export function createResendMailer(opts: ResendOptions): Mailer {
   const send = async (message: OutgoingMessage): Promise<SendResult> => {
     const key = message.idempotencyKey ? await fitKey(message.idempotencyKey) : undefined;
     const { response, json, text } = await post('/emails', toResend(message), key ? { 'Idempotency-Key': key } : {});
+    if (key && acceptedBefore(response, json)) return alreadySent(message);
     if (!response.ok) throw errorOf(call, response, json, text);
     const id = (json as { id?: unknown } | undefined)?.id;
     if (typeof id !== 'string') throw failure(call, `unexpected answer to /emails: ${text.slice(0, 200)}`, false);
@@ -81,15 +82,16 @@ export function createResendMailer(opts: ResendOptions): Mailer {
    *
    * Limits: the guarantee covers a retry of the same set of rows within 24 hours. If rows accepted in one
    * request were regrouped with others after a crash, the new request has another key and Resend would
-   * send those rows again. A request answered 409 invalid_idempotent_request (same rows, different content)
-   * is not resent and fails permanently instead: Resend has seen those rows once already.
+   * send those rows again; the engine keeps the rows of one request together across a crash for that reason.
+   * A request answered 409 invalid_idempotent_request (the same rows with other content — a message rendered
+   * again after a crash carries freshly signed links) was accepted before: its rows count as sent.
    *
    * Per-message validation: x-batch-validation: permissive, so one invalid message does not sink the
    * request; Resend returns `data` for the created emails and `errors: [{ index, message }]` for the rest
    * (batch-validation-modes). The default, strict, would reject all of them for one bad address.
    */
-  const sendChunk = async (messages: OutgoingMessage[]): Promise<BatchOutcome[]> => {
-    if (messages.length === 1) {
+  const sendChunk = async (messages: OutgoingMessage[], requestKey?: string): Promise<BatchOutcome[]> => {
+    if (messages.length === 1 && !requestKey) {
       // One message: the single endpoint with the message's own key, so that a row sent alone and then
       // alone again (the common retry) is deduplicated however the engine chose to call us.
       try {
@@ -101,11 +103,12 @@ export function createResendMailer(opts: ResendOptions): Mailer {
         return [{ ok: false, error }];
       }
     }
-    const key = `quire-batch/${await sha256Hex(messages.map(keyOf).join('\n'))}`;
+    const key = requestKey ? `quire-batch/${requestKey}` : `quire-batch/${await sha256Hex(messages.map(keyOf).join('\n'))}`;
     const { response, json, text } = await post('/emails/batch', messages.map(toResend), {
       'Idempotency-Key': key,
       'x-batch-validation': 'permissive',
     });
+    if (acceptedBefore(response, json)) return messages.map((m) => ({ ok: true, result: alreadySent(m) }));
     if (!response.ok) throw errorOf(call, response, json, text, true);
     const body = json as { data?: unknown; errors?: unknown } | undefined;
     const data = Array.isArray(body?.data) ? (body.data as { id?: unknown }[]) : undefined;
@@ -127,21 +130,39 @@ export function createResendMailer(opts: ResendOptions): Mailer {
   return {
     name: 'resend',
     maxBatch: RESEND_MAX_BATCH,
+    idempotentBatches: true,
     send,
-    async sendBatch(messages) {
+    async sendBatch(messages, options) {
       // Sorted by key before splitting, so the same rows always make the same requests (see above).
       const order = messages.map((m, i) => ({ key: keyOf(m), i })).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.i - b.i));
       const chunks = chunk(
         order.map((o) => o.i),
         RESEND_MAX_BATCH,
       );
-      return sendInChunks(messages, chunks, sendChunk);
+      // A key from the engine names exactly this request (its rows share it in the outbox until settled).
+      if (options?.idempotencyKey && messages.length <= RESEND_MAX_BATCH) {
+        const sorted = order.map((o) => messages[o.i]!);
+        const outcomes = await sendChunk(sorted, options.idempotencyKey);
+        const back: BatchOutcome[] = new Array(messages.length);
+        order.forEach((o, n) => {
+          back[o.i] = outcomes[n]!;
+        });
+        return back;
+      }
+      return sendInChunks(messages, chunks, (c) => sendChunk(c));
     },
     async close() {},
   };
 }
 
 const keyOf = (m: OutgoingMessage) => m.idempotencyKey ?? m.messageId;
+
+/** 409 invalid_idempotent_request: this key was used within 24 hours for other content (idempotency-keys). */
+const acceptedBefore = (response: Response, json: unknown) =>
+  response.status === 409 && (json as ResendErrorBody | undefined)?.name === 'invalid_idempotent_request';
+
+/** A message Resend accepted under this key before; its id was in the answer we never read. */
+const alreadySent = (m: OutgoingMessage): SendResult => ({ messageId: m.messageId, response: 'resend: accepted before under this idempotency key' });
 
 /** A key over Resend's length limit is replaced by its digest, which is as stable as the key itself. */
 async function fitKey(key: string): Promise<string> {
@@ -161,11 +182,9 @@ function toResend(m: OutgoingMessage): ResendEmail {
 function errorOf(call: ApiCall, response: Response, json: unknown, text: string, wholeBatch = false): MailError {
   const body = (json ?? {}) as ResendErrorBody;
   const detail = body.name || body.message ? `${body.name ?? 'error'}: ${body.message ?? ''}` : text.slice(0, 200);
-  // 409 (errors; idempotency-keys): "concurrent_idempotent_requests … it is safe to retry this request
-  // later"; "invalid_idempotent_request … Retrying this request is useless" — see the batch comment.
-  if (response.status === 409 && body.name === 'concurrent_idempotent_requests')
-    return failure(call, `HTTP 409: ${detail}`, false, { responseCode: 409 });
-  if (response.status === 409) return failure(call, `HTTP 409: ${detail}`, true, { responseCode: 409 });
+  // 409 concurrent_idempotent_requests (errors; idempotency-keys): "it is safe to retry this request later".
+  // (invalid_idempotent_request is read as "accepted before" by the callers, see the batch comment.)
+  if (response.status === 409) return failure(call, `HTTP 409: ${detail}`, false, { responseCode: 409 });
   // 400 validation_error, 422 missing_required_field / invalid_parameter: this message, for good.
   if (response.status === 400 || response.status === 422) return validationError(call, response.status, detail, !wholeBatch);
   return statusFailure(call, response, detail);
