@@ -14,16 +14,19 @@ import { createMailers } from '../src/runtime/node/mailer.js';
 import { createServices } from '../src/services.js';
 import { benchDatabase, seedSubscribers } from './support/postgres.js';
 
-const { values } = parseArgs({ options: { n: { type: 'string', default: '50000' }, workers: { type: 'string', default: '1' }, smtp: { type: 'string' } } });
+const { values } = parseArgs({
+  options: { n: { type: 'string', default: '50000' }, workers: { type: 'string', default: '1' }, smtp: { type: 'string' }, dsn: { type: 'string' } },
+});
 const n = Number(values.n);
-const smtpUrl = values.smtp!;
+// An SMTP sink (--smtp) or any transport by its DSN (--dsn: an HTTP provider's stand-in).
+const mail = values.dsn ? { MAIL_DSN: values.dsn } : { SMTP_URL: values.smtp! };
 
 const db = await benchDatabase(`delivery${n}`);
 await seedSubscribers(db.url, n);
 const config = parseConfig({
   NODE_ENV: 'test',
   DATABASE_URL: db.url,
-  SMTP_URL: smtpUrl,
+  ...mail,
   SECRET_KEY: 'bench-secret-key-0123456789abcdef0123456789',
   PUBLIC_URL: 'https://news.example.com',
   MAIL_FROM: 'Jane Author <news@example.com>',
@@ -40,7 +43,7 @@ const s = await createServices(config, {
   log: createLogger('silent'),
 });
 // Further workers are separate processes (`npm run worker`), as they would be in production.
-const env = { ...process.env, NODE_ENV: 'test', DATABASE_URL: db.url, SMTP_URL: smtpUrl, SECRET_KEY: config.SECRET_KEY!, PUBLIC_URL: config.PUBLIC_URL, MAIL_FROM: config.MAIL_FROM, DELIVERY_RATE: '1000000', DELIVERY_CONCURRENCY: String(config.DELIVERY_CONCURRENCY), DELIVERY_BATCH: String(config.DELIVERY_BATCH), LOG_LEVEL: 'silent' };
+const env = { ...process.env, NODE_ENV: 'test', DATABASE_URL: db.url, ...mail, SECRET_KEY: config.SECRET_KEY!, PUBLIC_URL: config.PUBLIC_URL, MAIL_FROM: config.MAIL_FROM, DELIVERY_RATE: '1000000', DELIVERY_CONCURRENCY: String(config.DELIVERY_CONCURRENCY), DELIVERY_BATCH: String(config.DELIVERY_BATCH), LOG_LEVEL: 'silent' };
 const children = Array.from({ length: workers - 1 }, () => spawn(process.execPath, ['--import', 'tsx', 'src/runtime/node/main.ts', '--worker'], { env, stdio: 'ignore' }));
 const t = templates['release-announcement']!;
 const b = await createBroadcast(s, { template: t.name, topic: 'release', subject: 'How Teams Think Before They Build is out', preheader: 'The book is available today.', props: t.previewProps });

@@ -5,6 +5,7 @@
  */
 import { benchDelivery } from './delivery.js';
 import { benchEdge } from './edge.js';
+import { benchProviders } from './providers.js';
 import { benchRendering } from './render.js';
 import { benchScale } from './scale.js';
 import { benchSignup } from './signup.js';
@@ -15,6 +16,7 @@ import { versions } from './support/versions.js';
 const benches: Record<string, (quick: boolean) => Promise<BenchResult>> = {
   signup: benchSignup,
   delivery: benchDelivery,
+  providers: benchProviders,
   scale: benchScale,
   rendering: benchRendering,
   startup: benchStartup,

@@ -67,6 +67,9 @@ export const SETTLE_GROUP = 32;
 
 /** A rate-limited transport that named no wait gets this one. */
 const DEFAULT_THROTTLE_MS = 1000;
+/** Rate limits waited out in the lane, before the rows go back to the queue (well inside the lease). */
+const MAX_IN_LANE_WAIT_MS = 15_000;
+const MAX_IN_LANE_TRIES = 8;
 
 /** Consecutive-failure counters per broadcast, kept for the life of a worker. */
 export type ErrorStreaks = Map<string, number>;
@@ -101,11 +104,17 @@ export async function deliverBatch(
   };
   let stop = false;
 
-  const noteFailure = async (job: DeliveryJob, error: string) => {
+  // One error shared by many rows (a request that failed as a whole) is one failure toward a streak: a
+  // lost answer to a batch of 100 must not pause a broadcast as 25 failed sends would.
+  const noted = new WeakMap<MailError, Set<string>>();
+  const noteFailure = async (job: DeliveryJob, error: MailError) => {
     if (!job.broadcastId || job.kind !== 'broadcast') return;
+    const seen = noted.get(error) ?? new Set<string>();
+    if (seen.has(job.broadcastId)) return;
+    noted.set(error, seen.add(job.broadcastId));
     const n = (streaks.get(job.broadcastId) ?? 0) + 1;
     streaks.set(job.broadcastId, n);
-    if (n === opts.pauseAfterErrors) await events.errorStreak?.(job.broadcastId, error);
+    if (n === opts.pauseAfterErrors) await events.errorStreak?.(job.broadcastId, error.message);
   };
 
   /** `retry`: one time for every row of a request that failed as a whole, keeping its send key with it. */
@@ -154,7 +163,7 @@ export async function deliverBatch(
       return;
     }
     await settleFailure(job, error.message, error.permanent, retry);
-    await noteFailure(job, error.message);
+    await noteFailure(job, error);
   };
 
   /** Compose a unit of rows, then send what is left of it in one call of its transport. */
@@ -177,20 +186,32 @@ export async function deliverBatch(
     if (ready.length === 0) return;
     const jobsOf = ready.map((r) => r.job);
     const sendKey = await requestKey(jobsOf, mailer);
-    await paceOf(mailer)(ready.length);
+    const pace = paceOf(mailer);
     let outcomes: BatchOutcome[];
     let whole: { at: Date; keepSendKey: boolean } | undefined;
-    try {
-      if (sendKey) outcomes = await mailer.sendBatch(ready.map((r) => r.message), { idempotencyKey: sendKey });
-      else if (ready.length === 1) outcomes = [{ ok: true, result: await mailer.send(ready[0]!.message) }];
-      else outcomes = await mailer.sendBatch(ready.map((r) => r.message));
-    } catch (err) {
-      const error = asMailError(err);
-      outcomes = ready.map(() => ({ ok: false, error }));
-      // The request failed as a whole, perhaps after the transport accepted it: its rows are tried again
-      // together, at one time, and under the same key where the transport deduplicates by it.
-      const first = jobsOf[0]!;
-      whole = { at: new Date(opts.now().getTime() + backoffMs(first.attempts, opts.random)), keepSendKey: sendKey !== undefined };
+    for (let tries = 1; ; tries++) {
+      await pace(ready.length);
+      try {
+        if (sendKey) outcomes = await mailer.sendBatch(ready.map((r) => r.message), { idempotencyKey: sendKey });
+        else if (ready.length === 1) outcomes = [{ ok: true, result: await mailer.send(ready[0]!.message) }];
+        else outcomes = await mailer.sendBatch(ready.map((r) => r.message));
+        break;
+      } catch (err) {
+        const error = asMailError(err);
+        // Rate limited as a whole, briefly: wait in the lane (every lane of this transport waits with it)
+        // and make the same request again, at the pace the provider sets. A long wait releases the rows.
+        const waitMs = error.retryAfterMs ?? DEFAULT_THROTTLE_MS;
+        if (error.rateLimited && waitMs <= MAX_IN_LANE_WAIT_MS && tries < MAX_IN_LANE_TRIES) {
+          pace.hold(waitMs);
+          continue;
+        }
+        outcomes = ready.map(() => ({ ok: false, error }));
+        // The request failed as a whole, perhaps after the transport accepted it: its rows are tried again
+        // together, at one time, and under the same key where the transport deduplicates by it.
+        const first = jobsOf[0]!;
+        whole = { at: new Date(opts.now().getTime() + backoffMs(first.attempts, opts.random)), keepSendKey: sendKey !== undefined };
+        break;
+      }
     }
     for (const [i, { job, message }] of ready.entries()) {
       const outcome = outcomes[i] ?? { ok: false as const, error: asMailError(new Error('the transport gave no result for this message')) };
