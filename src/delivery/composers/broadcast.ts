@@ -4,7 +4,7 @@ import { broadcastTemplate } from '../../core/broadcasts.js';
 import { subscriberLinks } from '../../core/links.js';
 import { broadcastRecipients, broadcastSkipReason, type BroadcastRecipient } from '../../core/recipients.js';
 import { broadcasts } from '../../db/schema.js';
-import { addressOf, domainOf, listUnsubscribeValue, messageIdFor, unsubscribeMailto } from '../../mail/headers.js';
+import { addressOf, domainOf, listUnsubscribeValue, messageIdFor, unsubscribeMailto, verpAddress } from '../../mail/headers.js';
 import { buildMimeTemplate, type MimeTemplate } from '../../mail/mime-template.js';
 import { personalise, renderOnce, type RenderedOnce } from '../../mail/personalise.js';
 import type { Composed, Composer } from '../engine.js';
@@ -112,7 +112,7 @@ export function createBroadcastComposer(deps: ComposeDeps): Composer {
         raw,
         idempotencyKey: job.id,
         // VERP (per-recipient return path): a bounce names the delivery it belongs to.
-        ...(bounce ? { envelopeFrom: bounce.replace('@', `+${job.id}@`) } : {}),
+        ...(bounce ? { envelopeFrom: verpAddress(bounce, job.id) } : {}),
       },
     };
   }

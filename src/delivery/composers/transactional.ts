@@ -5,7 +5,7 @@ import { confirmUrlFor, subscriberLinks } from '../../core/links.js';
 import { lifecycleRecipient, mayReceive, subscribedTopicNames } from '../../core/recipients.js';
 import { CONFIRM_TOKEN_TTL_MS, confirmTokenFor, linkTokenTtlDays } from '../../core/tokens.js';
 import type { Db } from '../../db/client.js';
-import { addressOf, domainOf, listUnsubscribeHeaders, messageIdFor, unsubscribeMailto } from '../../mail/headers.js';
+import { addressOf, domainOf, listUnsubscribeHeaders, messageIdFor, unsubscribeMailto, verpAddress } from '../../mail/headers.js';
 import { renderConfirmSubscriptionOnce, renderEmail, renderWelcome } from '../../mail/render.js';
 import type { Composed, Composer } from '../engine.js';
 import type { DeliveryJob } from '../outbox-store.js';
@@ -34,7 +34,14 @@ export function createTransactionalComposer(deps: ComposeDeps): Composer {
     const { subscriber: sub, blocked } = found;
     if (blocked) return { skip: 'suppressed' };
     if (!mayReceive(job.kind, sub.status)) return { skip: `subscriber is ${sub.status}` };
-    const base = { from: config.MAIL_FROM, to: sub.email!, messageId: messageIdFor(job.id, domain), idempotencyKey: job.id };
+    const base = {
+      from: config.MAIL_FROM,
+      to: sub.email!,
+      messageId: messageIdFor(job.id, domain),
+      idempotencyKey: job.id,
+      // VERP as for broadcasts: a typo at signup bounces to quire, which suppresses the address.
+      ...(config.BOUNCE_ADDRESS ? { envelopeFrom: verpAddress(config.BOUNCE_ADDRESS, job.id) } : {}),
+    };
 
     if (job.kind === 'preferences_link') {
       // Asked for on /manage; the link is signed as it is sent.
