@@ -89,6 +89,12 @@ export const ConfigSchema = z
     BROADCAST_PAUSE_AFTER_ERRORS: positiveInt(25),
     SCHEDULE_GRACE_MINUTES: positiveInt(60),
     BOUNCE_ADDRESS: optionalString.refine((v) => v === undefined || /^[^@\s+]+@[^@\s]+\.[^@\s]+$/.test(v), 'must be an address like bounces@news.example (no +)'),
+    // Inbound mail (README "Mail that comes back"): the unsubscribe address and VERP bounces. The
+    // listener is Node's; unset keeps it off. Its host defaults to loopback, behind a local MTA.
+    INBOUND_SMTP_PORT: numberOr(z.coerce.number().int().min(1).max(65535).optional()),
+    INBOUND_SMTP_HOST: z.string().trim().min(1).default('127.0.0.1'),
+    // 25 MiB is Cloudflare Email Routing's own limit; a bounce with its original attached is far smaller.
+    INBOUND_MAX_BYTES: wholeNumber({ min: 1024, max: 25 * 1024 * 1024 }, 1024 * 1024, 'must be a whole number of bytes from 1024 to 26214400'),
     WEBHOOK_SECRET: optionalString.refine((v) => v === undefined || v.length >= 16, 'must be at least 16 characters'),
     DKIM_DOMAIN: optionalString,
     DKIM_SELECTOR: optionalString,
