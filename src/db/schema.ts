@@ -250,3 +250,30 @@ export const rateLimits = pgTable(
   },
   (t) => [primaryKey({ columns: [t.key, t.windowStart] }), index('rate_limits_expires_idx').on(t.expiresAt)],
 );
+
+/**
+ * Every event a mail provider reported (src/core/provider-events.ts), kept once: providers redeliver, and
+ * the unique (provider, event_id) turns a second delivery into a no-op. No address is kept here; the
+ * delivery and the bounce record say who it was about. `nonce` is a single-use value the provider signed
+ * (Mailgun's token), unique so a captured signature cannot carry another event.
+ */
+export const providerEvents = pgTable(
+  'provider_events',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    provider: text('provider').notNull(),
+    eventId: text('event_id').notNull(),
+    kind: text('kind').notNull(),
+    // What it changed: suppressed, recorded, unsubscribed, delivered, ignored, unknown_recipient.
+    outcome: text('outcome').notNull(),
+    deliveryId: uuid('delivery_id').references(() => deliveries.id, { onDelete: 'set null' }),
+    nonce: text('nonce'),
+    occurredAt: at('occurred_at'),
+    receivedAt: at('received_at').notNull().defaultNow(),
+  },
+  (t) => [
+    unique('provider_events_provider_event_key').on(t.provider, t.eventId),
+    unique('provider_events_provider_nonce_key').on(t.provider, t.nonce),
+    index('provider_events_received_idx').on(t.receivedAt),
+  ],
+);
