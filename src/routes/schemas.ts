@@ -1,5 +1,8 @@
 import { z } from '@hono/zod-openapi';
 import { errorStatus } from '../core/errors.js';
+import { consentEventKinds } from '../db/schema.js';
+
+/** Schemas and OpenAPI pieces shared by several resources; each resource keeps its own in its schema.ts. */
 
 export const ErrorEnvelopeSchema = z
   .object({
@@ -17,6 +20,13 @@ export const errorResponse = (description: string) => ({
   content: { 'application/json': { schema: ErrorEnvelopeSchema } },
 });
 
+export const jsonResponse = <T extends z.ZodType>(schema: T, description: string) => ({
+  description,
+  content: { 'application/json': { schema } },
+});
+
+export const jsonBody = <T extends z.ZodType>(schema: T) => ({ required: true, content: { 'application/json': { schema } } });
+
 /** No control characters: names end up in email bodies, and CR/LF must never reach a header. */
 export const plainText = (max: number) =>
   z
@@ -31,3 +41,30 @@ export const TopicSlug = z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'not a to
 export const TokenParam = z.object({
   token: z.string().min(1).max(200).openapi({ param: { name: 'token', in: 'path' }, example: 'AQHk0…' }),
 });
+
+/**
+ * The token of a confirmation or unsubscribe link. Unbounded on purpose: these links answer a browser
+ * with a page, so any token they cannot use is the core's "invalid link" (404), never a 422.
+ */
+export const LinkTokenParam = z.object({
+  token: z.string().openapi({ param: { name: 'token', in: 'path' }, example: 'AQHk0…' }),
+});
+
+/** A time as JSON carries it: the ISO 8601 string a Date serialises to. */
+export const Timestamp = z.iso.datetime().openapi({ example: '2026-11-25T12:00:00.000Z' });
+
+/** One event of the consent ledger as the subscriber's export and the admin API show it. */
+export const ConsentEventSchema = z
+  .object({
+    seq: z.number().int(),
+    kind: z.enum(consentEventKinds),
+    consentTextVersion: z.number().int().nullable(),
+    topics: z.array(z.string()),
+    source: z.string().nullable(),
+    occurredAt: Timestamp,
+    hash: z.string().nullable().openapi({ description: 'Null until the event is sealed into the chain.' }),
+  })
+  .openapi('ConsentEvent');
+
+/** What an erasure answers, asked for by the subscriber or by the author. */
+export const EraseResult = z.object({ status: z.enum(['erased', 'already_erased']) }).openapi('EraseResult', { example: { status: 'erased' } });

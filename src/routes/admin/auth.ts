@@ -14,3 +14,14 @@ export const requireAdmin: MiddlewareHandler<AppEnv> = async (c, next) => {
   }
   await next();
 };
+
+const isPreviewPath = (path: string) => path === '/admin/preview' || path.startsWith('/admin/preview/');
+
+/**
+ * All of /admin needs the Bearer token, except the email previews on a development server, so the
+ * author can open them in a browser (which cannot send a Bearer header from a link).
+ */
+export const requireAdminUnlessDevPreview: MiddlewareHandler<AppEnv> = async (c, next) => {
+  if (c.get('services').config.NODE_ENV === 'development' && isPreviewPath(c.req.path)) return next();
+  return requireAdmin(c, next);
+};

@@ -1,0 +1,19 @@
+import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
+import { createBroadcast } from '../../../core/broadcasts.js';
+import type { AppEnv } from '../../env.js';
+import { errorResponse, jsonBody, jsonResponse } from '../../schemas.js';
+import { adminSecurity } from '../schema.js';
+import { BroadcastCreate, broadcastErrors, BroadcastSchema } from './schema.js';
+
+const route = createRoute({
+  method: 'post',
+  path: '/admin/v1/broadcasts',
+  tags: ['Broadcasts'],
+  security: adminSecurity,
+  request: { body: jsonBody(BroadcastCreate) },
+  responses: { 201: jsonResponse(BroadcastSchema, 'Draft created'), 422: errorResponse('Invalid broadcast or props'), ...broadcastErrors },
+});
+
+export function registerCreateBroadcast(app: OpenAPIHono<AppEnv>) {
+  app.openapi(route, async (c) => c.json(await createBroadcast(c.get('services'), c.req.valid('json')), 201));
+}

@@ -1,0 +1,18 @@
+import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
+import { listBroadcasts } from '../../../core/broadcasts.js';
+import type { AppEnv } from '../../env.js';
+import { jsonResponse } from '../../schemas.js';
+import { adminSecurity } from '../schema.js';
+import { broadcastErrors, BroadcastList } from './schema.js';
+
+const route = createRoute({
+  method: 'get',
+  path: '/admin/v1/broadcasts',
+  tags: ['Broadcasts'],
+  security: adminSecurity,
+  responses: { 200: jsonResponse(BroadcastList, 'Broadcasts, newest first'), ...broadcastErrors },
+});
+
+export function registerListBroadcasts(app: OpenAPIHono<AppEnv>) {
+  app.openapi(route, async (c) => c.json({ data: await listBroadcasts(c.get('services').db) }, 200));
+}

@@ -1,0 +1,90 @@
+import { z } from '@hono/zod-openapi';
+import { subscriberStatuses } from '../../../db/schema.js';
+import { ConsentEventSchema, Timestamp, TopicSlug } from '../../schemas.js';
+
+export const SubscriberListQuery = z.object({
+  status: z.enum(subscriberStatuses).optional(),
+  topic: TopicSlug.optional(),
+  q: z.string().trim().min(1).max(320).optional().openapi({ description: 'Substring of the email address' }),
+  cursor: z.string().max(200).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+});
+
+export const ExportQuery = SubscriberListQuery.pick({ status: true, topic: true });
+
+const SubscriberFields = {
+  id: z.uuid(),
+  email: z.string().nullable().openapi({ description: 'Null once erased.', example: 'reader@example.com' }),
+  name: z.string().nullable(),
+  status: z.enum(subscriberStatuses),
+  locale: z.string().openapi({ example: 'en' }),
+  source: z.string().nullable().openapi({ example: 'book-site' }),
+  createdAt: Timestamp,
+  confirmedAt: Timestamp.nullable(),
+};
+
+export const SubscriberSummary = z.object(SubscriberFields).openapi('SubscriberSummary');
+
+export const SubscriberPage = z
+  .object({
+    data: z.array(SubscriberSummary),
+    nextCursor: z.string().nullable().openapi({ description: 'Pass as `cursor` for the next page; null on the last one.' }),
+  })
+  .openapi('SubscriberPage');
+
+export const SubscriberDetail = z
+  .object({
+    ...SubscriberFields,
+    statusChangedAt: Timestamp,
+    subscriptions: z.array(z.object({ topic: z.string(), subscribed: z.boolean(), changedAt: Timestamp })),
+    consentHistory: z.array(ConsentEventSchema),
+  })
+  .openapi('SubscriberDetail');
+
+export const SubscriberStats = z
+  .object({
+    total: z.number().int(),
+    byStatus: z.record(z.string(), z.number().int()).openapi({ description: 'Every status, zero included.' }),
+    activeByTopic: z.record(z.string(), z.number().int()).openapi({ description: 'Active subscribers per topic slug.' }),
+  })
+  .openapi('SubscriberStats', {
+    example: { total: 465, byStatus: { pending: 9, active: 439, unsubscribed: 14, bounced: 2, complained: 1, erased: 0 }, activeByTopic: { release: 431, updates: 398 } },
+  });
+
+export const IMPORT_MAX_ROWS = 1000;
+
+const optionalText = (max: number) => z.string().max(max).nullish();
+
+// Types and sizes only: what a row means is checked per row in core/lists/import-row.ts, so one bad row
+// is reported by its number instead of failing the whole request.
+export const SubscriberImportRow = z
+  .object({
+    row: z.number().int().min(1).optional().openapi({ description: 'Your own row number, echoed in `invalid_rows` (the CLI sends the CSV line).' }),
+    email: z.string().max(1000).openapi({ example: 'ada@example.com' }),
+    name: optionalText(1000).openapi({ example: 'Ada' }),
+    topics: z
+      .union([z.array(z.string().max(100)).max(50), z.string().max(2000)])
+      .nullish()
+      .openapi({ description: 'Topic slugs, an array or `;`-separated; empty means the default-on topics.', example: 'release;updates' }),
+    consent_at: optionalText(100).openapi({ description: 'When consent was given (ISO 8601). With consent_source, the row is imported as active.', example: '2026-03-14T18:30:00Z' }),
+    consent_source: optionalText(1000).openapi({ description: 'How consent was given.', example: 'paper form at launch event' }),
+    consent_text: optionalText(20_000).openapi({ description: 'The wording agreed to; matched against the consent text versions.' }),
+    consent_version: z.union([z.number().int(), z.string().max(20)]).nullish(),
+  })
+  .openapi('SubscriberImportRow');
+
+export const SubscriberImport = z
+  .object({ rows: z.array(SubscriberImportRow).min(1).max(IMPORT_MAX_ROWS) })
+  .strict()
+  .openapi('SubscriberImport');
+
+export const ImportResultSchema = z
+  .object({
+    imported_active: z.number().int(),
+    imported_pending: z.number().int(),
+    skipped_existing: z.number().int(),
+    skipped_suppressed: z.number().int(),
+    invalid: z.number().int(),
+    invalid_rows: z.array(z.object({ row: z.number().int(), field: z.string(), message: z.string() })),
+  })
+  .openapi('SubscriberImportResult');
