@@ -1,11 +1,13 @@
-import { z, type OpenAPIHono } from '@hono/zod-openapi';
+import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import type { MiddlewareHandler } from 'hono';
 import { recordBounceReports } from '../../core/bounce-messages.js';
 import type { BounceReport } from '../../core/bounces.js';
 import { hmacHex, safeEqual } from '../../core/crypto.js';
 import { AppError, notFound } from '../../core/errors.js';
+import { openapiWithOwnBody } from '../body.js';
 import type { AppEnv } from '../env.js';
 import { fieldsOf } from '../http.js';
-import { errorResponse } from '../schemas.js';
+import { errorResponse, jsonResponse } from '../schemas.js';
 
 export const WEBHOOK_SIGNATURE_HEADER = 'X-Quire-Signature';
 /** A signed request older or newer than this (against the service clock) is refused: replay protection. */
@@ -55,53 +57,63 @@ export function verifyWebhookSignature(secret: string, header: string | undefine
 
 const unauthorized = () => new AppError('unauthorized', `Missing, invalid or expired ${WEBHOOK_SIGNATURE_HEADER} signature.`);
 
+const route = createRoute({
+  method: 'post',
+  path: '/webhooks/bounces',
+  tags: ['Webhooks'],
+  summary: 'Bounces and complaints from an ESP or relay (one event, or up to 100 as {"events": […]}).',
+  description:
+    `Signed with WEBHOOK_SECRET: \`${WEBHOOK_SIGNATURE_HEADER}: t=<unix seconds>,v1=<hex HMAC-SHA256(WEBHOOK_SECRET, "<t>.<raw body>")>\`. ` +
+    `Timestamps more than ${WEBHOOK_TOLERANCE_SECONDS / 60} minutes from the server clock are refused. ` +
+    'Hard bounces and complaints suppress the address at once; soft bounces when they persist. Sending the same event again records nothing new in the consent ledger. ' +
+    'Without WEBHOOK_SECRET the endpoint does not exist (404).',
+  request: {
+    headers: z.object({ 'x-quire-signature': z.string().openapi({ example: 't=1795608000,v1=5257a869e7…' }) }),
+    body: { required: true, content: { 'application/json': { schema: z.union([BounceWebhookEvent, BounceWebhookBatch]) } } },
+  },
+  responses: {
+    200: jsonResponse(BounceWebhookResult, 'Recorded: how many events, how many addresses are now suppressed, how many named nobody known.'),
+    400: errorResponse('Body is not JSON'),
+    401: errorResponse('Missing, invalid or expired signature'),
+    404: errorResponse('WEBHOOK_SECRET is not set'),
+    413: errorResponse('Body too large'),
+    422: errorResponse('Not a valid event or batch'),
+  },
+});
+
+/**
+ * The signature covers the raw bytes, so it is checked before anything is parsed, whatever the content
+ * type says; then the body is one event or a batch, each validated by its own schema so a field error
+ * names the field.
+ */
+const signedEvents: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const services = c.get('services');
+  const secret = services.config.WEBHOOK_SECRET;
+  if (!secret) throw notFound();
+
+  const raw = new Uint8Array(await c.req.arrayBuffer());
+  if (!verifyWebhookSignature(secret, c.req.header(WEBHOOK_SIGNATURE_HEADER), raw, services.now())) throw unauthorized();
+
+  let data: unknown;
+  try {
+    data = JSON.parse(new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(raw));
+  } catch {
+    throw new AppError('invalid_json', 'The request body is not valid JSON.');
+  }
+  const batch = typeof data === 'object' && data !== null && 'events' in data;
+  const parsed = batch ? BounceWebhookBatch.safeParse(data) : BounceWebhookEvent.safeParse(data);
+  if (!parsed.success) throw new AppError('validation_failed', 'Some fields are not valid.', { fields: fieldsOf(parsed.error) });
+  c.req.addValidatedData('json', parsed.data);
+  await next();
+};
+
 /** POST /webhooks/bounces: bounces and complaints from an ESP or relay, HMAC-signed with WEBHOOK_SECRET. */
 export function registerBounceWebhookRoutes(app: OpenAPIHono<AppEnv>) {
-  app.openAPIRegistry.registerPath({
-    method: 'post',
-    path: '/webhooks/bounces',
-    tags: ['Webhooks'],
-    summary: 'Bounces and complaints from an ESP or relay (one event, or up to 100 as {"events": […]}).',
-    description:
-      `Signed with WEBHOOK_SECRET: \`${WEBHOOK_SIGNATURE_HEADER}: t=<unix seconds>,v1=<hex HMAC-SHA256(WEBHOOK_SECRET, "<t>.<raw body>")>\`. ` +
-      `Timestamps more than ${WEBHOOK_TOLERANCE_SECONDS / 60} minutes from the server clock are refused. ` +
-      'Hard bounces and complaints suppress the address at once; soft bounces when they persist. Sending the same event again records nothing new in the consent ledger. ' +
-      'Without WEBHOOK_SECRET the endpoint does not exist (404).',
-    request: {
-      headers: z.object({ 'x-quire-signature': z.string().openapi({ example: 't=1795608000,v1=5257a869e7…' }) }),
-      body: { required: true, content: { 'application/json': { schema: z.union([BounceWebhookEvent, BounceWebhookBatch]) } } },
-    },
-    responses: {
-      200: { description: 'Recorded: how many events, how many addresses are now suppressed, how many named nobody known.', content: { 'application/json': { schema: BounceWebhookResult } } },
-      400: errorResponse('Body is not JSON'),
-      401: errorResponse('Missing, invalid or expired signature'),
-      404: errorResponse('WEBHOOK_SECRET is not set'),
-      413: errorResponse('Body too large'),
-      422: errorResponse('Not a valid event or batch'),
-    },
-  });
-
-  app.post('/webhooks/bounces', async (c) => {
-    const services = c.get('services');
-    const secret = services.config.WEBHOOK_SECRET;
-    if (!secret) throw notFound();
-
-    const raw = new Uint8Array(await c.req.arrayBuffer());
-    if (!verifyWebhookSignature(secret, c.req.header(WEBHOOK_SIGNATURE_HEADER), raw, services.now())) throw unauthorized();
-
-    let data: unknown;
-    try {
-      data = JSON.parse(new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(raw));
-    } catch {
-      throw new AppError('invalid_json', 'The request body is not valid JSON.');
-    }
-    const batch = typeof data === 'object' && data !== null && 'events' in data;
-    const parsed = batch ? BounceWebhookBatch.safeParse(data) : BounceWebhookEvent.safeParse(data);
-    if (!parsed.success) throw new AppError('validation_failed', 'Some fields are not valid.', { fields: fieldsOf(parsed.error) });
-    const events = 'events' in parsed.data ? parsed.data.events : [parsed.data];
-
+  openapiWithOwnBody(app, route, signedEvents, async (c) => {
+    const body = c.req.valid('json');
+    const events = 'events' in body ? body.events : [body];
     const reports: BounceReport[] = events.map((e) => ({ type: e.type, source: 'webhook', email: e.email, messageId: e.message_id, diagnostic: e.diagnostic }));
-    const { received, suppressed, unknown } = await recordBounceReports(services, reports);
+    const { received, suppressed, unknown } = await recordBounceReports(c.get('services'), reports);
     return c.json({ received, suppressed, unknown }, 200);
   });
 }

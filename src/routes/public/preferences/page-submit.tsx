@@ -1,0 +1,58 @@
+/** @jsxImportSource hono/jsx */
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import { csrf } from 'hono/csrf';
+import { AppError } from '../../../core/errors.js';
+import { eraseSubscriber, getPreferences, updatePreferences } from '../../../core/preferences.js';
+import { resubscribe } from '../../../core/unsubscribe.js';
+import { MessagePage } from '../../../pages/layout.js';
+import { EraseConfirmPage, type PreferenceNotice } from '../../../pages/preferences.js';
+import { readForm } from '../../body.js';
+import type { AppEnv } from '../../env.js';
+import { requestMeta } from '../../http.js';
+import { preferencesPath, subscriberOf } from './link.js';
+import { PreferencesForm } from './schema.js';
+
+/**
+ * The preference centre's form. Same-origin only (Origin / Sec-Fetch-Site checked), and a change
+ * answers 303 back to the page (`?saved=`), so reloading shows the saved state instead of posting the
+ * form again.
+ */
+export function registerPreferencesPageSubmit(app: OpenAPIHono<AppEnv>) {
+  app.use('/preferences/:token', async (c, next) => {
+    const origin = new URL(c.get('services').config.PUBLIC_URL).origin;
+    return csrf({ origin })(c, next);
+  });
+
+  app.post('/preferences/:token', async (c) => {
+    const services = c.get('services');
+    const token = c.req.param('token');
+    // The link first: a stale link is "not valid" whatever the form says.
+    const id = subscriberOf(c, token);
+    const form = await readForm(c, PreferencesForm);
+    const bookTitle = services.config.BOOK_TITLE;
+    const back = (notice: PreferenceNotice) => c.redirect(`${preferencesPath(token)}?saved=${notice}`, 303);
+    switch (form.intent) {
+      case 'erase_request':
+        // Loading the subscriber first: an erased one gets "link not valid", not a second erase prompt.
+        await getPreferences(services, id);
+        return c.html(<EraseConfirmPage bookTitle={bookTitle} action={preferencesPath(token)} cancelUrl={preferencesPath(token)} />);
+      case 'erase':
+        if (form.confirm !== 'true') throw new AppError('confirmation_required', 'Please confirm that you want your data deleted.');
+        await eraseSubscriber(services, id, requestMeta(c));
+        return c.html(
+          <MessagePage bookTitle={bookTitle} title="Your data is deleted" message="We no longer hold your address or name. You won't hear from us again." />,
+        );
+      case 'unsubscribe_all':
+        await updatePreferences(services, id, { unsubscribeAll: true }, requestMeta(c));
+        return back('unsubscribed');
+      case 'resubscribe': {
+        await resubscribe(services, id, requestMeta(c), 'preferences');
+        const { status } = await getPreferences(services, id);
+        return back(status === 'active' ? 'resubscribed' : 'unchanged');
+      }
+      case 'save':
+        await updatePreferences(services, id, { topics: form.topics, name: form.name === undefined ? undefined : form.name || null }, requestMeta(c));
+        return back('saved');
+    }
+  });
+}

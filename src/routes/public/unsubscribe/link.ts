@@ -1,0 +1,1 @@
+export const unsubscribePath = (token: string) => `/unsubscribe/${encodeURIComponent(token)}`;
