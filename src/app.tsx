@@ -19,7 +19,8 @@ import { registerAdminTemplateRoutes } from './routes/admin/templates/index.js';
 import type { AppEnv } from './routes/env.js';
 import { bodyLimitByHeaders } from './routes/body-limit.js';
 import { requestDeadline } from './routes/deadline.js';
-import { registerHealthRoutes } from './routes/health.js';
+import { registerDevMailRoutes } from './routes/dev-mail/index.js';
+import { registerHealthRoutes } from './routes/health/index.js';
 import { envelope, fieldsOf, toAppError, wantsHtml } from './routes/http.js';
 import { registerConfirmRoutes } from './routes/public/confirm/index.js';
 import { registerLinkRequestRoutes } from './routes/public/link-requests/index.js';
@@ -27,7 +28,7 @@ import { registerPreferencesRoutes } from './routes/public/preferences/index.js'
 import { registerSignupFormRoutes } from './routes/public/signup-form/index.js';
 import { registerSubscriptionRoutes } from './routes/public/subscriptions/index.js';
 import { registerUnsubscribeRoutes } from './routes/public/unsubscribe/index.js';
-import { registerSiteRoutes } from './routes/site.js';
+import { registerSiteRoutes } from './routes/site/index.js';
 import { registerBounceWebhookRoutes } from './routes/webhooks/bounces.js';
 import { BASE_CSP, cspHeader, DOCS_CSP } from './routes/csp.js';
 import type { Services } from './services.js';
@@ -100,6 +101,7 @@ export function createApp(services: Services | ((c: unknown) => Services)) {
 
   registerHealthRoutes(app);
   registerSiteRoutes(app);
+  registerDevMailRoutes(app);
   registerSubscriptionRoutes(app);
   registerSignupFormRoutes(app);
   registerConfirmRoutes(app);
