@@ -7,6 +7,7 @@ import { isDatabaseUnavailable } from '../../routes/http.js';
 import { createServices } from '../../services.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { openDatabase } from './database.js';
+import { startInboundSmtp } from './inbound-smtp.js';
 import { captureDir, capturesMail, createMailers } from './mailer.js';
 import { resolveSecret } from './secret.js';
 import { stdoutLines } from './stdout.js';
@@ -51,11 +52,14 @@ async function main() {
       server = serve({ fetch: app.fetch, port: config.PORT }, () => resolve());
     });
   }
+  // Mail to the unsubscribe and bounce addresses (README "Mail that comes back"); off unless configured.
+  const inbound = config.INBOUND_SMTP_PORT && !workerOnly ? await startInboundSmtp(services, { port: config.INBOUND_SMTP_PORT, host: config.INBOUND_SMTP_HOST }) : undefined;
   log.info(workerOnly ? 'delivery worker started' : 'quire listening', {
     url: workerOnly ? undefined : config.PUBLIC_URL,
     database: database.kind,
     mail: mailers.mailer.name,
     broadcastMail: mailers.broadcastMailer?.name,
+    inboundSmtp: inbound ? `${config.INBOUND_SMTP_HOST}:${inbound.port}` : undefined,
     startupMs: Math.round(performance.now() - started),
   });
   if (capturesMail(config) && !workerOnly) {
@@ -68,6 +72,7 @@ async function main() {
     stopping = true;
     log.info('shutting down', { signal });
     await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    await inbound?.close();
     await services.close();
     await unlock();
     process.exit(0);
