@@ -15,6 +15,12 @@ interface PreparedBroadcast {
   builtAt: number;
   topic: string;
   subject: string;
+  /**
+   * When the links in its messages are signed: the moment the send began, not the attempt. A row tried
+   * again renders the same message, so a provider that deduplicates by key (Resend) answers the repeat
+   * with its first answer, the provider's message ids included, instead of refusing a changed request.
+   */
+  linksIssuedAt: Date;
   once: RenderedOnce;
   mime: MimeTemplate;
   testMime: MimeTemplate;
@@ -51,7 +57,7 @@ export function createBroadcastComposer(deps: ComposeDeps): Composer {
       postalAddress: deps.config.POSTAL_ADDRESS,
     }));
     const skeleton = (subject: string) => buildMimeTemplate({ from: deps.config.MAIL_FROM, subject, date: deps.now(), headers: ONE_CLICK });
-    prepared.set(id, { builtAt: Date.now(), topic: b.topic, subject: b.subject, once, mime: await skeleton(b.subject), testMime: await skeleton(`[Test] ${b.subject}`) });
+    prepared.set(id, { builtAt: Date.now(), topic: b.topic, subject: b.subject, linksIssuedAt: b.audienceFrozenAt ?? deps.now(), once, mime: await skeleton(b.subject), testMime: await skeleton(`[Test] ${b.subject}`) });
   }
 
   async function prepare(jobs: DeliveryJob[]): Promise<void> {
@@ -91,7 +97,7 @@ export function createBroadcastComposer(deps: ComposeDeps): Composer {
       const skip = broadcastSkipReason(r);
       if (skip || !r) return { skip: skip ?? 'subscriber erased' };
       to = r.email!;
-      const links = subscriberLinks(deps, r.id, deps.now());
+      const links = subscriberLinks(deps, r.id, b.linksIssuedAt);
       unsubscribeToken = links.unsubscribeToken;
       slots = { greeting: greetingFor(r.name), unsubscribeUrl: links.unsubscribeUrl, preferencesUrl: links.preferencesUrl };
     }
