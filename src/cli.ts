@@ -2,14 +2,16 @@ import { CliError, HelpRequested, print, usageError } from './cli/api.js';
 import { bouncesCommand } from './cli/bounces.js';
 import { broadcastCommand } from './cli/broadcast.js';
 import { consentCommand } from './cli/consent.js';
+import { inboundCommand } from './cli/inbound.js';
 import { migrateCommand } from './cli/migrate.js';
 import { subscribersCommand } from './cli/subscribers.js';
 import { templatesCommand } from './cli/templates.js';
 
 /**
  * The `quire` command for the author (`npm run quire -- …`, or `quire` via bin/quire.mjs).
- * Everything but `migrate` goes through the admin HTTP API at QUIRE_URL with ADMIN_TOKEN from the
- * environment, so it works the same against a laptop and a production server.
+ * Everything but `migrate` and `inbound` (which open the database) goes through the admin HTTP API at
+ * QUIRE_URL with ADMIN_TOKEN from the environment, so it works the same against a laptop and a production
+ * server.
  */
 const USAGE = `usage: quire <command> [options]
 
@@ -17,6 +19,7 @@ const USAGE = `usage: quire <command> [options]
   subscribers …        import a CSV list, export the list (quire subscribers --help)
   consent verify       check the consent ledger's hash chain
   bounces ingest FILE  record a bounce (DSN, RFC 3464) or complaint (ARF, RFC 5965) saved as .eml
+  inbound < MSG.eml    one message to the unsubscribe or bounce address, from a Postfix pipe (local)
   templates [NAME]     broadcast templates; with NAME, its example props as JSON
   migrate              apply database migrations (local: uses DATABASE_URL / QUIRE_DATA_DIR)
 
@@ -44,6 +47,8 @@ async function main(argv: string[]) {
       return bouncesCommand(rest);
     case 'migrate':
       return migrateCommand(rest);
+    case 'inbound':
+      return inboundCommand(rest);
     default:
       throw usageError(`unknown command: ${command}`, USAGE);
   }
