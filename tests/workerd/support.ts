@@ -28,11 +28,16 @@ export interface WorkerRig {
   close(): Promise<void>;
 }
 
+export interface WorkerRigOptions {
+  /** Local `[[send_email]]` bindings to give the Worker (names), for `MAIL_DSN=cloudflare+email://NAME`. */
+  sendEmail?: string[];
+}
+
 /**
  * The deploy bundle (built here unless given) served by workerd, with test vars and secrets over
  * wrangler.toml's.
  */
-export async function startWorkerRig(vars: Record<string, string> = {}, prebuilt?: WorkerBuild): Promise<WorkerRig> {
+export async function startWorkerRig(vars: Record<string, string> = {}, prebuilt?: WorkerBuild, options: WorkerRigOptions = {}): Promise<WorkerRig> {
   const build = prebuilt ?? (await buildWorker());
   const smtp = await new SmtpSink().start();
   const db = await createTestDatabase(process.env.TEST_DATABASE_URL!);
@@ -54,6 +59,7 @@ export async function startWorkerRig(vars: Record<string, string> = {}, prebuilt
         ...vars,
       },
       secrets: { SECRET_KEY: WORKER_SECRET, ADMIN_TOKEN: WORKER_ADMIN_TOKEN },
+      ...(options.sendEmail ? { sendEmail: options.sendEmail } : {}),
     }));
   } catch (err) {
     await smtp.stop();

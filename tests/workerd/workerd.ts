@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -60,6 +60,11 @@ export interface WorkerdOptions {
   databaseUrl: string;
   vars: Record<string, string>;
   secrets: Record<string, string>;
+  /**
+   * Local `[[send_email]]` bindings (their names) added to wrangler.toml's, as an operator adds one for
+   * `MAIL_DSN=cloudflare+email://NAME`. Mail sent through them lands in the Local Explorer's store.
+   */
+  sendEmail?: string[];
 }
 
 /** Serve a built Worker; `server.listen()` has resolved when this returns. */
@@ -70,9 +75,21 @@ export async function startWorkerd(opts: WorkerdOptions): Promise<{ server: Test
   const hyperdriveUrl = new URL(opts.databaseUrl);
   if (!hyperdriveUrl.password) hyperdriveUrl.password = 'unused';
   process.env.CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE = hyperdriveUrl.toString();
+  const withBindings = opts.sendEmail?.length ? { configPath: await configWithSendEmail(opts.build.dir, opts.sendEmail) } : {};
   const server = createTestHarness({
-    workers: [{ configPath: './wrangler.toml', prebuiltWorkerDir: opts.build.dir, vars: opts.vars, secrets: opts.secrets }],
+    workers: [{ configPath: './wrangler.toml', prebuiltWorkerDir: opts.build.dir, vars: opts.vars, secrets: opts.secrets, ...withBindings }],
   });
   const { url } = await server.listen();
   return { server, url };
+}
+
+/**
+ * wrangler.toml with `[[send_email]]` bindings appended, written next to the bundle it describes (and
+ * removed with it). Only the bindings differ from the config the bundle was built with.
+ */
+async function configWithSendEmail(buildDir: string, names: string[]): Promise<string> {
+  const base = await readFile(join(process.cwd(), 'wrangler.toml'), 'utf8');
+  const path = join(buildDir, `wrangler.send_email.${names.join('.')}.toml`);
+  await writeFile(path, `${base}\n${names.map((name) => `[[send_email]]\nname = ${JSON.stringify(name)}\n`).join('\n')}`);
+  return path;
 }
