@@ -1,4 +1,5 @@
 import type { DeliveryMessage } from '../../delivery/fan-out.js';
+import { emailHandler } from './email.js';
 import type { Env } from './env.js';
 import { fetchHandler } from './fetch.js';
 import { queueHandler } from './queue.js';
@@ -12,6 +13,7 @@ import { dropPostgresTeardownRejections } from './scope.js';
  *  - scheduled (cron, every minute): seal, start due broadcasts, fan them out to the delivery queue,
  *    deliver due mail within a time budget.
  *  - queue: each message is "deliver for broadcast X for up to N seconds" through the same engine.
+ *  - email: Email Routing's mail to the unsubscribe and VERP bounce addresses (core/inbound.ts).
  *
  * Only src/runtime/worker knows it runs on Workers. Nothing Node-only is imported (no data directory,
  * generated secret, PGlite or capture mailbox); nodemailer and postgres.js run through `nodejs_compat`
@@ -23,4 +25,5 @@ export default {
   fetch: fetchHandler,
   scheduled: scheduledHandler,
   queue: queueHandler,
+  email: emailHandler,
 } satisfies ExportedHandler<Env, DeliveryMessage>;
