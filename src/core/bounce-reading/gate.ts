@@ -19,6 +19,13 @@ const AUTO_REPLY_SUBJECT =
 /** Replies and forwards written by a person: a bounce quoted in them is not ours to read. */
 const HUMAN_REPLY_SUBJECT = /^\s*(?:re|fwd?|fw|aw|wg|tr|sv|vs|rv|enc)\s*(?:\[\d+\])?\s*:/i;
 
+/** Challenge-response systems answer with a DSN-shaped "prove you are human": no failure of the address. */
+const CHALLENGE =
+  /sender not pre-?approved|(?:has been|was) waitlisted|guest list|challenge[- ]response|(?:verify|confirm) (?:that )?you are (?:a )?(?:human|real person)|spam ?arrest|\bboxbe\b|mailblocks|sender verification (?:request|required)/i;
+
+export const isChallenge = (mail: MailView) =>
+  CHALLENGE.test(mail.report) || mail.statusParts.some((p) => CHALLENGE.test(p));
+
 export const isDaemonSender = (mail: MailView) =>
   DAEMON_SENDER.test(mail.from) || mail.from.trim() === '' || /^<?>?$/.test(mail.from.trim());
 

@@ -4,7 +4,7 @@ import { classifyFailure } from './classify.js';
 import { readComplaint } from './complaints.js';
 import { FAMILIES } from './families/index.js';
 import { addressesIn, messageIdOf, verpDeliveryId } from './fields.js';
-import { looksLikeBounce } from './gate.js';
+import { isChallenge, looksLikeBounce } from './gate.js';
 import { type MailView, viewMessage } from './message.js';
 import { ownAddresses, paragraphAbout } from './prose.js';
 import { embeddedStatusFields, readStatusFields } from './rfc3464.js';
@@ -39,6 +39,7 @@ export async function readBounce(raw: Buffer | string, opts: ReadOptions = {}): 
   const mail = await viewMessage(raw);
   const complaint = readComplaint(mail, opts.bounceAddress);
   if (complaint) return { kind: 'arf', reports: complaint.reports, reader: 'arf' };
+  if (isChallenge(mail)) return { kind: null, reports: [] };
 
   let perMessage = new Map<string, string>();
   let failures: Failure[] = [];

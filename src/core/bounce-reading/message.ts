@@ -102,7 +102,10 @@ export async function viewMessage(raw: Buffer | string): Promise<MailView> {
       statusParts: parts(DELIVERY_STATUS_TYPES),
       feedbackParts: parts(FEEDBACK_TYPES),
       body,
-      originalText: originalPart ? text(originalPart) : undefined,
+      // mailparser renders an inline message/rfc822 part into the text, headers lost: find it in the raw message.
+      originalText: originalPart
+        ? text(originalPart)
+        : rawOriginal(typeof input === 'string' ? input : input.toString('utf8')),
       ownHeaders: mail.headerLines
         .filter((h) => OWN_HEADERS.includes(h.key))
         .map((h) => h.line.slice(h.line.indexOf(':') + 1)),
@@ -169,6 +172,15 @@ function normaliseLineEndings(raw: Buffer | string): Buffer | string {
   if (loneCr <= lf) return raw;
   const fixed = sample.replace(/\r(?!\n)/g, '\n');
   return typeof raw === 'string' ? fixed : Buffer.from(fixed, 'latin1');
+}
+
+/** The header block of the first message/rfc822 (or headers-only) part of a raw message. */
+function rawOriginal(raw: string): string | undefined {
+  const m =
+    /^content-type:[ \t]*(?:message\/(?:rfc822|global|global-headers)|text\/rfc822-headers)\b[^\n]*\n(?:[ \t][^\n]*\n|[\w-]+:[^\n]*\n)*\r?\n/im.exec(
+      raw.replace(/\r\n?/g, '\n'),
+    );
+  return m ? raw.replace(/\r\n?/g, '\n').slice(m.index + m[0].length, m.index + m[0].length + 65_536) : undefined;
 }
 
 /** The body of a raw message with MIME boundaries and part headers taken out. */
