@@ -41,6 +41,22 @@ const url = (protocols: string[]) =>
 const optionalUrl = (protocols: string[]) =>
   z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), url(protocols).optional());
 
+/** An ECDSA P-256 public key as base64 DER SubjectPublicKeyInfo: a fixed 26-byte header, then the point. */
+const P256_SPKI = /^MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE[A-Za-z0-9+/]{86}==$/;
+
+/** Comma-separated SNS topic ARNs; unset or empty is undefined. */
+const snsTopicArns = z
+  .string()
+  .optional()
+  .transform((v) => {
+    const arns = (v ?? '').split(',').map((a) => a.trim()).filter(Boolean);
+    return arns.length ? arns : undefined;
+  })
+  .refine(
+    (arns) => arns === undefined || arns.every((a) => /^arn:aws(-cn|-us-gov)?:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_.-]{1,256}$/.test(a)),
+    'must be comma-separated SNS topic ARNs like arn:aws:sns:eu-west-1:123456789012:ses-events',
+  );
+
 export const ConfigSchema = z
   .object({
     NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -104,6 +120,17 @@ export const ConfigSchema = z
     QUEUE_FANOUT: wholeNumber({ min: 0 }, 10, 'must be a whole number ≥ 0'),
     QUEUE_SLICE_SECONDS: wholeNumber({ min: 1, max: 600 }, 25, 'must be a whole number from 1 to 600'),
     LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+    // Provider events, POST /webhooks/<provider> (src/routes/webhooks/providers.ts): each unset keeps its route off (404).
+    SES_SNS_TOPIC_ARNS: snsTopicArns,
+    POSTMARK_WEBHOOK_AUTH: optionalString.refine(
+      (v) => v === undefined || (v.length >= 16 && /^[^:]+:.+$/.test(v)),
+      'must be user:password as in the webhook URL, at least 16 characters in all',
+    ),
+    RESEND_WEBHOOK_SECRET: optionalString.refine((v) => v === undefined || /^whsec_[A-Za-z0-9+/]{16,}={0,2}$/.test(v), 'must be the webhook signing secret Resend shows (whsec_…)'),
+    MAILGUN_WEBHOOK_SIGNING_KEY: optionalString.refine((v) => v === undefined || v.length >= 16, 'must be the HTTP webhook signing key from Mailgun (16+ characters)'),
+    SENDGRID_WEBHOOK_PUBLIC_KEY: optionalString
+      .transform((v) => v?.replace(/-----(BEGIN|END) PUBLIC KEY-----|\\n|\s+/g, ''))
+      .refine((v) => v === undefined || P256_SPKI.test(v), 'must be the base64 verification key of the Signed Event Webhook (an ECDSA P-256 public key)'),
   })
   .superRefine((c, ctx) => {
     const dkim = [c.DKIM_DOMAIN, c.DKIM_SELECTOR, c.DKIM_PRIVATE_KEY].filter((v) => v !== undefined).length;

@@ -64,8 +64,18 @@ const CHANGE_SOURCE = 'webhook' as const;
  * the event causes (suppression, subscriber status, ledger event, delivery row) commit together, so a
  * redelivery after a failure applies it, and one after success changes nothing.
  */
-export async function recordProviderEvents(deps: CoreDeps, events: readonly ProviderEventReport[]): Promise<ProviderEventTally> {
-  const tally: ProviderEventTally = { received: events.length, duplicates: 0, suppressed: 0, unsubscribed: 0, unknown: 0, replayed: 0 };
+export async function recordProviderEvents(
+  deps: CoreDeps,
+  events: readonly ProviderEventReport[],
+): Promise<ProviderEventTally> {
+  const tally: ProviderEventTally = {
+    received: events.length,
+    duplicates: 0,
+    suppressed: 0,
+    unsubscribed: 0,
+    unknown: 0,
+    replayed: 0,
+  };
   for (const event of events) {
     const outcome = await recordProviderEvent(deps, event);
     if (outcome === 'duplicate') tally.duplicates++;
@@ -82,7 +92,15 @@ export async function recordProviderEvent(deps: CoreDeps, event: ProviderEventRe
   return deps.db.transaction(async (tx) => {
     const [claimed] = await tx
       .insert(providerEvents)
-      .values({ provider: event.provider, eventId: event.eventId, kind: event.kind, outcome: 'pending', nonce: event.nonce ?? null, occurredAt: event.occurredAt, receivedAt: now })
+      .values({
+        provider: event.provider,
+        eventId: event.eventId,
+        kind: event.kind,
+        outcome: 'pending',
+        nonce: event.nonce ?? null,
+        occurredAt: event.occurredAt,
+        receivedAt: now,
+      })
       .onConflictDoNothing()
       .returning({ id: providerEvents.id });
     if (!claimed) {
@@ -96,7 +114,10 @@ export async function recordProviderEvent(deps: CoreDeps, event: ProviderEventRe
     }
     const delivery = await matchDelivery(tx, event);
     const outcome = await apply({ ...deps, db: tx as unknown as Db }, event, delivery);
-    await tx.update(providerEvents).set({ outcome, deliveryId: delivery?.id ?? null }).where(eq(providerEvents.id, claimed.id));
+    await tx
+      .update(providerEvents)
+      .set({ outcome, deliveryId: delivery?.id ?? null })
+      .where(eq(providerEvents.id, claimed.id));
     return outcome;
   });
 }
@@ -108,10 +129,16 @@ interface MatchedDelivery {
 
 /** The delivery the provider's message id names (stored at send), if it is one of ours. */
 async function matchDelivery(tx: Tx, event: ProviderEventReport): Promise<MatchedDelivery | undefined> {
-  const ids = (event.providerMessageIdCandidates ?? (event.providerMessageId ? [event.providerMessageId] : [])).filter((id) => id.length > 0 && id.length <= 500);
+  const ids = (event.providerMessageIdCandidates ?? (event.providerMessageId ? [event.providerMessageId] : [])).filter(
+    (id) => id.length > 0 && id.length <= 500,
+  );
   if (ids.length === 0) return undefined;
   const rows = await tx
-    .select({ id: deliveries.id, subscriberId: deliveries.subscriberId, providerMessageId: deliveries.providerMessageId })
+    .select({
+      id: deliveries.id,
+      subscriberId: deliveries.subscriberId,
+      providerMessageId: deliveries.providerMessageId,
+    })
     .from(deliveries)
     .where(inArray(deliveries.providerMessageId, ids))
     .limit(ids.length);
@@ -123,7 +150,11 @@ async function matchDelivery(tx: Tx, event: ProviderEventReport): Promise<Matche
   return undefined;
 }
 
-async function apply(deps: CoreDeps, event: ProviderEventReport, delivery: MatchedDelivery | undefined): Promise<ProviderEventOutcome> {
+async function apply(
+  deps: CoreDeps,
+  event: ProviderEventReport,
+  delivery: MatchedDelivery | undefined,
+): Promise<ProviderEventOutcome> {
   switch (event.kind) {
     case 'delivered':
       return 'delivered';
@@ -145,12 +176,28 @@ async function apply(deps: CoreDeps, event: ProviderEventReport, delivery: Match
 }
 
 /** The same path as every other bounce: suppression, subscriber status and ledger event, delivery row. */
-async function bounce(deps: CoreDeps, event: ProviderEventReport, delivery: MatchedDelivery | undefined, type: 'hard' | 'soft' | 'complaint'): Promise<ProviderEventOutcome> {
+async function bounce(
+  deps: CoreDeps,
+  event: ProviderEventReport,
+  delivery: MatchedDelivery | undefined,
+  type: 'hard' | 'soft' | 'complaint',
+): Promise<ProviderEventOutcome> {
   const diagnostic = event.diagnostic ? `${event.provider}: ${event.diagnostic}` : `${event.provider}: ${event.kind}`;
-  return recordBounce(deps, { type, source: CHANGE_SOURCE, deliveryId: delivery?.id, messageId: event.messageId, email: event.recipient, diagnostic });
+  return recordBounce(deps, {
+    type,
+    source: CHANGE_SOURCE,
+    deliveryId: delivery?.id,
+    messageId: event.messageId,
+    email: event.recipient,
+    diagnostic,
+  });
 }
 
-async function optOut(deps: CoreDeps, event: ProviderEventReport, delivery: MatchedDelivery | undefined): Promise<ProviderEventOutcome> {
+async function optOut(
+  deps: CoreDeps,
+  event: ProviderEventReport,
+  delivery: MatchedDelivery | undefined,
+): Promise<ProviderEventOutcome> {
   const subscriberId = delivery?.subscriberId ?? (await subscriberByAddress(deps, event.recipient));
   if (!subscriberId) return 'unknown_recipient';
   return unsubscribe(deps, subscriberId, {}, `${CHANGE_SOURCE}:${event.provider}`);
