@@ -84,7 +84,7 @@ export function classifyFailure(f: FailureFacts): BounceType | null {
   const policy = POLICY.test(words) || SENDER_SIDE.test(words);
   if (!policy && SUSPENDED.test(words)) return 'soft';
   if (NO_SUCH_USER.test(words) && !policy) return 'hard';
-  if (NO_SUCH_HOST.test(words) && !TEMPORARY.test(words)) return 'hard';
+  if (NO_SUCH_HOST.test(words) && !policy && !TEMPORARY.test(words)) return 'hard';
   if (policy) return 'soft';
   // Only a mailbox or domain that is gone is hard; words about delay or the network say soft.
   if (TEMPORARY.test(words)) return 'soft';

@@ -6,7 +6,8 @@
 export type FieldBlock = Map<string, string>;
 
 /** An address as bounces print it: bare, <bracketed>, quoted, after `rfc822;`. */
-export const ADDRESS = /[^\s<>,;:"()[\]{}|\\]+@[^\s<>,;:"'()[\]{}|\\=]+\.[a-z0-9-]+/gi;
+export const ADDRESS =
+  /[^\s<>,;:"()[\]{}|\\]{1,64}@[^\s<>,;:"'()[\]{}|\\=.]{1,63}(?:\.[^\s<>,;:"'()[\]{}|\\=.]{1,63}){1,8}/gi;
 
 const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
 const VERP = new RegExp(`^(.+)\\+(${UUID})@[^@]+$`, 'i');
@@ -46,24 +47,21 @@ export function parseFieldBlocks(body: string): FieldBlock[] {
   return blocks;
 }
 
-/** Every address in a text, lower-cased, in order, without repeats. */
+/** Every address in a text, in order, without repeats (compared without case). */
 export function addressesIn(text: string | undefined): string[] {
   const found: string[] = [];
   for (const raw of text?.match(ADDRESS) ?? []) {
     const address = cleanAddress(raw);
-    if (address && !found.includes(address)) found.push(address);
+    if (address && !found.some((f) => f.toLowerCase() === address.toLowerCase())) found.push(address);
   }
   return found;
 }
 
 /** Trailing dots and stray quoting around an address taken from prose; undefined when it is no address. */
 export function cleanAddress(raw: string): string | undefined {
-  const address = raw
-    .replace(/^['`]+/, '')
-    .replace(/[.\-_]+$/, '')
-    .toLowerCase();
+  const address = raw.replace(/^['`]+/, '').replace(/[.\-_]+$/, '');
   const at = address.lastIndexOf('@');
-  if (at < 1 || !/\.[a-z0-9-]+$/.test(address.slice(at))) return undefined;
+  if (at < 1 || !/\.[a-z0-9-]+$/i.test(address.slice(at))) return undefined;
   return address;
 }
 

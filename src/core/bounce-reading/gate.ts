@@ -41,6 +41,23 @@ export function isAutoReply(mail: MailView): boolean {
   );
 }
 
+/** Mailing-list and bulk mail (RFC 2369 List-* fields) is never a bounce, whatever its subject says. */
+const isListMail = (mail: MailView) =>
+  !!(mail.header('list-unsubscribe') || mail.header('list-id') || mail.header('list-post'));
+
+/**
+ * Strong enough for the generic text scan, which has no family sentence to go by: a daemon sender, or a
+ * bounce's subject on a message sent with the null return path or marked auto-generated (RFC 3834 §5).
+ */
+export function isBounceSender(mail: MailView): boolean {
+  if (isDaemonSender(mail) || mail.header('x-failed-recipients')) return true;
+  const nullPath = /^\s*<?\s*>?\s*$/.test(mail.header('return-path') ?? 'x');
+  return (
+    BOUNCE_SUBJECT.test(mail.subject) &&
+    (nullPath || /auto-(?:generated|replied)/i.test(mail.header('auto-submitted') ?? ''))
+  );
+}
+
 export function looksLikeBounce(mail: MailView): boolean {
   if (mail.statusParts.length > 0 || mail.reportType === 'delivery-status' || mail.header('x-failed-recipients'))
     return true;
@@ -48,6 +65,6 @@ export function looksLikeBounce(mail: MailView): boolean {
   // DMARC aggregate reports (RFC 7489 §7.2) come from postmaster-like senders and name domains, not people.
   if (/report[- ]?domain:|dmarc (?:aggregate )?report|aggregate report/i.test(mail.subject)) return false;
   const daemon = isDaemonSender(mail);
-  if (HUMAN_REPLY_SUBJECT.test(mail.subject) && !daemon) return false;
+  if ((HUMAN_REPLY_SUBJECT.test(mail.subject) || isListMail(mail)) && !daemon) return false;
   return daemon || BOUNCE_SUBJECT.test(mail.subject);
 }

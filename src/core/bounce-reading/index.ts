@@ -4,7 +4,7 @@ import { classifyFailure } from './classify.js';
 import { readComplaint } from './complaints.js';
 import { FAMILIES } from './families/index.js';
 import { addressesIn, messageIdOf, verpDeliveryId } from './fields.js';
-import { isChallenge, looksLikeBounce } from './gate.js';
+import { isBounceSender, isChallenge, looksLikeBounce } from './gate.js';
 import { type MailView, viewMessage } from './message.js';
 import { ownAddresses, paragraphAbout } from './prose.js';
 import { embeddedStatusFields, readStatusFields } from './rfc3464.js';
@@ -80,7 +80,7 @@ function readProse(mail: MailView, own: Set<string>): { failures: Failure[]; rea
     const found = classified(family.read(mail, own));
     if (found.length) return { failures: found, reader: family.name };
   }
-  return { failures: classified(scanText(mail, own)), reader: 'text' };
+  return { failures: isBounceSender(mail) ? classified(scanText(mail, own)) : [], reader: 'text' };
 }
 
 function classified(found: ProseFailure[]): Failure[] {

@@ -78,7 +78,7 @@ export async function viewMessage(raw: Buffer | string): Promise<MailView> {
     });
     const lines = new Map<string, string>();
     for (const h of mail.headerLines)
-      if (!lines.has(h.key)) lines.set(h.key, unfold(h.line.slice(h.line.indexOf(':') + 1)));
+      if (!lines.has(h.key)) lines.set(h.key, unfold(h.line.slice(h.line.indexOf(':') + 1)).slice(0, MAX_LINE));
     const type = mail.headers.get('content-type') as { value?: string; params?: Record<string, string> } | undefined;
     const parts = (types: Set<string>) =>
       mail.attachments.filter((a) => types.has(a.contentType.toLowerCase())).map(text);
@@ -86,7 +86,7 @@ export async function viewMessage(raw: Buffer | string): Promise<MailView> {
     const namedText = mail.attachments
       .filter((a) => a.contentType.toLowerCase() === 'text/plain' && a.size < 65_536)
       .map(text);
-    const html = typeof mail.html === 'string' ? htmlToText(mail.html) : '';
+    const html = typeof mail.html === 'string' ? htmlToText(mail.html.slice(0, MAX_TEXT)) : '';
     const plain = (mail.text ?? '').trim() ? (mail.text ?? '') : html;
     let body = [plain, ...namedText].join('\n').replace(/\r\n?/g, '\n');
     // A part mailparser could not reach (a boundary folded wrongly, say): read the raw text instead.
@@ -120,7 +120,29 @@ interface Parts extends Omit<MailView, 'report' | 'original'> {
   originalText: string | undefined;
 }
 
-function build(p: Parts): MailView {
+/** Longer lines than this are cut: no report needs them, and every pattern stays linear in the rest. */
+const MAX_LINE = 1_000;
+const MAX_TEXT = 200_000;
+
+/** The text of a part, bounded: lines cut at MAX_LINE, the whole at MAX_TEXT. */
+export function bounded(text: string): string {
+  return text
+    .slice(0, MAX_TEXT)
+    .split('\n')
+    .map((line) => (line.length > MAX_LINE ? line.slice(0, MAX_LINE) : line))
+    .join('\n');
+}
+
+function build(raw: Parts): MailView {
+  const p: Parts = {
+    ...raw,
+    subject: raw.subject.slice(0, MAX_LINE),
+    from: raw.from.slice(0, MAX_LINE),
+    body: bounded(raw.body),
+    statusParts: raw.statusParts.map(bounded),
+    feedbackParts: raw.feedbackParts.map(bounded),
+    originalText: raw.originalText === undefined ? undefined : bounded(raw.originalText.slice(0, 65_536)),
+  };
   const cut = p.body.search(ORIGINAL_MARKER);
   const report = cut === -1 ? p.body : p.body.slice(0, cut);
   const original =

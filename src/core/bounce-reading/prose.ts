@@ -12,10 +12,10 @@ import type { ProseFailure } from './types.js';
 export function ownAddresses(mail: MailView): Set<string> {
   const own = new Set<string>();
   for (const name of ['from', 'to', 'return-path', 'reply-to', 'sender']) {
-    for (const a of addressesIn(mail.header(name))) own.add(a);
+    for (const a of addressesIn(mail.header(name))) own.add(a.toLowerCase());
   }
   for (const name of ['from', 'return-path', 'sender', 'reply-to'])
-    for (const a of addressesIn(mail.original?.get(name))) own.add(a);
+    for (const a of addressesIn(mail.original?.get(name))) own.add(a.toLowerCase());
   return own;
 }
 
@@ -24,7 +24,9 @@ const DAEMON_LOCAL =
 
 /** Addresses in a text that may be a failed recipient, in order. */
 export function candidates(text: string, own: Set<string>): string[] {
-  return addressesIn(text).filter((a) => !own.has(a) && !DAEMON_LOCAL.test(a) && !/\.(?:png|jpe?g|gif)$/i.test(a));
+  return addressesIn(text).filter(
+    (a) => !own.has(a.toLowerCase()) && !DAEMON_LOCAL.test(a) && !/\.(?:png|jpe?g|gif)$/i.test(a),
+  );
 }
 
 /** The text after the first match of `start` (or all of it), up to the first match of `end`. */
@@ -57,7 +59,7 @@ export function addressBlocks(text: string, own: Set<string> = new Set()): Prose
   for (const line of text.split('\n')) {
     const m = ADDRESS_LINE.exec(line);
     const email = m ? cleanAddress(m[1]!) : undefined;
-    if (m && email && !own.has(email) && !DAEMON_LOCAL.test(email)) {
+    if (m && email && !own.has(email.toLowerCase()) && !DAEMON_LOCAL.test(email)) {
       close();
       current = { email, lines: [m[2]!.trim()] };
     } else if (current) {
@@ -73,7 +75,7 @@ export function addressBlocks(text: string, own: Set<string> = new Set()): Prose
 /** The paragraph of `text` that mentions `email`, and the next one when it is a continuation. */
 export function paragraphAbout(text: string, email: string): string {
   const paragraphs = text.split(/\n[ \t]*\n/);
-  const i = paragraphs.findIndex((p) => p.toLowerCase().includes(email));
+  const i = paragraphs.findIndex((p) => p.toLowerCase().includes(email.toLowerCase()));
   if (i === -1) return '';
   return [paragraphs[i], paragraphs[i + 1] ?? ''].join('\n').replace(/\s+/g, ' ').trim();
 }
@@ -88,7 +90,7 @@ export function smtpReply(text: string): string | undefined {
 export function unique(failures: ProseFailure[]): ProseFailure[] {
   const seen = new Map<string, ProseFailure>();
   for (const f of failures) {
-    const key = f.email ?? '';
+    const key = f.email?.toLowerCase() ?? '';
     const prior = seen.get(key);
     if (!prior) seen.set(key, f);
     else if (!prior.diagnostic && f.diagnostic) seen.set(key, { ...prior, diagnostic: f.diagnostic });

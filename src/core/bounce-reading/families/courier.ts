@@ -9,7 +9,7 @@ import type { Family } from './family.js';
 const START =
   /running the courier mail server|courier mail server at|(?:undeliverable|delayed) mail\s*\n|your message to the following recipients cannot be delivered|has not yet been delivered to the following recipients/i;
 const LIST =
-  /cannot be delivered:|has not (?:yet )?been delivered to the following recipients:?|following recipients:/i;
+  /cannot be delivered:|following recipients has not yet been delivered[^\n]*\n(?:[^\n]*:\n)?|has not (?:yet )?been delivered to the following recipients:?|following recipients:/i;
 const END = /^-{10,}|if your message was also sent to additional recipients|the original message follows/im;
 
 export const courier: Family = {

@@ -43,7 +43,7 @@ export const exchange: Family = {
 
 /** The `#550 5.1.1 …##` or "Remote Server returned '…'" line that follows an address. */
 function technicalLine(text: string, email: string): string | undefined {
-  const at = text.toLowerCase().indexOf(email);
+  const at = text.toLowerCase().indexOf(email.toLowerCase());
   const after = at === -1 ? text : text.slice(at);
   return /#\s?([45]\d\d[^#\n]*(?:\n[^#\n]+)*?)\s*##|remote server returned '([^']+)'|(\b[45]\d\d[ -][45]\.\d+\.\d+[^\n]*)/i
     .exec(after)

@@ -11,9 +11,9 @@ import type { Family } from './family.js';
 const START =
   /(?:following address(?:\(es\)|es)? failed|following recipients? failed|could not be delivered to one or more(?: of its)?\s+recipients|has not yet been delivered to one or more of its\s+recipients|message that you (?:have )?sent could not be delivered|created automatically by mail delivery software)/i;
 const LIST =
-  /(?:address(?:\(es\)|es)?|recipients?)\s+(?:failed|could not be delivered)[^\n]*:?|this is a permanent error\.?[^\n]*\n|delayed[^\n]*:\s*\n/i;
+  /(?:address(?:\(es\)|es)?|recipients?)\s+(?:failed|could not be delivered)[^\n]*:?|this is a permanent error\.?[^\n]*\n|has not yet been delivered is:?\s*\n|delayed[^\n]*:\s*\n/i;
 const END =
-  /^[ \t]*-{2,}[ \t]*(?:this is a copy|the header of the original|original message|below this line)|^included is a copy|^[ \t]*-+ ?the following text was generated|^For the following reason|^the message identifier is|^the subject of the message is/im;
+  /^[ \t]*-{2,}[ \t]*(?:this is a copy|the header of the original|original message|below this line)|^included is a copy|^[ \t]*-+ ?the following text was generated|^For the following reason|^no action is required on your part/im;
 
 export const exim: Family = {
   name: 'exim',

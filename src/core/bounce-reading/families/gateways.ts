@@ -71,17 +71,21 @@ const GATEWAYS: Gateway[] = [
   },
 ];
 
+/** The first paragraph of a text, blank lines before it skipped. */
+const firstParagraph = (text: string | undefined) =>
+  text
+    ?.replace(/^\s+/, '')
+    .split(/\n[ \t]*\n/)[0]
+    ?.replace(/\s+/g, ' ')
+    .trim();
+
 export const gateways: Family = {
   name: 'gateways',
   matches: (mail) => GATEWAYS.some((g) => g.marker.test(mail.body)),
   read(mail, own) {
     for (const g of GATEWAYS.filter((x) => x.marker.test(mail.body))) {
       const section = between(mail.report, g.recipients) ?? '';
-      const reason = g.reason
-        ? between(mail.report, g.reason, /^\s*$\n\s*$|^the message (?:subject|date|identifier)/im)
-            ?.replace(/\s+/g, ' ')
-            .trim()
-        : undefined;
+      const reason = g.reason ? firstParagraph(between(mail.report, g.reason)) : undefined;
       const blocks = addressBlocks(section, own).filter((b) => b.diagnostic || reason);
       const found: ProseFailure[] = blocks.length
         ? blocks.map((b) => ({ ...b, diagnostic: [b.diagnostic, reason].filter(Boolean).join(' ') }))

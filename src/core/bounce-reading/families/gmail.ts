@@ -30,7 +30,7 @@ export const gmail: Family = {
     const listed =
       between(text, /delivery to the following recipients? [^:\n]*:/i, /technical details|^\s*$\n^\S/im) ?? '';
     const inline = [
-      ...text.matchAll(/(?:delivered to|message to|delivering your message to)\s+<?([^\s<>]+@[^\s<>]+?)>?[\s.,]/gi),
+      ...text.matchAll(/(?:delivered to|message to|delivering your message to)\s+<?([^\s<>]+@[^\s<>,;]+)/gi),
     ].map((m) => m[1]!);
     const group = /the group you tried to contact/i.test(text) ? addressesIn(mail.header('x-failed-recipients')) : [];
     const emails = [...new Set([...candidates(listed, own), ...inline.flatMap((a) => candidates(a, own)), ...group])];

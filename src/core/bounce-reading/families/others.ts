@@ -48,14 +48,12 @@ const MTAS: Mta[] = [
     name: 'dragonfly',
     marker: /this is the dragonfly mail agent|there was an error delivering your mail to/i,
     read: (text, own) =>
-      candidates(/error delivering your mail to <?([^\s<>]+@[^\s<>]+?)>?\./i.exec(text)?.[1] ?? '', own).map(
-        (email) => ({
-          email,
-          diagnostic: (between(text, /error delivering your mail to[^\n]*\n/i, /message headers follow/i) ?? '')
-            .replace(/\s+/g, ' ')
-            .trim(),
-        }),
-      ),
+      candidates(/error delivering your mail to <?([^\s<>]+@[^\s<>]+)/i.exec(text)?.[1] ?? '', own).map((email) => ({
+        email,
+        diagnostic: (between(text, /error delivering your mail to[^\n]*\n/i, /message headers follow/i) ?? '')
+          .replace(/\s+/g, ' ')
+          .trim(),
+      })),
   },
   {
     name: 'zoho',

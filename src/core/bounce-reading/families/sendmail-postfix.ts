@@ -45,17 +45,19 @@ function sendmail(text: string, own: Set<string>): ProseFailure[] {
   // `550 5.1.1 <addr>... User unknown` and `>>> RCPT To:<addr>` / `<<< 550 …` in the transcript.
   for (const m of transcript.matchAll(/<?([^\s<>]+@[^\s<>]+?)>?\.\.\.\s*(.*)/g)) {
     const email = cleanAddress(m[1]!);
-    if (email && !own.has(email)) found.push({ email, diagnostic: m[0].trim() });
+    if (email && !own.has(email.toLowerCase())) found.push({ email, diagnostic: m[0].trim() });
   }
   for (const m of transcript.matchAll(/>>> RCPT TO:\s*<([^>]+)>[^\n]*\n<<< ([^\n]*)/gi)) {
     const email = cleanAddress(m[1]!);
-    if (email && !own.has(email)) found.push({ email, diagnostic: m[2]!.trim() });
+    if (email && !own.has(email.toLowerCase())) found.push({ email, diagnostic: m[2]!.trim() });
   }
   return unique(found);
 }
 
 function transcriptAbout(transcript: string, email: string): string | undefined {
-  const lines = transcript.split('\n').filter((l) => l.toLowerCase().includes(email) && /[45]\d\d/.test(l));
+  const lines = transcript
+    .split('\n')
+    .filter((l) => l.toLowerCase().includes(email.toLowerCase()) && /[45]\d\d/.test(l));
   return lines.length ? lines.join(' ').trim() : undefined;
 }
 
