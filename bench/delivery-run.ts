@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
-import { templates } from '../emails/index';
+import { templates } from '../emails/index.js';
 import { parseConfig } from '../src/config.js';
 import { createBroadcast, describeBroadcast, sendBroadcast } from '../src/core/broadcasts.js';
 import { connectPostgres } from '../src/db/client.js';

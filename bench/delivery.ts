@@ -7,8 +7,8 @@
  */
 import { execFileSync } from 'node:child_process';
 import nodemailer from 'nodemailer';
-import { greetingFor } from '../emails/_components/broadcast-context';
-import { templates } from '../emails/index';
+import { greetingFor } from '../emails/_components/broadcast-context.js';
+import { templates } from '../emails/index.js';
 import { renderEmail } from '../src/mail/render.js';
 import { startSinkProcess, type SinkProcess } from './support/sink.js';
 import type { BenchResult } from './support/report.js';

@@ -9,8 +9,8 @@
  */
 import MailComposer from 'nodemailer/lib/mail-composer';
 import { parseArgs } from 'node:util';
-import { greetingFor, type RecipientSlots } from '../emails/_components/broadcast-context';
-import { templates } from '../emails/index';
+import { greetingFor, type RecipientSlots } from '../emails/_components/broadcast-context.js';
+import { templates } from '../emails/index.js';
 import { subscriberLinks } from '../src/core/links.js';
 import { buildMimeTemplate } from '../src/mail/mime-template.js';
 import { personalise, renderOnce } from '../src/mail/personalise.js';

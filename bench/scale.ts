@@ -10,7 +10,7 @@
  * `npm run bench -- scale [--quick]`
  */
 import postgres from 'postgres';
-import { templates } from '../emails/index';
+import { templates } from '../emails/index.js';
 import { benchDatabase } from './support/postgres.js';
 import type { BenchResult, BenchRow } from './support/report.js';
 import { seedList } from './support/seed.js';

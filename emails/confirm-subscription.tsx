@@ -1,8 +1,8 @@
 import { Heading, Text } from '@react-email/components';
 import { z } from 'zod';
-import { ActionLink } from './_components/action-link';
-import { EmailFooter } from './_components/footer';
-import { EmailLayout, styles } from './_components/layout';
+import { ActionLink } from './_components/action-link.js';
+import { EmailFooter } from './_components/footer.js';
+import { EmailLayout, styles } from './_components/layout.js';
 
 export const ConfirmSubscriptionProps = z.object({
   bookTitle: z.string(),

@@ -1,11 +1,11 @@
 import { createElement, type ReactElement } from 'react';
 import type { z } from 'zod';
-import type { BroadcastContext } from './_components/broadcast-context';
-import { ConfirmSubscription, ConfirmSubscriptionProps } from './confirm-subscription';
-import { ReleaseAnnouncement, ReleaseAnnouncementProps } from './release-announcement';
-import { UpdateAnnouncement, UpdateAnnouncementProps } from './update-announcement';
-import { PreferencesLink, PreferencesLinkProps } from './preferences-link';
-import { Welcome, WelcomeProps } from './welcome';
+import type { BroadcastContext } from './_components/broadcast-context.js';
+import { ConfirmSubscription, ConfirmSubscriptionProps } from './confirm-subscription.js';
+import { ReleaseAnnouncement, ReleaseAnnouncementProps } from './release-announcement.js';
+import { UpdateAnnouncement, UpdateAnnouncementProps } from './update-announcement.js';
+import { PreferencesLink, PreferencesLinkProps } from './preferences-link.js';
+import { Welcome, WelcomeProps } from './welcome.js';
 
 /**
  * Every email template quire knows, with the zod schema of its props and the example props it is

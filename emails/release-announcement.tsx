@@ -1,9 +1,9 @@
 import { Button, Heading, Img, Section, Text } from '@react-email/components';
 import { z } from 'zod';
-import type { BroadcastContext } from './_components/broadcast-context';
-import { EmailFooter } from './_components/footer';
-import { EmailLayout, styles } from './_components/layout';
-import { httpsUrl, paragraphs, paragraphsOf, requiredText } from './_components/props';
+import type { BroadcastContext } from './_components/broadcast-context.js';
+import { EmailFooter } from './_components/footer.js';
+import { EmailLayout, styles } from './_components/layout.js';
+import { httpsUrl, paragraphs, paragraphsOf, requiredText } from './_components/props.js';
 
 /**
  * Upper bounds on the author's props. They exist so that the worst case (~85 kB) still renders under Gmail's

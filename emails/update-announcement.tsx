@@ -1,9 +1,9 @@
 import { Button, Heading, Section, Text } from '@react-email/components';
 import { z } from 'zod';
-import type { BroadcastContext } from './_components/broadcast-context';
-import { EmailFooter } from './_components/footer';
-import { EmailLayout, styles } from './_components/layout';
-import { httpsUrl, paragraphsOf, requiredText } from './_components/props';
+import type { BroadcastContext } from './_components/broadcast-context.js';
+import { EmailFooter } from './_components/footer.js';
+import { EmailLayout, styles } from './_components/layout.js';
+import { httpsUrl, paragraphsOf, requiredText } from './_components/props.js';
 
 /** Caps that keep the worst case far below Gmail's ~102 kB clipping point (see the tests). */
 export const updateAnnouncementLimits = {

@@ -1,7 +1,7 @@
 import { Heading, Link, Text } from '@react-email/components';
 import { z } from 'zod';
-import { EmailFooter } from './_components/footer';
-import { EmailLayout, styles } from './_components/layout';
+import { EmailFooter } from './_components/footer.js';
+import { EmailLayout, styles } from './_components/layout.js';
 
 export const WelcomeProps = z.object({
   bookTitle: z.string(),

@@ -30,6 +30,7 @@ import { registerSubscriptionRoutes } from './routes/public/subscriptions/index.
 import { registerUnsubscribeRoutes } from './routes/public/unsubscribe/index.js';
 import { registerSiteRoutes } from './routes/site/index.js';
 import { registerBounceWebhookRoutes } from './routes/webhooks/bounces.js';
+import { LARGE_PROVIDER_WEBHOOK_PATHS, PROVIDER_WEBHOOK_MAX_BYTES, registerProviderWebhookRoutes } from './routes/webhooks/providers.js';
 import { BASE_CSP, cspHeader, DOCS_CSP } from './routes/csp.js';
 import type { Services } from './services.js';
 
@@ -87,7 +88,11 @@ export function createApp(services: Services | ((c: unknown) => Services)) {
   const limit = bodyLimitByHeaders(BODY_LIMIT_BYTES, tooLarge);
   const importLimit = bodyLimitByHeaders(IMPORT_BODY_LIMIT_BYTES, tooLarge);
   const ingestLimit = bodyLimitByHeaders(BOUNCE_INGEST_MAX_BYTES, tooLarge);
-  app.use((c, next) => (c.req.path === IMPORT_PATH ? importLimit : c.req.path === BOUNCE_INGEST_PATH ? ingestLimit : limit)(c, next));
+  // Providers post batches (SendGrid) and SNS messages of up to 256 KB: a 413 there loses events after retries.
+  const webhookLimit = bodyLimitByHeaders(PROVIDER_WEBHOOK_MAX_BYTES, tooLarge);
+  const limitFor = (path: string) =>
+    path === IMPORT_PATH ? importLimit : path === BOUNCE_INGEST_PATH ? ingestLimit : LARGE_PROVIDER_WEBHOOK_PATHS.includes(path) ? webhookLimit : limit;
+  app.use((c, next) => limitFor(c.req.path)(c, next));
   app.on(['PUT', 'POST', 'PATCH'], ['/v1/preferences/*', '/admin/*'], async (c, next) => {
     const type = c.req.header('content-type') ?? '';
     const hasBody = c.req.header('content-length') !== '0' && (c.req.header('content-length') !== undefined || c.req.header('transfer-encoding') !== undefined);
@@ -115,6 +120,7 @@ export function createApp(services: Services | ((c: unknown) => Services)) {
   registerAdminPreviewRoutes(app);
   registerAdminBounceRoutes(app);
   registerBounceWebhookRoutes(app);
+  registerProviderWebhookRoutes(app);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
   app.doc31('/openapi.json', {

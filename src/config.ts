@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { mailDsn, mailSettingsProblems, mailTransports, smtpUrlAlias } from './mail/dsn.js';
+import { mailDsn, mailSettingsProblems, mailTransports, smtpUrlAlias } from './mail/dsn/index.js';
 
 /** The wording of consent text v1: exactly what the book's site shows beside the signup form. */
 export const DEFAULT_CONSENT_TEXT =

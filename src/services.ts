@@ -15,7 +15,7 @@ import { createTurnstileCheck } from './core/turnstile.js';
 import type { Database } from './db/client.js';
 import { createLogger, errorFields, type Logger } from './log.js';
 import type { CaptureMailbox } from './mail/capture.js';
-import { mailTransports, type MailTransportSpec } from './mail/dsn.js';
+import { mailTransports, type MailTransportSpec } from './mail/dsn/index.js';
 import type { Mailer } from './mail/mailer.js';
 
 export interface Services extends CoreDeps {

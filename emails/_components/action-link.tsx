@@ -1,5 +1,5 @@
 import { Button, Link, Text } from '@react-email/components';
-import { styles } from './layout';
+import { styles } from './layout.js';
 
 /** One call to action: a button, and the raw link for clients that do not show buttons. */
 export function ActionLink({ href, label }: { href: string; label: string }) {

@@ -34,7 +34,7 @@ export async function recordBounce(deps: Pick<CoreDeps, 'db' | 'secret' | 'now'>
     const target = await resolveRecipient(tx, deps.secret, report);
     if (!target) return 'unknown_recipient' as const;
     // Relay text is anyone's text: PostgreSQL refuses NUL in a text column, and other control characters have no use here.
-    // eslint-disable-next-line no-control-regex
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this pattern finds
     const diagnostic = report.diagnostic?.split('\n')[0]?.replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, ' ').slice(0, 500) ?? null;
     await tx.insert(bounceEvents).values({ emailHash: target.emailHash, deliveryId: target.deliveryId, type: report.type, source: report.source, diagnostic, at: now });
     if (target.deliveryId && report.type !== 'soft') {
@@ -93,7 +93,7 @@ async function resolveRecipient(tx: Tx, secret: string, r: BounceReport) {
     if (found) return found;
   }
   // A Message-ID never holds a control character (RFC 5322 §3.6.4); one with NUL would fail the query, not just miss.
-  // eslint-disable-next-line no-control-regex
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this pattern finds
   if (r.messageId && !/[\u0000-\u001f\u007f]/.test(r.messageId.trim())) {
     const id = r.messageId.trim().startsWith('<') ? r.messageId.trim() : `<${r.messageId.trim()}>`;
     const found = await byDelivery(eq(deliveries.messageId, id));

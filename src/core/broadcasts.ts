@@ -1,5 +1,5 @@
 import { and, desc, eq, inArray, sql } from 'drizzle-orm';
-import { templates } from '../../emails/index';
+import { templates } from '../../emails/index.js';
 import type { Db, DbOrTx, Tx } from '../db/client.js';
 import { rowsOf } from '../db/client.js';
 import { broadcasts, deliveries, topics } from '../db/schema.js';
@@ -108,10 +108,10 @@ export async function audienceOf(db: DbOrTx, topic: string) {
 /**
  * Freeze the audience: one set-based INSERT … SELECT of every active, subscribed, unsuppressed
  * subscriber into the outbox. It runs once per broadcast — under the broadcast's row lock, from a state
- * that has no audience yet — so it needs no ON CONFLICT clause (whose per-row arbiter check cost a
- * tenth of the time); UNIQUE(broadcast_id, subscriber_id) still refuses a second copy of any row.
- * It writes one row per subscriber — about 15 s for a million on a small 2-core server, most of it the
- * outbox's foreign-key checks (see docs/benchmarks.md) — so it is exempt from the per-statement
+ * that has no audience yet — so it needs no ON CONFLICT clause (whose per-row arbiter check is costly);
+ * UNIQUE(broadcast_id, subscriber_id) still refuses a second copy of any row.
+ * It writes one row per subscriber — seconds for a large list, most of it the outbox's foreign-key
+ * checks (docs/benchmarks.md has the figures) — so it is exempt from the per-statement
  * DB_TIMEOUT_MS that keeps requests short, which would cancel it past a few hundred thousand
  * subscribers. Rows go in subscriber order, so the index on subscriber_id and the foreign-key lookups
  * in subscribers walk their B-trees in order instead of at random.

@@ -13,8 +13,8 @@ import { sha256Hex } from './crypto.js';
  * UPDATE the table's trigger allows, once per row and changing nothing else (drizzle/0003).
  *
  * Why not chain inside the writing transaction: the chain is global, so every writer would queue for
- * the head, and each commit (and its WAL flush) would wait for the one before it — the database alone
- * then managed a quarter to a half of its unchained signup rate (docs/benchmarks.md). Sealing in batches
+ * the head, and each commit (and its WAL flush) would wait for the one before it, a fraction of the
+ * unchained signup rate (docs/benchmarks.md). Sealing in batches
  * takes one lock and one flush per batch instead. What it costs: an event is outside the chain for the
  * moment until the next seal (a fraction of a second on Node; the rest of the request on Workers); the
  * trigger still forbids editing or deleting it meanwhile.

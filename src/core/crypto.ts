@@ -19,7 +19,7 @@ export function safeEqual(a: string, b: string): boolean {
 /**
  * Derive a purpose-specific key so a value signed for one use never verifies for another. Remembered
  * per secret and purpose, as a KeyObject: a signup uses five of them, and Node imports a Buffer key
- * afresh on every createHmac (about 11 µs here, against under 2 µs for a KeyObject).
+ * afresh on every createHmac, several times the cost of a KeyObject (docs/benchmarks.md).
  */
 const derivedKeys = new Map<string, KeyObject>();
 export function deriveKey(secret: string, purpose: string): KeyObject {

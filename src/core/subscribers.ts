@@ -43,7 +43,7 @@ export async function listSubscribers(db: Db, query: SubscriberQuery) {
     const at = sql`${c.createdAt}::timestamptz`;
     // A row comparison, not `a < x or (a = x and b < y)`: PostgreSQL starts the (created_at, id) index
     // scan at the cursor only for the row form; the OR form reads every newer row first, so page N
-    // cost N pages (140 ms a page deep in a million subscribers, see docs/benchmarks.md).
+    // cost N pages (docs/benchmarks.md).
     where.push(sql`(${subscribers.createdAt}, ${subscribers.id}) < (${at}, ${c.id}::uuid)`);
   }
   const rows = await db

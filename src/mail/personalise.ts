@@ -1,5 +1,5 @@
-import type { BroadcastContext, RecipientSlots } from '../../emails/_components/broadcast-context';
-import type { TemplateDefinition } from '../../emails/index';
+import type { BroadcastContext, RecipientSlots } from '../../emails/_components/broadcast-context.js';
+import type { TemplateDefinition } from '../../emails/index.js';
 import { escapeHtml } from './escape-html.js';
 import { renderEmail, type RenderedEmail } from './render.js';
 

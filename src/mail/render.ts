@@ -1,8 +1,8 @@
 import type { ReactElement } from 'react';
 import { createElement } from 'react';
 import { render, toPlainText } from '@react-email/render';
-import { ConfirmSubscription, ConfirmSubscriptionProps } from '../../emails/confirm-subscription';
-import { Welcome, WelcomeProps } from '../../emails/welcome';
+import { ConfirmSubscription, ConfirmSubscriptionProps } from '../../emails/confirm-subscription.js';
+import { Welcome, WelcomeProps } from '../../emails/welcome.js';
 import { escapeHtml } from './escape-html.js';
 
 export interface RenderedEmail {

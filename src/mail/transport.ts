@@ -1,4 +1,4 @@
-import type { MailTransportSpec } from './dsn.js';
+import type { MailTransportSpec } from './dsn/index.js';
 import type { Mailer } from './mailer.js';
 import { createCloudflareMailer, type SendEmailBinding } from './providers/cloudflare.js';
 import { createMailgunMailer } from './providers/mailgun.js';

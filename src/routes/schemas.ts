@@ -33,7 +33,7 @@ export const plainText = (max: number) =>
     .string()
     .trim()
     .max(max)
-    // eslint-disable-next-line no-control-regex
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this pattern finds
     .refine((v) => !/[\u0000-\u001f\u007f]/.test(v), 'must not contain control characters');
 
 export const TopicSlug = z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'not a topic slug');

@@ -418,7 +418,7 @@ describe.each(databaseKinds)('hostile input on %s', (kind) => {
           const answer = await probe(`/v1/preferences/${sub.preferencesToken}`, { method: 'PUT', body, headers: JSON_HEADERS }, { allowed: [200, 400, 422] });
           if (answer.status !== 200) expect(await state()).toEqual(before);
           const [row] = await h.query<{ name: string | null; status: string }>('select name, status from subscribers where id = $1', [sub.id]);
-          // eslint-disable-next-line no-control-regex
+          // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this pattern finds
           expect(row!.name ?? '').not.toMatch(/[\u0000-\u001f\u007f]/);
           if (row!.status === 'unsubscribed') {
             // unsubscribe_all is allowed to stick; put the subscriber back for the next run.
@@ -597,7 +597,7 @@ describe.each(databaseKinds)('hostile input on %s', (kind) => {
       const checked = checkEmail(r.email);
       expect(checked.ok, r.email).toBe(true);
       if (checked.ok) expect(checked.email).toBe(r.email);
-      // eslint-disable-next-line no-control-regex
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this pattern finds
       for (const v of [r.name, r.source, r.locale]) expect(v ?? '').not.toMatch(/[\u0000-\u001f\u007f]/);
     }
     for (const key of ['polluted', 'status', 'email', 'confirm', 'name']) {

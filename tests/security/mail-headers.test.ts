@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { templates } from '../../emails/index';
+import { templates } from '../../emails/index.js';
 import { admin, createTopic, draftBroadcast } from '../support/broadcasts.js';
 import { activeSubscriber, pathOf, uniqueEmail } from '../support/factories.js';
 import { ADMIN_TOKEN, createHarness, databaseKinds, type Harness } from '../support/harness.js';
@@ -15,7 +15,7 @@ import { checkAnswer, insertActiveSubscriber, tableCounts } from './support.js';
  */
 
 const HEADERS = new Set(['from', 'to', 'subject', 'message-id', 'date', 'mime-version', 'content-type', 'auto-submitted', 'list-unsubscribe', 'list-unsubscribe-post']);
-// eslint-disable-next-line no-control-regex
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this pattern finds
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
 /** mailparser turns Unicode line separators into spaces when it reads a message; compare in that form. */

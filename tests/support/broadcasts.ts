@@ -1,4 +1,4 @@
-import { templates } from '../../emails/index';
+import { templates } from '../../emails/index.js';
 import type { Harness } from './harness.js';
 import { ADMIN_TOKEN } from './harness.js';
 

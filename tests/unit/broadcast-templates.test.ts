@@ -1,20 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import type { z } from 'zod';
-import { type BroadcastContext, previewContext } from '../../emails/_components/broadcast-context';
-import { templates } from '../../emails/index';
+import { type BroadcastContext, previewContext } from '../../emails/_components/broadcast-context.js';
+import { templates } from '../../emails/index.js';
 import {
   ReleaseAnnouncement,
   ReleaseAnnouncementProps,
   releaseAnnouncementLimits,
-} from '../../emails/release-announcement';
-import { paragraphsOf } from '../../emails/_components/props';
+} from '../../emails/release-announcement.js';
+import { paragraphsOf } from '../../emails/_components/props.js';
 import {
   UpdateAnnouncement,
   UpdateAnnouncementProps,
   updateAnnouncementLimits,
-} from '../../emails/update-announcement';
-import { personalise, renderOnce } from '../../src/mail/personalise';
-import { renderEmail } from '../../src/mail/render';
+} from '../../emails/update-announcement.js';
+import { personalise, renderOnce } from '../../src/mail/personalise.js';
+import { renderEmail } from '../../src/mail/render.js';
 
 // React escapes exactly these five characters in text and in attribute values.
 const escapeHtml = (s: string) =>

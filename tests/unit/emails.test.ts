@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { renderConfirmSubscription, renderWelcome } from '../../src/mail/render';
+import { renderConfirmSubscription, renderWelcome } from '../../src/mail/render.js';
 
 const bookTitle = 'How Teams Think Before They Build';
 const postalAddress = 'Quire Press, 123 Example Street, Springfield, IL 62701, USA';

@@ -12,7 +12,7 @@ import {
   redactDsn,
   smtpUrlAlias,
   transportRuntimeProblem,
-} from '../../src/mail/dsn.js';
+} from '../../src/mail/dsn/index.js';
 
 /** The MailDsnError a bad DSN throws; fails the test when it parses. */
 function dsnErrorOf(dsn: string): MailDsnError {

@@ -1,7 +1,7 @@
 import { simpleParser } from 'mailparser';
 import { describe, expect, it } from 'vitest';
-import { greetingFor, type BroadcastContext } from '../../emails/_components/broadcast-context';
-import { templates } from '../../emails/index';
+import { greetingFor, type BroadcastContext } from '../../emails/_components/broadcast-context.js';
+import { templates } from '../../emails/index.js';
 import { buildMimeTemplate } from '../../src/mail/mime-template.js';
 import { escapeHtml, personalise, renderOnce } from '../../src/mail/personalise.js';
 import { renderConfirmSubscription, renderConfirmSubscriptionOnce, renderEmail } from '../../src/mail/render.js';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { templates } from '../../emails/index';
+import { templates } from '../../emails/index.js';
 import { startPostmarkStandIn, type PostmarkStandIn } from '../stand-ins/postmark.js';
 import { startResendStandIn, type ResendStandIn } from '../stand-ins/resend.js';
 import { buildWorker, startWorkerRig, waitFor, WORKER_SECRET, type WorkerBuild, type WorkerRig } from './support.js';

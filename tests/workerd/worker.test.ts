@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { templates } from '../../emails/index';
+import { templates } from '../../emails/index.js';
 import { buildWorker, linkIn, listUnsubscribeUrl, mailTo, startWorkerRig, waitFor, type WorkerBuild, type WorkerRig } from './support.js';
 
 /**

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { Config } from '../../config.js';
 import { dkimFromConfig } from '../../mail/dkim.js';
-import { mailTransports } from '../../mail/dsn.js';
+import { mailTransports } from '../../mail/dsn/index.js';
 import type { Mailer } from '../../mail/mailer.js';
 import { createTransport } from '../../mail/transport.js';
 

@@ -1,6 +1,6 @@
 import { parseConfig, type Config } from '../../config.js';
 import { createLogger, type Logger } from '../../log.js';
-import { mailTransports } from '../../mail/dsn.js';
+import { mailTransports } from '../../mail/dsn/index.js';
 import type { Env } from './env.js';
 
 /** What every invocation of one isolate shares: configuration and a logger. */

@@ -1,7 +1,7 @@
 import { connectPostgres } from '../../db/client.js';
 import { errorFields } from '../../log.js';
 import { dkimFromConfig } from '../../mail/dkim.js';
-import { mailTransports } from '../../mail/dsn.js';
+import { mailTransports } from '../../mail/dsn/index.js';
 import type { SendEmailBinding } from '../../mail/providers/cloudflare.js';
 import { createTransport } from '../../mail/transport.js';
 import { createServices, type Services } from '../../services.js';

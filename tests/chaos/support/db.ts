@@ -1,6 +1,6 @@
 /** The scenarios' own connection to the database under test: seeding, starting broadcasts, counting. */
 import type { Sql } from 'postgres';
-import { templates } from '../../../emails/index';
+import { templates } from '../../../emails/index.js';
 import { parseConfig } from '../../../src/config.js';
 import { createBroadcast, deliveryCounts, getBroadcastRow, sendBroadcast } from '../../../src/core/broadcasts.js';
 import type { CoreDeps } from '../../../src/core/deps.js';

@@ -1,5 +1,5 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import { previewContext } from '../../../../emails/_components/broadcast-context';
+import { previewContext } from '../../../../emails/_components/broadcast-context.js';
 import { broadcastTemplate, getBroadcastRow } from '../../../core/broadcasts.js';
 import { personalise, renderOnce } from '../../../mail/personalise.js';
 import type { AppEnv } from '../../env.js';

@@ -1,6 +1,6 @@
 /** @jsxImportSource hono/jsx */
 import type { OpenAPIHono } from '@hono/zod-openapi';
-import { templates } from '../../../../emails/index';
+import { templates } from '../../../../emails/index.js';
 import { Page } from '../../../pages/layout.js';
 import type { AppEnv } from '../../env.js';
 

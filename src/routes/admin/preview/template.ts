@@ -1,6 +1,6 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
-import { previewContext } from '../../../../emails/_components/broadcast-context';
-import { templates } from '../../../../emails/index';
+import { previewContext } from '../../../../emails/_components/broadcast-context.js';
+import { templates } from '../../../../emails/index.js';
 import { AppError } from '../../../core/errors.js';
 import { renderEmail } from '../../../mail/render.js';
 import { EMAIL_CSP, setCsp } from '../../csp.js';

@@ -1,5 +1,5 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import { templates } from '../../../../emails/index';
+import { templates } from '../../../../emails/index.js';
 import type { AppEnv } from '../../env.js';
 import { jsonResponse } from '../../schemas.js';
 import { adminSecurity, unauthorized } from '../schema.js';
