@@ -15,7 +15,12 @@ import { createServices } from '../src/services.js';
 import { benchDatabase, seedSubscribers } from './support/postgres.js';
 
 const { values } = parseArgs({
-  options: { n: { type: 'string', default: '50000' }, workers: { type: 'string', default: '1' }, smtp: { type: 'string' }, dsn: { type: 'string' } },
+  options: {
+    n: { type: 'string', default: '50000' },
+    workers: { type: 'string', default: '1' },
+    smtp: { type: 'string' },
+    dsn: { type: 'string' },
+  },
 });
 const n = Number(values.n);
 // An SMTP sink (--smtp) or any transport by its DSN (--dsn: an HTTP provider's stand-in).
@@ -43,10 +48,30 @@ const s = await createServices(config, {
   log: createLogger('silent'),
 });
 // Further workers are separate processes (`npm run worker`), as they would be in production.
-const env = { ...process.env, NODE_ENV: 'test', DATABASE_URL: db.url, ...mail, SECRET_KEY: config.SECRET_KEY!, PUBLIC_URL: config.PUBLIC_URL, MAIL_FROM: config.MAIL_FROM, DELIVERY_RATE: '1000000', DELIVERY_CONCURRENCY: String(config.DELIVERY_CONCURRENCY), DELIVERY_BATCH: String(config.DELIVERY_BATCH), LOG_LEVEL: 'silent' };
-const children = Array.from({ length: workers - 1 }, () => spawn(process.execPath, ['--import', 'tsx', 'src/runtime/node/main.ts', '--worker'], { env, stdio: 'ignore' }));
+const env = {
+  ...process.env,
+  NODE_ENV: 'test',
+  DATABASE_URL: db.url,
+  ...mail,
+  SECRET_KEY: config.SECRET_KEY!,
+  PUBLIC_URL: config.PUBLIC_URL,
+  MAIL_FROM: config.MAIL_FROM,
+  DELIVERY_RATE: '1000000',
+  DELIVERY_CONCURRENCY: String(config.DELIVERY_CONCURRENCY),
+  DELIVERY_BATCH: String(config.DELIVERY_BATCH),
+  LOG_LEVEL: 'silent',
+};
+const children = Array.from({ length: workers - 1 }, () =>
+  spawn(process.execPath, ['--import', 'tsx', 'src/runtime/node/main.ts', '--worker'], { env, stdio: 'ignore' }),
+);
 const t = templates['release-announcement']!;
-const b = await createBroadcast(s, { template: t.name, topic: 'release', subject: 'How Teams Think Before They Build is out', preheader: 'The book is available today.', props: t.previewProps });
+const b = await createBroadcast(s, {
+  template: t.name,
+  topic: 'release',
+  subject: 'How Teams Think Before They Build is out',
+  preheader: 'The book is available today.',
+  props: t.previewProps,
+});
 
 let peakRss = process.memoryUsage().rss;
 const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);
@@ -64,5 +89,14 @@ const final = await describeBroadcast(s.db, b.id);
 for (const c of children) c.kill('SIGTERM');
 await s.close();
 await db.drop();
-console.log(JSON.stringify({ n, workers, seconds, messagesPerSecond: n / seconds, peakRssMb: peakRss / 2 ** 20, counts: final.counts }));
+console.log(
+  JSON.stringify({
+    n,
+    workers,
+    seconds,
+    messagesPerSecond: n / seconds,
+    peakRssMb: peakRss / 2 ** 20,
+    counts: final.counts,
+  }),
+);
 process.exit(0);

@@ -6,7 +6,7 @@
  * the client is this process's fetch over loopback, one request at a time, then 8 at a time.
  * `npm run bench -- edge [--quick]`
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { buildWorker, startWorkerd } from '../tests/workerd/workerd.js';
 import { benchDatabase } from './support/postgres.js';
@@ -38,12 +38,27 @@ const commonEnv = (smtpUrl: string) => ({
 
 async function startNode(databaseUrl: string, smtpUrl: string): Promise<{ url: string; child: ChildProcess }> {
   const port = await freePort();
-  const env = { ...process.env, ...commonEnv(smtpUrl), DATABASE_URL: databaseUrl, SECRET_KEY: SECRET, ADMIN_TOKEN: ADMIN, PORT: String(port) };
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/runtime/node/main.ts'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  const env = {
+    ...process.env,
+    ...commonEnv(smtpUrl),
+    DATABASE_URL: databaseUrl,
+    SECRET_KEY: SECRET,
+    ADMIN_TOKEN: ADMIN,
+    PORT: String(port),
+  };
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/runtime/node/main.ts'], {
+    env,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 60_000;
   for (;;) {
-    if ((await fetch(`${url}/readyz`).then((r) => r.ok).catch(() => false)) === true) return { url, child };
+    if (
+      (await fetch(`${url}/readyz`)
+        .then((r) => r.ok)
+        .catch(() => false)) === true
+    )
+      return { url, child };
     if (Date.now() > deadline || child.exitCode !== null) throw new Error('the Node server did not start');
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -93,11 +108,19 @@ async function measure(base: string, tag: string, n: number): Promise<Latency> {
   // Eight clients at once: signups per second.
   const started = performance.now();
   let left = n;
-  await Promise.all(Array.from({ length: 8 }, async () => {
-    while (left-- > 0) await signup(base, `${tag}-c`);
-  }));
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      while (left-- > 0) await signup(base, `${tag}-c`);
+    }),
+  );
   const perSecond = n / ((performance.now() - started) / 1000);
-  return { p50: quantile(times, 0.5), p95: quantile(times, 0.95), healthP50: quantile(healthTimes, 0.5), readyP50: quantile(readyTimes, 0.5), perSecond };
+  return {
+    p50: quantile(times, 0.5),
+    p95: quantile(times, 0.95),
+    healthP50: quantile(healthTimes, 0.5),
+    readyP50: quantile(readyTimes, 0.5),
+    perSecond,
+  };
 }
 
 export async function benchEdge(quick: boolean): Promise<BenchResult> {
@@ -129,7 +152,13 @@ export async function benchEdge(quick: boolean): Promise<BenchResult> {
       name: 'edge',
       rows: [
         { figure: 'Worker bundle (worker.js)', value: build.bytes / 1024, unit: 'KiB' },
-        { figure: 'Worker bundle gzipped', value: build.gzipBytes / 1024, unit: 'KiB', target: '< 1,024 KiB (limit 3 MiB)', met: build.gzipBytes < MiB },
+        {
+          figure: 'Worker bundle gzipped',
+          value: build.gzipBytes / 1024,
+          unit: 'KiB',
+          target: '< 1,024 KiB (limit 3 MiB)',
+          met: build.gzipBytes < MiB,
+        },
         { figure: 'signup p50, Node (pooled postgres.js)', value: onNode.p50, unit: 'ms' },
         { figure: 'signup p50, workerd (client per request via Hyperdrive binding)', value: onWorkerd.p50, unit: 'ms' },
         { figure: 'signup p95, Node', value: onNode.p95, unit: 'ms' },
@@ -145,7 +174,7 @@ export async function benchEdge(quick: boolean): Promise<BenchResult> {
       ],
       notes: [
         `${n} sequential signups per server after 20 warm-up ones, then ${n} more from 8 concurrent clients; fresh address each time, one PostgreSQL server, one SMTP sink.`,
-        'workerd runs the `wrangler deploy --dry-run` bundle in wrangler\'s local runtime (its dev proxy in front). Locally the Hyperdrive binding is a plain connection string, so each Worker request opens a new PostgreSQL connection; on Cloudflare, Hyperdrive keeps pooled connections near the database instead, and the network distances differ — these figures compare runtimes on one machine, not production latency.',
+        "workerd runs the `wrangler deploy --dry-run` bundle in wrangler's local runtime (its dev proxy in front). Locally the Hyperdrive binding is a plain connection string, so each Worker request opens a new PostgreSQL connection; on Cloudflare, Hyperdrive keeps pooled connections near the database instead, and the network distances differ — these figures compare runtimes on one machine, not production latency.",
       ],
     };
   } finally {

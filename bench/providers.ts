@@ -7,7 +7,7 @@
  * Each stand-in runs in its own process (tests/stand-ins/*.ts), as a provider would.
  * `npm run bench -- providers [--quick]`
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { BenchResult } from './support/report.js';
 import { startSinkProcess } from './support/sink.js';
@@ -38,7 +38,9 @@ interface StandInProcess {
 }
 
 async function startStandIn(script: string, args: string[]): Promise<StandInProcess> {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', script, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const line = await new Promise<string>((resolve, reject) => {
     createInterface({ input: child.stdout! }).once('line', resolve);
     child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
@@ -73,20 +75,39 @@ export async function benchProviders(quick: boolean): Promise<BenchResult> {
   const sink = await startSinkProcess();
   try {
     const smtp = engineRun(n, { smtp: sink.url });
-    rows.push({ figure: `SMTP to a local sink, ${n.toLocaleString('en')} subscribers`, value: smtp.messagesPerSecond, unit: 'msg/s' });
+    rows.push({
+      figure: `SMTP to a local sink, ${n.toLocaleString('en')} subscribers`,
+      value: smtp.messagesPerSecond,
+      unit: 'msg/s',
+    });
   } finally {
     await sink.stop();
   }
 
   const postmark = await startStandIn('tests/stand-ins/postmark.ts', ['--server-token', 'bench-token']);
   try {
-    const run = engineRun(n, { dsn: `postmark+api://bench-token@${new URL(postmark.url).host}?message_stream=broadcast` });
+    const run = engineRun(n, {
+      dsn: `postmark+api://bench-token@${new URL(postmark.url).host}?message_stream=broadcast`,
+    });
     const once = await exactlyOnce(postmark, n);
     rows.push(
-      { figure: `Postmark stand-in (500 a request), ${n.toLocaleString('en')} subscribers`, value: run.messagesPerSecond, unit: 'msg/s', target: '≥ 5,000 msg/s', met: run.messagesPerSecond >= 5000, headline: true },
+      {
+        figure: `Postmark stand-in (500 a request), ${n.toLocaleString('en')} subscribers`,
+        value: run.messagesPerSecond,
+        unit: 'msg/s',
+        target: '≥ 5,000 msg/s',
+        met: run.messagesPerSecond >= 5000,
+        headline: true,
+      },
       { figure: 'Postmark / SMTP, same run', value: run.messagesPerSecond / rows[0]!.value, unit: '×' },
       { figure: `peak RSS of the worker (Postmark, ${n.toLocaleString('en')})`, value: run.peakRssMb, unit: 'MiB' },
-      { figure: 'Postmark: recipients repeated or missing', value: once.repeated + once.missing, unit: 'messages', target: '0', met: once.repeated + once.missing === 0 },
+      {
+        figure: 'Postmark: recipients repeated or missing',
+        value: once.repeated + once.missing,
+        unit: 'messages',
+        target: '0',
+        met: once.repeated + once.missing === 0,
+      },
     );
   } finally {
     await postmark.stop();
@@ -99,8 +120,21 @@ export async function benchProviders(quick: boolean): Promise<BenchResult> {
     const once = await exactlyOnce(resend, resendN);
     const failed = Number(run.counts.failed ?? 0);
     rows.push(
-      { figure: `Resend stand-in held to 2 requests/s, ${resendN.toLocaleString('en')} subscribers`, value: run.messagesPerSecond, unit: 'msg/s', target: '≈ 200 msg/s (the provider’s pace)', met: run.messagesPerSecond >= 150 && run.messagesPerSecond <= 210, headline: true },
-      { figure: 'Resend: messages failed, repeated or missing', value: failed + once.repeated + once.missing, unit: 'messages', target: '0', met: failed + once.repeated + once.missing === 0 },
+      {
+        figure: `Resend stand-in held to 2 requests/s, ${resendN.toLocaleString('en')} subscribers`,
+        value: run.messagesPerSecond,
+        unit: 'msg/s',
+        target: '≈ 200 msg/s (the provider’s pace)',
+        met: run.messagesPerSecond >= 150 && run.messagesPerSecond <= 210,
+        headline: true,
+      },
+      {
+        figure: 'Resend: messages failed, repeated or missing',
+        value: failed + once.repeated + once.missing,
+        unit: 'messages',
+        target: '0',
+        met: failed + once.repeated + once.missing === 0,
+      },
     );
   } finally {
     await resend.stop();

@@ -7,8 +7,9 @@
  *  - render once + substitution (src/mail/personalise.ts) + MIME completion (src/mail/mime-template.ts).
  * The recipients (names, signed unsubscribe and preference links) are made in advance, the same for all.
  */
-import MailComposer from 'nodemailer/lib/mail-composer';
+
 import { parseArgs } from 'node:util';
+import MailComposer from 'nodemailer/lib/mail-composer';
 import { greetingFor, type RecipientSlots } from '../emails/_components/broadcast-context.js';
 import { templates } from '../emails/index.js';
 import { subscriberLinks } from '../src/core/links.js';
@@ -19,8 +20,16 @@ import { renderEmail } from '../src/mail/render.js';
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '3' } } });
 const seconds = Number(values.seconds);
 const FROM = 'Jane Author <news@example.com>';
-const ctx = { preheader: 'The book is available today.', lang: 'en', bookTitle: 'How Teams Think Before They Build', postalAddress: 'Jane Author, 1 Example Street, Springfield' };
-const deps = { config: { PUBLIC_URL: 'https://news.example.com' } as never, secret: 'bench-secret-key-that-is-long-enough-0123456789' };
+const ctx = {
+  preheader: 'The book is available today.',
+  lang: 'en',
+  bookTitle: 'How Teams Think Before They Build',
+  postalAddress: 'Jane Author, 1 Example Street, Springfield',
+};
+const deps = {
+  config: { PUBLIC_URL: 'https://news.example.com' } as never,
+  secret: 'bench-secret-key-that-is-long-enough-0123456789',
+};
 const recipients: (RecipientSlots & { to: string })[] = Array.from({ length: 1000 }, (_, i) => ({
   to: `reader${i}@example.com`,
   greeting: greetingFor(i % 3 ? `Reader ${i} <O'Brien & Co>` : null),
@@ -49,15 +58,28 @@ for (const name of ['release-announcement', 'update-announcement']) {
   const perRecipient = await rate(render);
   const perRecipientMime = await rate(async (i) => {
     const { html, text } = await render(i);
-    return new MailComposer({ from: FROM, to: recipients[i % recipients.length]!.to, subject: 'News', html, text }).compile().build();
+    return new MailComposer({ from: FROM, to: recipients[i % recipients.length]!.to, subject: 'News', html, text })
+      .compile()
+      .build();
   });
   const once = await renderOnce(t, t.previewProps, ctx);
-  const mime = await buildMimeTemplate({ from: FROM, subject: 'News', date: new Date(), headers: { 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' } });
+  const mime = await buildMimeTemplate({
+    from: FROM,
+    subject: 'News',
+    date: new Date(),
+    headers: { 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' },
+  });
   let bytes = 0;
   const substituted = await rate((i) => {
     const r = recipients[i % recipients.length]!;
     const { html, text } = personalise(once, r);
-    const raw = mime({ to: r.to, messageId: `<${i}@example.com>`, listUnsubscribe: `<${r.unsubscribeUrl}>, <mailto:unsubscribe@example.com>`, html, text });
+    const raw = mime({
+      to: r.to,
+      messageId: `<${i}@example.com>`,
+      listUnsubscribe: `<${r.unsubscribeUrl}>, <mailto:unsubscribe@example.com>`,
+      html,
+      text,
+    });
     bytes = raw.length;
     return raw;
   });

@@ -8,19 +8,31 @@ import { execFileSync } from 'node:child_process';
 import type { BenchResult, BenchRow } from './support/report.js';
 
 export async function benchRendering(quick: boolean): Promise<BenchResult> {
-  const out = execFileSync(process.execPath, ['--import', 'tsx', 'bench/render-run.ts', '--seconds', quick ? '1' : '3'], {
-    encoding: 'utf8',
-    env: { ...process.env, NODE_ENV: 'production' },
-    maxBuffer: 1 << 20,
-  });
-  const results = JSON.parse(out.trim().split('\n').pop()!) as Record<string, { perRecipient: number; perRecipientMime: number; once: number; bytes: number }>;
+  const out = execFileSync(
+    process.execPath,
+    ['--import', 'tsx', 'bench/render-run.ts', '--seconds', quick ? '1' : '3'],
+    {
+      encoding: 'utf8',
+      env: { ...process.env, NODE_ENV: 'production' },
+      maxBuffer: 1 << 20,
+    },
+  );
+  const results = JSON.parse(out.trim().split('\n').pop()!) as Record<
+    string,
+    { perRecipient: number; perRecipientMime: number; once: number; bytes: number }
+  >;
   const rows: BenchRow[] = [];
   for (const [name, r] of Object.entries(results)) {
     rows.push(
       { figure: `${name}: render once + substitution + MIME completion`, value: r.once, unit: 'msg/s' },
       { figure: `${name}: baseline, React render + toPlainText per recipient`, value: r.perRecipient, unit: 'msg/s' },
       { figure: `${name}: baseline, … + MailComposer (a complete message)`, value: r.perRecipientMime, unit: 'msg/s' },
-      { figure: `${name}: ratio once / per-recipient render`, value: r.once / r.perRecipient, unit: '×', headline: true },
+      {
+        figure: `${name}: ratio once / per-recipient render`,
+        value: r.once / r.perRecipient,
+        unit: '×',
+        headline: true,
+      },
     );
   }
   return {

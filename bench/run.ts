@@ -10,7 +10,7 @@ import { benchRendering } from './render.js';
 import { benchScale } from './scale.js';
 import { benchSignup } from './signup.js';
 import { benchStartup } from './startup.js';
-import { writeIntro, writeReport, type BenchResult } from './support/report.js';
+import { type BenchResult, writeIntro, writeReport } from './support/report.js';
 import { versions } from './support/versions.js';
 
 const benches: Record<string, (quick: boolean) => Promise<BenchResult>> = {
@@ -50,12 +50,23 @@ for (const name of selected) {
     failed.push(name);
     continue;
   }
-  console.table(result.rows.map((r) => ({ figure: r.figure, value: Number(r.value.toFixed(2)), unit: r.unit, target: r.target ?? '', met: r.met ?? '' })));
+  console.table(
+    result.rows.map((r) => ({
+      figure: r.figure,
+      value: Number(r.value.toFixed(2)),
+      unit: r.unit,
+      target: r.target ?? '',
+      met: r.met ?? '',
+    })),
+  );
   console.log(`bench ${name}: ${((performance.now() - t0) / 1000).toFixed(0)} s`);
   results.push(result);
   await writeReport(result, `npm run bench -- ${name}${quick ? ' --quick' : ''}`, { docs: !quick });
 }
 const totalSeconds = (performance.now() - started) / 1000;
-console.log(`all done in ${Math.floor(totalSeconds / 60)} min ${Math.round(totalSeconds % 60)} s${failed.length ? `; failed: ${failed.join(', ')}` : ''}`);
-if (!quick && !names.length) await writeIntro({ command: 'npm run bench', totalSeconds, results, versions: await versions() });
+console.log(
+  `all done in ${Math.floor(totalSeconds / 60)} min ${Math.round(totalSeconds % 60)} s${failed.length ? `; failed: ${failed.join(', ')}` : ''}`,
+);
+if (!quick && !names.length)
+  await writeIntro({ command: 'npm run bench', totalSeconds, results, versions: await versions() });
 process.exit(failed.length ? 1 : 0);

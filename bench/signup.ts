@@ -16,11 +16,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import postgres from 'postgres';
-import { signupLoad, type LoadResult } from './support/load.js';
+import { type LoadResult, signupLoad } from './support/load.js';
 import { BENCH_SERVER, benchDatabase } from './support/postgres.js';
 import { summariseProfile } from './support/profile.js';
 import type { BenchResult, BenchRow } from './support/report.js';
-import { BENCH_ADMIN_TOKEN, freePort, percentile, startProcess, startQuire, type ServerProcess } from './support/server.js';
+import {
+  BENCH_ADMIN_TOKEN,
+  freePort,
+  percentile,
+  type ServerProcess,
+  startProcess,
+  startQuire,
+} from './support/server.js';
 import { startSinkProcess } from './support/sink.js';
 
 const run = promisify(execFile);
@@ -55,8 +62,28 @@ async function pgbench(url: string, durationS: number, script = PGBENCH_SCRIPT):
     const u = new URL(url);
     const { stdout } = await run(
       '/usr/bin/pgbench',
-      ['-n', '-M', 'prepared', '-c', String(CONNECTIONS), '-j', '2', '-T', String(durationS), '-f', join(dir, 'signup.sql'), '-l', `--log-prefix=${join(dir, 'tx')}`,
-        '-h', u.hostname, '-p', u.port || '5432', '-U', decodeURIComponent(u.username || 'postgres'), u.pathname.slice(1)],
+      [
+        '-n',
+        '-M',
+        'prepared',
+        '-c',
+        String(CONNECTIONS),
+        '-j',
+        '2',
+        '-T',
+        String(durationS),
+        '-f',
+        join(dir, 'signup.sql'),
+        '-l',
+        `--log-prefix=${join(dir, 'tx')}`,
+        '-h',
+        u.hostname,
+        '-p',
+        u.port || '5432',
+        '-U',
+        decodeURIComponent(u.username || 'postgres'),
+        u.pathname.slice(1),
+      ],
       { maxBuffer: 1 << 22 },
     );
     const tps = Number(/tps = ([\d.]+)/.exec(stdout)?.[1] ?? NaN);
@@ -68,7 +95,15 @@ async function pgbench(url: string, durationS: number, script = PGBENCH_SCRIPT):
         if (line && Number.isFinite(us)) latencies.push(us / 1000);
       }
     }
-    return { rps: tps, p50: percentile(latencies, 50), p99: percentile(latencies, 99), ok: latencies.length, non2xx: failed, errors: 0, statusCodes: {} };
+    return {
+      rps: tps,
+      p50: percentile(latencies, 50),
+      p99: percentile(latencies, 99),
+      ok: latencies.length,
+      non2xx: failed,
+      errors: 0,
+      statusCodes: {},
+    };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -77,13 +112,27 @@ async function pgbench(url: string, durationS: number, script = PGBENCH_SCRIPT):
 type Target = 'quire' | 'bare' | 'pgbench' | 'pglite';
 
 /** One measured segment of one target: a fresh server process on the target's database. */
-async function segment(target: Target, ctx: { dbs: Record<string, string>; dataDir: string; smtpUrl: string; durationS: number; warmupS: number; profileDir?: string }): Promise<Measured> {
+async function segment(
+  target: Target,
+  ctx: {
+    dbs: Record<string, string>;
+    dataDir: string;
+    smtpUrl: string;
+    durationS: number;
+    warmupS: number;
+    profileDir?: string;
+  },
+): Promise<Measured> {
   const profileDir = ctx.profileDir ?? process.env.BENCH_CPU_PROF;
   if (target === 'pgbench') return pgbench(ctx.dbs.pgbench!, ctx.durationS);
   let server: ServerProcess;
   if (target === 'bare') {
     const port = await freePort();
-    server = await startProcess(['--import', 'tsx', 'bench/support/bare-signup.ts'], { ...process.env, DATABASE_URL: ctx.dbs.bare, PORT: String(port) }, { port, readyPath: '/readyz' });
+    server = await startProcess(
+      ['--import', 'tsx', 'bench/support/bare-signup.ts'],
+      { ...process.env, DATABASE_URL: ctx.dbs.bare, PORT: String(port) },
+      { port, readyPath: '/readyz' },
+    );
   } else {
     server = await startQuire({
       ...(target === 'quire' ? { databaseUrl: ctx.dbs.quire } : { dataDir: ctx.dataDir }),
@@ -92,7 +141,11 @@ async function segment(target: Target, ctx: { dbs: Record<string, string>; dataD
     });
   }
   try {
-    const load = await signupLoad(server.url, { connections: CONNECTIONS, durationS: ctx.durationS, warmupS: ctx.warmupS });
+    const load = await signupLoad(server.url, {
+      connections: CONNECTIONS,
+      durationS: ctx.durationS,
+      warmupS: ctx.warmupS,
+    });
     if (target === 'bare') return load;
     const sealing = target === 'quire' ? await sealLag(ctx.dbs.quire!) : undefined;
     return { ...load, chain: await verifyChain(server.url), ...(sealing ? { sealing } : {}) };
@@ -118,10 +171,12 @@ async function sealLag(url: string): Promise<SealLag> {
   const sql = postgres(url, { max: 1, onnotice: () => {} });
   try {
     const started = performance.now();
-    const countPending = async () => Number((await sql<{ n: string }[]>`select count(*) as n from consent_events where chain_seq is null`)[0]!.n);
+    const countPending = async () =>
+      Number((await sql<{ n: string }[]>`select count(*) as n from consent_events where chain_seq is null`)[0]!.n);
     const pending = await countPending();
     while ((await countPending()) > 0) {
-      if (performance.now() - started > 30_000) throw new Error('the consent ledger sealer did not catch up within 30 s');
+      if (performance.now() - started > 30_000)
+        throw new Error('the consent ledger sealer did not catch up within 30 s');
       await new Promise((r) => setTimeout(r, 5));
     }
     return { pending, ms: pending === 0 ? 0 : performance.now() - started };
@@ -132,7 +187,9 @@ async function sealLag(url: string): Promise<SealLag> {
 
 /** The consent ledger after thousands of concurrent signups: still one valid chain? */
 async function verifyChain(url: string): Promise<ChainCheck> {
-  const res = await fetch(`${url}/admin/v1/consent/verify`, { headers: { authorization: `Bearer ${BENCH_ADMIN_TOKEN}` } });
+  const res = await fetch(`${url}/admin/v1/consent/verify`, {
+    headers: { authorization: `Bearer ${BENCH_ADMIN_TOKEN}` },
+  });
   const body = (await res.json()) as { ok?: boolean; events?: number };
   return { ok: res.ok && body.ok === true, events: body.events ?? 0 };
 }
@@ -150,7 +207,9 @@ async function diagnose(ctx: Parameters<typeof segment>[1]): Promise<string[]> {
   let sampling = true;
   const sampler = (async () => {
     while (sampling) {
-      const rows = await monitor<{ w: string }[]>`select coalesce(wait_event_type || ':' || wait_event, 'on CPU') as w from pg_stat_activity
+      const rows = await monitor<
+        { w: string }[]
+      >`select coalesce(wait_event_type || ':' || wait_event, 'on CPU') as w from pg_stat_activity
         where datname = ${dbName} and application_name = 'quire' and state <> 'idle'`;
       samples++;
       for (const r of rows) waits.set(r.w, (waits.get(r.w) ?? 0) + 1);
@@ -161,7 +220,10 @@ async function diagnose(ctx: Parameters<typeof segment>[1]): Promise<string[]> {
     await segment('quire', { ...ctx, durationS: 5, warmupS: 1, profileDir });
     sampling = false;
     await sampler;
-    const perSample = [...waits].sort((a, b) => b[1] - a[1]).slice(0, 4).map(([w, n]) => `${(n / samples).toFixed(1)} ${w}`);
+    const perSample = [...waits]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 4)
+      .map(([w, n]) => `${(n / samples).toFixed(1)} ${w}`);
     return [
       `Why (one extra 5 s run with \`node --cpu-prof\`, after the measured ones): the server's CPU went to ${await summariseProfile(profileDir)}.`,
       `Its busy database connections, sampled every 20 ms, were on average: ${perSample.join(', ')} (Client:ClientRead = waiting for the server's next statement; IO:WALSync / LWLock:WALWrite = commit flushes; Lock:advisory = queued for the consent ledger's sealing lock).`,
@@ -189,7 +251,12 @@ function combine(parts: Measured[], durationS: number): Measured {
     statusCodes: {},
     ...(parts.at(-1)?.chain ? { chain: parts.at(-1)!.chain! } : {}),
     ...(parts.some((p) => p.sealing)
-      ? { sealing: { pending: Math.max(...parts.map((p) => p.sealing?.pending ?? 0)), ms: Math.max(...parts.map((p) => p.sealing?.ms ?? 0)) } }
+      ? {
+          sealing: {
+            pending: Math.max(...parts.map((p) => p.sealing?.pending ?? 0)),
+            ms: Math.max(...parts.map((p) => p.sealing?.ms ?? 0)),
+          },
+        }
       : {}),
   };
 }
@@ -199,9 +266,13 @@ export async function benchSignup(quick: boolean): Promise<BenchResult> {
   // during the run (other work on it) weighs on every target alike. Quick run: once each.
   const segmentS = quick ? 3 : 10;
   const warmupS = quick ? 1 : 2;
-  const order: Target[] = quick ? ['quire', 'bare', 'pgbench', 'pglite'] : ['quire', 'bare', 'pgbench', 'pglite', 'pglite', 'pgbench', 'bare', 'quire'];
+  const order: Target[] = quick
+    ? ['quire', 'bare', 'pgbench', 'pglite']
+    : ['quire', 'bare', 'pgbench', 'pglite', 'pglite', 'pgbench', 'bare', 'quire'];
   const sink = await startSinkProcess();
-  const databases = await Promise.all((['quire', 'bare', 'pgbench'] as const).map(async (t) => [t, await benchDatabase(`signup_${t}`)] as const));
+  const databases = await Promise.all(
+    (['quire', 'bare', 'pgbench'] as const).map(async (t) => [t, await benchDatabase(`signup_${t}`)] as const),
+  );
   const dataDir = await mkdtemp(join(tmpdir(), 'quire-bench-pglite-'));
   const parts: Record<Target, Measured[]> = { quire: [], bare: [], pgbench: [], pglite: [] };
   let diagnosis: string[] = [];
@@ -209,16 +280,21 @@ export async function benchSignup(quick: boolean): Promise<BenchResult> {
     const dbs = Object.fromEntries(databases.map(([t, d]) => [t, d.url]));
     await seedConsentText(dbs.bare!);
     await seedConsentText(dbs.pgbench!);
-    for (const target of order) parts[target].push(await segment(target, { dbs, dataDir, smtpUrl: sink.url, durationS: segmentS, warmupS }));
+    for (const target of order)
+      parts[target].push(await segment(target, { dbs, dataDir, smtpUrl: sink.url, durationS: segmentS, warmupS }));
     const q = combine(parts.quire, segmentS);
     const bare = combine(parts.bare, segmentS);
-    if (!quick && (q.rps / bare.rps < 0.8 || q.p99 >= 50)) diagnosis = await diagnose({ dbs, dataDir, smtpUrl: sink.url, durationS: segmentS, warmupS });
+    if (!quick && (q.rps / bare.rps < 0.8 || q.p99 >= 50))
+      diagnosis = await diagnose({ dbs, dataDir, smtpUrl: sink.url, durationS: segmentS, warmupS });
   } finally {
     await sink.stop();
     await Promise.all(databases.map(([, d]) => d.drop()));
     await rm(dataDir, { recursive: true, force: true });
   }
-  const results = Object.fromEntries(Object.entries(parts).map(([t, p]) => [t, combine(p, segmentS)])) as Record<Target, Measured>;
+  const results = Object.fromEntries(Object.entries(parts).map(([t, p]) => [t, combine(p, segmentS)])) as Record<
+    Target,
+    Measured
+  >;
   const durationS = segmentS * (quick ? 1 : 2);
 
   const q = results.quire!;
@@ -229,23 +305,61 @@ export async function benchSignup(quick: boolean): Promise<BenchResult> {
   const block = (label: string, r: LoadResult, unit: string, target?: { p99?: boolean }) => {
     rows.push({ figure: `${label}: throughput`, value: r.rps, unit });
     rows.push({ figure: `${label}: p50 latency`, value: r.p50, unit: 'ms' });
-    rows.push({ figure: `${label}: p99 latency`, value: r.p99, unit: 'ms', ...(target?.p99 ? { target: '< 50 ms', met: r.p99 < 50, headline: true } : {}) });
+    rows.push({
+      figure: `${label}: p99 latency`,
+      value: r.p99,
+      unit: 'ms',
+      ...(target?.p99 ? { target: '< 50 ms', met: r.p99 < 50, headline: true } : {}),
+    });
   };
   block('quire, Node + PostgreSQL', q, 'signups/s', { p99: true });
   block('baseline (a): bare Hono + postgres.js, same inserts', bare, 'req/s');
   block('baseline (b): pgbench, same SQL transaction', pgb, 'tx/s');
   block('quire, Node + PGlite (embedded)', lite, 'signups/s');
-  rows.push({ figure: 'signup throughput, ratio quire / bare Hono + postgres.js', value: q.rps / bare.rps, unit: '×', target: '≥ 0.8×', met: q.rps / bare.rps >= 0.8, headline: true });
-  rows.push({ figure: 'signup throughput, ratio quire / pgbench (the database alone)', value: q.rps / pgb.rps, unit: '×', headline: true });
+  rows.push({
+    figure: 'signup throughput, ratio quire / bare Hono + postgres.js',
+    value: q.rps / bare.rps,
+    unit: '×',
+    target: '≥ 0.8×',
+    met: q.rps / bare.rps >= 0.8,
+    headline: true,
+  });
+  rows.push({
+    figure: 'signup throughput, ratio quire / pgbench (the database alone)',
+    value: q.rps / pgb.rps,
+    unit: '×',
+    headline: true,
+  });
   rows.push({ figure: 'ratio bare / pgbench (the stack’s own cost)', value: bare.rps / pgb.rps, unit: '×' });
-  rows.push({ figure: 'signup throughput, ratio quire on PGlite / quire on PostgreSQL', value: lite.rps / q.rps, unit: '×', headline: true });
+  rows.push({
+    figure: 'signup throughput, ratio quire on PGlite / quire on PostgreSQL',
+    value: lite.rps / q.rps,
+    unit: '×',
+    headline: true,
+  });
   if (q.sealing) {
-    rows.push({ figure: 'consent events not yet sealed into the chain when the load stopped (worst segment)', value: q.sealing.pending, unit: 'events' });
-    rows.push({ figure: 'time the sealer then took to seal them all (worst segment)', value: q.sealing.ms, unit: 'ms' });
+    rows.push({
+      figure: 'consent events not yet sealed into the chain when the load stopped (worst segment)',
+      value: q.sealing.pending,
+      unit: 'events',
+    });
+    rows.push({
+      figure: 'time the sealer then took to seal them all (worst segment)',
+      value: q.sealing.ms,
+      unit: 'ms',
+    });
   }
-  if (q.chain) rows.push({ figure: 'consent ledger after the PostgreSQL runs: one valid hash chain', value: q.chain.events, unit: 'events', target: 'valid', met: q.chain.ok });
+  if (q.chain)
+    rows.push({
+      figure: 'consent ledger after the PostgreSQL runs: one valid hash chain',
+      value: q.chain.events,
+      unit: 'events',
+      target: 'valid',
+      met: q.chain.ok,
+    });
   const refused = (r: LoadResult) => r.non2xx + r.errors;
-  const chain = (r: { chain?: ChainCheck }) => (r.chain ? `${r.chain.ok ? 'valid' : '**BROKEN**'} (${r.chain.events.toLocaleString('en')} events)` : 'not checked');
+  const chain = (r: { chain?: ChainCheck }) =>
+    r.chain ? `${r.chain.ok ? 'valid' : '**BROKEN**'} (${r.chain.events.toLocaleString('en')} events)` : 'not checked';
   const notes = [
     `${CONNECTIONS} connections, ${durationS} s measured per target${quick ? '' : ` in two ${segmentS} s segments (order A B C D D C B A; p50 is their mean, p99 the worse)`}, each after ${warmupS} s of warm-up; autocannon in the runner's process; each server a fresh process; each target its own migrated database on the same PostgreSQL server.`,
     'Every request is a new address from a new X-Forwarded-For (TRUST_PROXY=true): both rate-limit upserts run, none refuses. quire runs as in production: default pool (10), JSON request logs, its delivery loop sending the confirmations (default DELIVERY_RATE 50/s) to an SMTP sink in another process.',

@@ -20,7 +20,11 @@ function runToExit(command: string, args: string[]): Promise<number> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { stdio: 'ignore', env: process.env });
     child.once('error', reject);
-    child.once('exit', (code) => (code === 0 ? resolve(performance.now() - started) : reject(new Error(`${command} ${args.join(' ')} exited ${code}`))));
+    child.once('exit', (code) =>
+      code === 0
+        ? resolve(performance.now() - started)
+        : reject(new Error(`${command} ${args.join(' ')} exited ${code}`)),
+    );
   });
 }
 
@@ -35,7 +39,13 @@ async function npmStart(dataDir: string): Promise<number> {
   try {
     const deadline = Date.now() + 60_000;
     for (;;) {
-      if (await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.ok, () => false)) return performance.now() - started;
+      if (
+        await fetch(`http://127.0.0.1:${port}/readyz`).then(
+          (r) => r.ok,
+          () => false,
+        )
+      )
+        return performance.now() - started;
       if (child.exitCode !== null) throw new Error('npm start exited before it was ready');
       if (Date.now() > deadline) throw new Error('npm start was not ready within 60 s');
       await sleep(10);
@@ -86,11 +96,25 @@ export async function benchStartup(quick: boolean): Promise<BenchResult> {
   return {
     name: 'startup',
     rows: [
-      { figure: '`npm start` → first healthy /readyz, fresh data directory', value: median(fresh), unit: 'ms', headline: true },
-      { figure: '`npm start` → first healthy /readyz, warm data directory', value: median(warm), unit: 'ms', headline: true },
+      {
+        figure: '`npm start` → first healthy /readyz, fresh data directory',
+        value: median(fresh),
+        unit: 'ms',
+        headline: true,
+      },
+      {
+        figure: '`npm start` → first healthy /readyz, warm data directory',
+        value: median(warm),
+        unit: 'ms',
+        headline: true,
+      },
       { figure: 'baseline: `node -e 0`, spawn to exit', value: base, unit: 'ms' },
       { figure: 'baseline: `npm --version`, spawn to exit (npm’s own start)', value: median(npmNoop), unit: 'ms' },
-      { figure: 'baseline: `node --import tsx -e 0`, spawn to exit (the TypeScript loader)', value: median(tsxNoop), unit: 'ms' },
+      {
+        figure: 'baseline: `node --import tsx -e 0`, spawn to exit (the TypeScript loader)',
+        value: median(tsxNoop),
+        unit: 'ms',
+      },
       { figure: 'ratio fresh / node -e 0', value: median(fresh) / base, unit: '×' },
       { figure: 'ratio warm / node -e 0', value: median(warm) / base, unit: '×' },
     ],

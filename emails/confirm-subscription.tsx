@@ -28,13 +28,12 @@ export function ConfirmSubscription({
         Confirm your subscription
       </Heading>
       <Text style={styles.text}>
-        Someone (hopefully you) asked to get emails about <em>{bookTitle}</em>. Please confirm that
-        this was you:
+        Someone (hopefully you) asked to get emails about <em>{bookTitle}</em>. Please confirm that this was you:
       </Text>
       <ActionLink href={confirmUrl} label="Confirm my subscription" />
       <Text style={styles.text}>
-        {`This link expires in ${expiresInHours} ${expiresInHours === 1 ? 'hour' : 'hours'}.`} If
-        you didn&apos;t ask for this, ignore this email — you won&apos;t hear from us again.
+        {`This link expires in ${expiresInHours} ${expiresInHours === 1 ? 'hour' : 'hours'}.`} If you didn&apos;t ask
+        for this, ignore this email — you won&apos;t hear from us again.
       </Text>
       <EmailFooter
         postalAddress={postalAddress}

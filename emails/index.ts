@@ -2,9 +2,9 @@ import { createElement, type ReactElement } from 'react';
 import type { z } from 'zod';
 import type { BroadcastContext } from './_components/broadcast-context.js';
 import { ConfirmSubscription, ConfirmSubscriptionProps } from './confirm-subscription.js';
+import { PreferencesLink, PreferencesLinkProps } from './preferences-link.js';
 import { ReleaseAnnouncement, ReleaseAnnouncementProps } from './release-announcement.js';
 import { UpdateAnnouncement, UpdateAnnouncementProps } from './update-announcement.js';
-import { PreferencesLink, PreferencesLinkProps } from './preferences-link.js';
 import { Welcome, WelcomeProps } from './welcome.js';
 
 /**
@@ -37,7 +37,10 @@ export const defineBroadcast = <S extends z.ZodType<Record<string, unknown>>>(
   previewProps: previewProps as Record<string, unknown>,
   element: (props, ctx) => {
     if (!ctx) throw new Error(`template ${name} needs a broadcast context`);
-    return createElement(component as (p: Record<string, unknown>) => ReactElement, { ...(schema.parse(props) as Record<string, unknown>), ctx });
+    return createElement(component as (p: Record<string, unknown>) => ReactElement, {
+      ...(schema.parse(props) as Record<string, unknown>),
+      ctx,
+    });
   },
 });
 
@@ -54,7 +57,11 @@ const define = <S extends z.ZodType<Record<string, unknown>>>(
   description,
   schema,
   previewProps: previewProps as Record<string, unknown>,
-  element: (props) => createElement(component as (p: Record<string, unknown>) => ReactElement, schema.parse(props) as Record<string, unknown>),
+  element: (props) =>
+    createElement(
+      component as (p: Record<string, unknown>) => ReactElement,
+      schema.parse(props) as Record<string, unknown>,
+    ),
 });
 
 export const templates: Record<string, TemplateDefinition> = {
@@ -66,7 +73,14 @@ export const templates: Record<string, TemplateDefinition> = {
     ConfirmSubscription,
     ConfirmSubscription.PreviewProps,
   ),
-  welcome: define('welcome', 'transactional', 'Sent once a subscription is confirmed.', WelcomeProps, Welcome, Welcome.PreviewProps),
+  welcome: define(
+    'welcome',
+    'transactional',
+    'Sent once a subscription is confirmed.',
+    WelcomeProps,
+    Welcome,
+    Welcome.PreviewProps,
+  ),
   'preferences-link': define(
     'preferences-link',
     'transactional',

@@ -16,7 +16,13 @@ export type PreferencesLinkProps = z.input<typeof PreferencesLinkProps>;
 
 // Sent only because someone asked for it on the "manage my subscription" page: no promotion, and no
 // List-Unsubscribe (the page behind the link is where unsubscribing happens).
-export function PreferencesLink({ bookTitle, preferencesUrl, validForDays, postalAddress, lang = 'en' }: PreferencesLinkProps) {
+export function PreferencesLink({
+  bookTitle,
+  preferencesUrl,
+  validForDays,
+  postalAddress,
+  lang = 'en',
+}: PreferencesLinkProps) {
   return (
     <EmailLayout lang={lang} preheader={`Your link to manage your subscription to ${bookTitle}.`}>
       <Heading as="h1" style={styles.heading}>
@@ -27,8 +33,8 @@ export function PreferencesLink({ bookTitle, preferencesUrl, validForDays, posta
       </Text>
       <ActionLink href={preferencesUrl} label="Manage my subscription" />
       <Text style={styles.text}>
-        There you can choose topics, unsubscribe, or download or delete your data. The link works for {validForDays} days. If you
-        didn&apos;t ask for it, ignore this email — nothing changes unless the link is used.
+        There you can choose topics, unsubscribe, or download or delete your data. The link works for {validForDays}{' '}
+        days. If you didn&apos;t ask for it, ignore this email — nothing changes unless the link is used.
       </Text>
       <EmailFooter
         postalAddress={postalAddress}

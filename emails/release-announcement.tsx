@@ -128,10 +128,13 @@ ReleaseAnnouncement.PreviewProps = {
     "The book follows a session from start to finish: setting up (timing, participants, preparation and the facilitator's role), building shared understanding, designing approaches, negotiating trade-offs and naming risks before anyone writes code, then documenting decisions and feeding what you learn into the next session. It closes with the lead engineer's dual role, coaching, psychological safety, remote and hybrid sessions, and the anti-patterns to recognise early.",
   ].join('\n\n'),
   links: [
-    { label: 'Buy the paperback', url: 'https://books.example.com/how-teams-think/buy?format=paperback&ref=newsletter' },
+    {
+      label: 'Buy the paperback',
+      url: 'https://books.example.com/how-teams-think/buy?format=paperback&ref=newsletter',
+    },
     { label: 'Read on Leanpub', url: 'https://leanpub.example.com/how-teams-think-before-they-build' },
   ],
-  note: "Thank you for waiting — and for reading. If the book helps your team, a short review helps other teams find it.",
+  note: 'Thank you for waiting — and for reading. If the book helps your team, a short review helps other teams find it.',
 } satisfies z.input<typeof ReleaseAnnouncementProps>;
 
 export default ReleaseAnnouncement;

@@ -45,8 +45,7 @@ export function Welcome({
         </>
       ) : null}
       <Text style={styles.text}>
-        We&apos;ll only contact you about this book and related updates — no spam, no unrelated
-        marketing.
+        We&apos;ll only contact you about this book and related updates — no spam, no unrelated marketing.
       </Text>
       <Text style={styles.text}>
         You can change what you get at any time on your{' '}

@@ -13,21 +13,29 @@ export function ensureChromium({ log = console.log } = {}) {
   if (existsSync(CHROMIUM_PATH)) return { ok: true };
   if (process.platform !== 'linux') return { ok: false, reason: `${CHROMIUM_PATH} is missing and this is not Linux` };
   if (typeof process.getuid === 'function' && process.getuid() !== 0) {
-    return { ok: false, reason: `${CHROMIUM_PATH} is missing and installing it needs root (run: apt-get install -y chromium)` };
+    return {
+      ok: false,
+      reason: `${CHROMIUM_PATH} is missing and installing it needs root (run: apt-get install -y chromium)`,
+    };
   }
   if (spawnSync('sh', ['-c', 'command -v apt-get'], { stdio: 'ignore' }).status !== 0) {
     return { ok: false, reason: `${CHROMIUM_PATH} is missing and apt-get is not available` };
   }
-  log('quire tests: installing Debian\'s chromium with apt-get (once)…');
+  log("quire tests: installing Debian's chromium with apt-get (once)…");
   // Another test run may be installing at the same moment: wait for the dpkg lock instead of failing.
   const lock = ['-o', 'DPkg::Lock::Timeout=300'];
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  const steps = [['update', '-qq'], ['install', '-y', '-qq', 'chromium']];
+  const steps = [
+    ['update', '-qq'],
+    ['install', '-y', '-qq', 'chromium'],
+  ];
   for (const args of steps) {
     const run = spawnSync('apt-get', [...lock, ...args], { stdio: ['ignore', 'ignore', 'inherit'], env });
     if (run.status !== 0) return { ok: false, reason: `apt-get ${args[0]} failed (exit ${run.status ?? run.signal})` };
   }
-  return existsSync(CHROMIUM_PATH) ? { ok: true } : { ok: false, reason: `apt-get finished but ${CHROMIUM_PATH} is still missing` };
+  return existsSync(CHROMIUM_PATH)
+    ? { ok: true }
+    : { ok: false, reason: `apt-get finished but ${CHROMIUM_PATH} is still missing` };
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

@@ -34,7 +34,9 @@ if (requested === 'none' || requested === '') {
     process.exit(1);
   } else {
     delete env.TEST_DATABASE_URL;
-    console.log(`quire tests: PostgreSQL skipped (nothing listens on ${new URL(url).host}; set TEST_DATABASE_URL); running on PGlite only.`);
+    console.log(
+      `quire tests: PostgreSQL skipped (nothing listens on ${new URL(url).host}; set TEST_DATABASE_URL); running on PGlite only.`,
+    );
   }
 }
 

@@ -1,6 +1,7 @@
 /** @jsxImportSource hono/jsx */
-import { OpenAPIHono } from '@hono/zod-openapi';
+
 import { swaggerUI } from '@hono/swagger-ui';
+import { OpenAPIHono } from '@hono/zod-openapi';
 import { cors } from 'hono/cors';
 import { requestId } from 'hono/request-id';
 import { secureHeaders } from 'hono/secure-headers';
@@ -13,13 +14,14 @@ import { BOUNCE_INGEST_MAX_BYTES, BOUNCE_INGEST_PATH } from './routes/admin/boun
 import { registerAdminBroadcastRoutes } from './routes/admin/broadcasts/index.js';
 import { registerAdminConsentRoutes } from './routes/admin/consent/index.js';
 import { registerAdminPreviewRoutes } from './routes/admin/preview/index.js';
-import { registerAdminSubscriberRoutes } from './routes/admin/subscribers/index.js';
 import { IMPORT_BODY_LIMIT_BYTES, IMPORT_PATH } from './routes/admin/subscribers/import.js';
+import { registerAdminSubscriberRoutes } from './routes/admin/subscribers/index.js';
 import { registerAdminTemplateRoutes } from './routes/admin/templates/index.js';
-import type { AppEnv } from './routes/env.js';
 import { bodyLimitByHeaders } from './routes/body-limit.js';
+import { BASE_CSP, cspHeader, DOCS_CSP } from './routes/csp.js';
 import { requestDeadline } from './routes/deadline.js';
 import { registerDevMailRoutes } from './routes/dev-mail/index.js';
+import type { AppEnv } from './routes/env.js';
 import { registerHealthRoutes } from './routes/health/index.js';
 import { envelope, fieldsOf, toAppError, wantsHtml } from './routes/http.js';
 import { registerConfirmRoutes } from './routes/public/confirm/index.js';
@@ -30,8 +32,11 @@ import { registerSubscriptionRoutes } from './routes/public/subscriptions/index.
 import { registerUnsubscribeRoutes } from './routes/public/unsubscribe/index.js';
 import { registerSiteRoutes } from './routes/site/index.js';
 import { registerBounceWebhookRoutes } from './routes/webhooks/bounces.js';
-import { LARGE_PROVIDER_WEBHOOK_PATHS, PROVIDER_WEBHOOK_MAX_BYTES, registerProviderWebhookRoutes } from './routes/webhooks/providers.js';
-import { BASE_CSP, cspHeader, DOCS_CSP } from './routes/csp.js';
+import {
+  LARGE_PROVIDER_WEBHOOK_PATHS,
+  PROVIDER_WEBHOOK_MAX_BYTES,
+  registerProviderWebhookRoutes,
+} from './routes/webhooks/providers.js';
 import type { Services } from './services.js';
 
 const BODY_LIMIT_BYTES = 64 * 1024;
@@ -44,7 +49,8 @@ export function createApp(services: Services | ((c: unknown) => Services)) {
   const app = new OpenAPIHono<AppEnv>({
     // zod failures from OpenAPI routes become the one envelope with field errors.
     defaultHook: (result) => {
-      if (!result.success) throw new AppError('validation_failed', 'Some fields are not valid.', { fields: fieldsOf(result.error) });
+      if (!result.success)
+        throw new AppError('validation_failed', 'Some fields are not valid.', { fields: fieldsOf(result.error) });
     },
   });
 
@@ -74,7 +80,12 @@ export function createApp(services: Services | ((c: unknown) => Services)) {
     const allowed = c.get('services').config.ALLOWED_ORIGINS;
     const allowOrigin = (origin: string) => (allowed.includes('*') || allowed.includes(origin) ? origin : null);
     if (c.req.method === 'OPTIONS') {
-      return cors({ origin: allowOrigin, allowMethods: ['POST'], allowHeaders: ['Content-Type', 'Accept'], maxAge: 600 })(c, next);
+      return cors({
+        origin: allowOrigin,
+        allowMethods: ['POST'],
+        allowHeaders: ['Content-Type', 'Accept'],
+        maxAge: 600,
+      })(c, next);
     }
     await next();
     // The simple-request half of hono's cors, on the response's own headers: hono's adds Vary through
@@ -84,18 +95,28 @@ export function createApp(services: Services | ((c: unknown) => Services)) {
     if (origin) c.res.headers.set('Access-Control-Allow-Origin', origin);
     c.res.headers.append('Vary', 'Origin');
   });
-  const tooLarge = () => { throw new AppError('payload_too_large', 'The request body is too large.'); };
+  const tooLarge = () => {
+    throw new AppError('payload_too_large', 'The request body is too large.');
+  };
   const limit = bodyLimitByHeaders(BODY_LIMIT_BYTES, tooLarge);
   const importLimit = bodyLimitByHeaders(IMPORT_BODY_LIMIT_BYTES, tooLarge);
   const ingestLimit = bodyLimitByHeaders(BOUNCE_INGEST_MAX_BYTES, tooLarge);
   // Providers post batches (SendGrid) and SNS messages of up to 256 KB: a 413 there loses events after retries.
   const webhookLimit = bodyLimitByHeaders(PROVIDER_WEBHOOK_MAX_BYTES, tooLarge);
   const limitFor = (path: string) =>
-    path === IMPORT_PATH ? importLimit : path === BOUNCE_INGEST_PATH ? ingestLimit : LARGE_PROVIDER_WEBHOOK_PATHS.includes(path) ? webhookLimit : limit;
+    path === IMPORT_PATH
+      ? importLimit
+      : path === BOUNCE_INGEST_PATH
+        ? ingestLimit
+        : LARGE_PROVIDER_WEBHOOK_PATHS.includes(path)
+          ? webhookLimit
+          : limit;
   app.use((c, next) => limitFor(c.req.path)(c, next));
   app.on(['PUT', 'POST', 'PATCH'], ['/v1/preferences/*', '/admin/*'], async (c, next) => {
     const type = c.req.header('content-type') ?? '';
-    const hasBody = c.req.header('content-length') !== '0' && (c.req.header('content-length') !== undefined || c.req.header('transfer-encoding') !== undefined);
+    const hasBody =
+      c.req.header('content-length') !== '0' &&
+      (c.req.header('content-length') !== undefined || c.req.header('transfer-encoding') !== undefined);
     if (hasBody && !/^application\/([a-z.+-]+\+)?json\s*(;|$)/i.test(type) && c.req.path !== BOUNCE_INGEST_PATH) {
       throw new AppError('unsupported_media_type', 'Send application/json.');
     }
@@ -128,7 +149,8 @@ export function createApp(services: Services | ((c: unknown) => Services)) {
     info: {
       title: 'quire',
       version: '0.1.0',
-      description: 'Newsletter and subscriber backend for a book site. Errors share one envelope: `{ "error": { "code", "message", "requestId", "fields"? } }`.',
+      description:
+        'Newsletter and subscriber backend for a book site. Errors share one envelope: `{ "error": { "code", "message", "requestId", "fields"? } }`.',
     },
   });
   app.use('/docs', async (c, next) => {
@@ -141,7 +163,14 @@ export function createApp(services: Services | ((c: unknown) => Services)) {
 
   app.notFound((c) => {
     if (wantsHtml(c)) {
-      return c.html(<ErrorPage bookTitle={c.get('services').config.BOOK_TITLE} title="Page not found" message="This page does not exist." />, 404);
+      return c.html(
+        <ErrorPage
+          bookTitle={c.get('services').config.BOOK_TITLE}
+          title="Page not found"
+          message="This page does not exist."
+        />,
+        404,
+      );
     }
     return c.json(envelope(c, 'not_found', 'Not found.'), 404);
   });
@@ -150,12 +179,27 @@ export function createApp(services: Services | ((c: unknown) => Services)) {
     const e = toAppError(err);
     const services = c.get('services');
     if (e.status >= 500) {
-      services?.log.error('request failed', { requestId: c.get('requestId'), route: c.req.routePath, status: e.status, ...errorFields(err) });
+      services?.log.error('request failed', {
+        requestId: c.get('requestId'),
+        route: c.req.routePath,
+        status: e.status,
+        ...errorFields(err),
+      });
     }
     if (e.extra.retryAfterSeconds) c.header('Retry-After', String(e.extra.retryAfterSeconds));
     if (wantsHtml(c) && services) {
-      const title = e.status >= 500 ? 'Something went wrong' : e.status === 429 ? 'Too many requests' : e.status === 403 ? 'This request was refused' : 'This link does not work';
-      return c.html(<ErrorPage bookTitle={services.config.BOOK_TITLE} title={title} message={e.message} />, e.status as 400);
+      const title =
+        e.status >= 500
+          ? 'Something went wrong'
+          : e.status === 429
+            ? 'Too many requests'
+            : e.status === 403
+              ? 'This request was refused'
+              : 'This link does not work';
+      return c.html(
+        <ErrorPage bookTitle={services.config.BOOK_TITLE} title={title} message={e.message} />,
+        e.status as 400,
+      );
     }
     return c.json(envelope(c, e.code, e.message, e.extra.fields), e.status as 400);
   });

@@ -7,7 +7,13 @@ export const DEFAULT_CONSENT_TEXT =
   'address to contact you about this book — no third-party ads, no resale.';
 
 const boolish = z
-  .union([z.boolean(), z.preprocess((v) => (typeof v === 'string' ? v.trim().toLowerCase() : v), z.enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off', '']))])
+  .union([
+    z.boolean(),
+    z.preprocess(
+      (v) => (typeof v === 'string' ? v.trim().toLowerCase() : v),
+      z.enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off', '']),
+    ),
+  ])
   .transform((v) => v === true || v === '1' || v === 'true' || v === 'yes' || v === 'on');
 
 /** `PORT=` in an env file means "unset": without this, z.coerce.number('') is 0. */
@@ -30,13 +36,16 @@ const url = (protocols: string[]) =>
   z
     .string()
     .trim()
-    .refine((v) => {
-      try {
-        return protocols.includes(new URL(v).protocol);
-      } catch {
-        return false;
-      }
-    }, `must be a URL (${protocols.join(' or ')})`);
+    .refine(
+      (v) => {
+        try {
+          return protocols.includes(new URL(v).protocol);
+        } catch {
+          return false;
+        }
+      },
+      `must be a URL (${protocols.join(' or ')})`,
+    );
 
 const optionalUrl = (protocols: string[]) =>
   z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), url(protocols).optional());
@@ -49,11 +58,16 @@ const snsTopicArns = z
   .string()
   .optional()
   .transform((v) => {
-    const arns = (v ?? '').split(',').map((a) => a.trim()).filter(Boolean);
+    const arns = (v ?? '')
+      .split(',')
+      .map((a) => a.trim())
+      .filter(Boolean);
     return arns.length ? arns : undefined;
   })
   .refine(
-    (arns) => arns === undefined || arns.every((a) => /^arn:aws(-cn|-us-gov)?:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_.-]{1,256}$/.test(a)),
+    (arns) =>
+      arns === undefined ||
+      arns.every((a) => /^arn:aws(-cn|-us-gov)?:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_.-]{1,256}$/.test(a)),
     'must be comma-separated SNS topic ARNs like arn:aws:sns:eu-west-1:123456789012:ses-events',
   );
 
@@ -104,13 +118,20 @@ export const ConfigSchema = z
     DB_TIMEOUT_MS: positiveInt(5000),
     BROADCAST_PAUSE_AFTER_ERRORS: positiveInt(25),
     SCHEDULE_GRACE_MINUTES: positiveInt(60),
-    BOUNCE_ADDRESS: optionalString.refine((v) => v === undefined || /^[^@\s+]+@[^@\s]+\.[^@\s]+$/.test(v), 'must be an address like bounces@news.example (no +)'),
+    BOUNCE_ADDRESS: optionalString.refine(
+      (v) => v === undefined || /^[^@\s+]+@[^@\s]+\.[^@\s]+$/.test(v),
+      'must be an address like bounces@news.example (no +)',
+    ),
     // Inbound mail (README "Mail that comes back"): the unsubscribe address and VERP bounces. The
     // listener is Node's; unset keeps it off. Its host defaults to loopback, behind a local MTA.
     INBOUND_SMTP_PORT: numberOr(z.coerce.number().int().min(1).max(65535).optional()),
     INBOUND_SMTP_HOST: z.string().trim().min(1).default('127.0.0.1'),
     // 25 MiB is Cloudflare Email Routing's own limit; a bounce with its original attached is far smaller.
-    INBOUND_MAX_BYTES: wholeNumber({ min: 1024, max: 25 * 1024 * 1024 }, 1024 * 1024, 'must be a whole number of bytes from 1024 to 26214400'),
+    INBOUND_MAX_BYTES: wholeNumber(
+      { min: 1024, max: 25 * 1024 * 1024 },
+      1024 * 1024,
+      'must be a whole number of bytes from 1024 to 26214400',
+    ),
     WEBHOOK_SECRET: optionalString.refine((v) => v === undefined || v.length >= 16, 'must be at least 16 characters'),
     DKIM_DOMAIN: optionalString,
     DKIM_SELECTOR: optionalString,
@@ -126,17 +147,31 @@ export const ConfigSchema = z
       (v) => v === undefined || (v.length >= 16 && /^[^:]+:.+$/.test(v)),
       'must be user:password as in the webhook URL, at least 16 characters in all',
     ),
-    RESEND_WEBHOOK_SECRET: optionalString.refine((v) => v === undefined || /^whsec_[A-Za-z0-9+/]{16,}={0,2}$/.test(v), 'must be the webhook signing secret Resend shows (whsec_…)'),
-    MAILGUN_WEBHOOK_SIGNING_KEY: optionalString.refine((v) => v === undefined || v.length >= 16, 'must be the HTTP webhook signing key from Mailgun (16+ characters)'),
+    RESEND_WEBHOOK_SECRET: optionalString.refine(
+      (v) => v === undefined || /^whsec_[A-Za-z0-9+/]{16,}={0,2}$/.test(v),
+      'must be the webhook signing secret Resend shows (whsec_…)',
+    ),
+    MAILGUN_WEBHOOK_SIGNING_KEY: optionalString.refine(
+      (v) => v === undefined || v.length >= 16,
+      'must be the HTTP webhook signing key from Mailgun (16+ characters)',
+    ),
     SENDGRID_WEBHOOK_PUBLIC_KEY: optionalString
       .transform((v) => v?.replace(/-----(BEGIN|END) PUBLIC KEY-----|\\n|\s+/g, ''))
-      .refine((v) => v === undefined || P256_SPKI.test(v), 'must be the base64 verification key of the Signed Event Webhook (an ECDSA P-256 public key)'),
+      .refine(
+        (v) => v === undefined || P256_SPKI.test(v),
+        'must be the base64 verification key of the Signed Event Webhook (an ECDSA P-256 public key)',
+      ),
   })
   .superRefine((c, ctx) => {
     const dkim = [c.DKIM_DOMAIN, c.DKIM_SELECTOR, c.DKIM_PRIVATE_KEY].filter((v) => v !== undefined).length;
     if (dkim !== 0 && dkim !== 3) {
       for (const key of ['DKIM_DOMAIN', 'DKIM_SELECTOR', 'DKIM_PRIVATE_KEY'] as const) {
-        if (c[key] === undefined) ctx.addIssue({ code: 'custom', path: [key], message: 'DKIM needs DKIM_DOMAIN, DKIM_SELECTOR and DKIM_PRIVATE_KEY together' });
+        if (c[key] === undefined)
+          ctx.addIssue({
+            code: 'custom',
+            path: [key],
+            message: 'DKIM needs DKIM_DOMAIN, DKIM_SELECTOR and DKIM_PRIVATE_KEY together',
+          });
       }
     }
     if (c.DKIM_PRIVATE_KEY !== undefined && !c.DKIM_PRIVATE_KEY.includes('PRIVATE KEY')) {
@@ -148,7 +183,11 @@ export const ConfigSchema = z
         if (c[key] === undefined) ctx.addIssue({ code: 'custom', path: [key], message: 'is required in production' });
       }
       if (c.MAIL_DSN === undefined && c.SMTP_URL === undefined) {
-        ctx.addIssue({ code: 'custom', path: ['MAIL_DSN'], message: 'is required in production (or its alias SMTP_URL)' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['MAIL_DSN'],
+          message: 'is required in production (or its alias SMTP_URL)',
+        });
       }
     }
   });
@@ -190,7 +229,10 @@ export function requireFor(runtime: Runtime, config: z.output<typeof ConfigSchem
   // The schema has refused every other mail problem; what is left is the runtime's (cloudflare+email off Workers).
   const problems = mailSettingsProblems(config, runtime).map((p) => `${p.key}: ${p.message}`);
   if (runtime === 'workers') {
-    if (!config.DATABASE_URL) problems.push('DATABASE_URL: needs a Hyperdrive binding named HYPERDRIVE, or DATABASE_URL (PGlite does not run on Workers)');
+    if (!config.DATABASE_URL)
+      problems.push(
+        'DATABASE_URL: needs a Hyperdrive binding named HYPERDRIVE, or DATABASE_URL (PGlite does not run on Workers)',
+      );
     if (!mailTransports(config).transactional) {
       problems.push(
         'MAIL_DSN: is required on Workers (the capture mailbox is Node-only): cloudflare+email://EMAIL, an API provider, or smtp(s):// on 587 or 465 (port 25 is blocked)',

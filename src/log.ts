@@ -25,5 +25,11 @@ export function errorFields(err: unknown): Record<string, unknown> {
   let e = err as { name?: string; code?: string; message?: string; cause?: unknown };
   // drizzle wraps driver errors as "Failed query: <SQL>"; the driver's own error says what went wrong.
   if (e?.message?.startsWith('Failed query') && e.cause) e = e.cause as typeof e;
-  return { error: e?.name ?? 'Error', code: e?.code, reason: String(e?.message ?? err).split('\n')[0]!.slice(0, 200) };
+  return {
+    error: e?.name ?? 'Error',
+    code: e?.code,
+    reason: String(e?.message ?? err)
+      .split('\n')[0]!
+      .slice(0, 200),
+  };
 }

@@ -1,21 +1,21 @@
 import type { Config } from './config.js';
-import type { CoreDeps } from './core/deps.js';
-import { ensureConsentText } from './core/consent.js';
-import { createConsentSealer, type ConsentSealer } from './core/consent-sealer.js';
 import { startDueBroadcasts } from './core/broadcasts.js';
+import { ensureConsentText } from './core/consent.js';
+import { type ConsentSealer, createConsentSealer } from './core/consent-sealer.js';
+import type { CoreDeps } from './core/deps.js';
+import { pruneRateLimits } from './core/rate-limit.js';
+import { createTurnstileCheck } from './core/turnstile.js';
+import type { Database } from './db/client.js';
 import { createBroadcastComposer, routeComposers } from './delivery/composers/broadcast.js';
 import { createTransactionalComposer } from './delivery/composers/transactional.js';
 import { createDeliveryEvents } from './delivery/events.js';
 import { createDeliveryLoop, type DeliveryLoop } from './delivery/loop.js';
-import { createOutboxStore } from './delivery/outbox-store.js';
 import type { DeliveryJob } from './delivery/outbox-store.js';
+import { createOutboxStore } from './delivery/outbox-store.js';
 import { createPacer, type Pacer } from './delivery/pacer.js';
-import { pruneRateLimits } from './core/rate-limit.js';
-import { createTurnstileCheck } from './core/turnstile.js';
-import type { Database } from './db/client.js';
 import { createLogger, errorFields, type Logger } from './log.js';
 import type { CaptureMailbox } from './mail/capture.js';
-import { mailTransports, type MailTransportSpec } from './mail/dsn/index.js';
+import { type MailTransportSpec, mailTransports } from './mail/dsn/index.js';
 import type { Mailer } from './mail/mailer.js';
 
 export interface Services extends CoreDeps {
@@ -107,7 +107,11 @@ export async function createServices(config: Config, parts: ServiceParts): Promi
     ...core,
     outboxChanged,
     verifyHuman: config.TURNSTILE_SECRET_KEY
-      ? createTurnstileCheck({ secret: config.TURNSTILE_SECRET_KEY, verifyUrl: config.TURNSTILE_VERIFY_URL, timeoutMs: config.DB_TIMEOUT_MS })
+      ? createTurnstileCheck({
+          secret: config.TURNSTILE_SECRET_KEY,
+          verifyUrl: config.TURNSTILE_VERIFY_URL,
+          timeoutMs: config.DB_TIMEOUT_MS,
+        })
       : undefined,
     database,
     mailer,
@@ -126,4 +130,5 @@ export async function createServices(config: Config, parts: ServiceParts): Promi
   };
 }
 
-const rateFor = (workerRate: number, spec: MailTransportSpec | undefined) => Math.min(workerRate, spec?.rate ?? Number.POSITIVE_INFINITY);
+const rateFor = (workerRate: number, spec: MailTransportSpec | undefined) =>
+  Math.min(workerRate, spec?.rate ?? Number.POSITIVE_INFINITY);

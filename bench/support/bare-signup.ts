@@ -5,8 +5,9 @@
  * into the same migrated schema. No validation library, no rate limits, no ledger sealer, no logging,
  * no delivery loop. `DATABASE_URL=… PORT=… node --import tsx bench/support/bare-signup.ts`
  */
-import { serve } from '@hono/node-server';
+
 import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import postgres from 'postgres';
 
@@ -31,7 +32,8 @@ app.post('/v1/subscriptions', async (c) => {
     const [s] = await tx`insert into subscribers (email, email_hash, status, source, created_at, status_changed_at)
       values (${email}, ${emailHash}, 'pending', ${source}, ${now}, ${now}) on conflict do nothing returning id`;
     if (!s) return;
-    const [t] = await tx`insert into confirm_tokens (token_hash, subscriber_id, topics, consent_text_version, source, created_at, expires_at)
+    const [t] =
+      await tx`insert into confirm_tokens (token_hash, subscriber_id, topics, consent_text_version, source, created_at, expires_at)
       values (${sha256(randomBytes(32))}, ${s.id}, ${tx.json(TOPICS)}, 1, ${source}, ${now}, ${new Date(now.getTime() + 48 * 3600_000)}) returning id`;
     await tx`insert into deliveries (kind, subscriber_id, confirm_token_id, status, next_attempt_at, created_at)
       values ('confirmation', ${s.id}, ${t!.id}, 'queued', ${now}, ${now})`;

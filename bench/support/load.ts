@@ -18,7 +18,10 @@ let runId = 0;
  * X-Forwarded-For (the server trusts the proxy header), so neither per-address nor per-IP limits
  * are what is measured. Runs `warmupS` seconds first (not counted).
  */
-export async function signupLoad(url: string, opts: { connections: number; durationS: number; warmupS?: number; path?: string }): Promise<LoadResult> {
+export async function signupLoad(
+  url: string,
+  opts: { connections: number; durationS: number; warmupS?: number; path?: string },
+): Promise<LoadResult> {
   const run = `${process.pid}x${++runId}`;
   let i = 0;
   const requests = [
@@ -43,5 +46,13 @@ export async function signupLoad(url: string, opts: { connections: number; durat
   if (opts.warmupS) await autocannon({ url, connections: opts.connections, duration: opts.warmupS, requests });
   const r = await autocannon({ url, connections: opts.connections, duration: opts.durationS, requests });
   const statusCodes = Object.fromEntries(Object.entries(r.statusCodeStats ?? {}).map(([k, v]) => [k, v.count]));
-  return { rps: r['2xx'] / r.duration, p50: r.latency.p50, p99: r.latency.p99, ok: r['2xx'], non2xx: r.non2xx, errors: r.errors, statusCodes };
+  return {
+    rps: r['2xx'] / r.duration,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    ok: r['2xx'],
+    non2xx: r.non2xx,
+    errors: r.errors,
+    statusCodes,
+  };
 }

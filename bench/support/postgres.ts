@@ -1,7 +1,8 @@
 import postgres from 'postgres';
 import { migratePostgres } from '../../src/db/migrate.js';
 
-export const BENCH_SERVER = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+export const BENCH_SERVER =
+  process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 /** A fresh, migrated database for one benchmark, dropped by the returned function. */
 export async function benchDatabase(tag: string): Promise<{ url: string; drop: () => Promise<void> }> {
@@ -31,7 +32,9 @@ export async function seedSubscribers(url: string, n: number, topic = 'release')
     select 'reader' || g || '@example.com', md5('reader' || g), case when g % 3 = 0 then null else 'Reader ' || g end,
            'active', now(), now() - (g || ' seconds')::interval
       from generate_series(1, ${n}) g`);
-  await sql.unsafe(`insert into subscriptions (subscriber_id, topic, subscribed) select id, '${topic}', true from subscribers`);
+  await sql.unsafe(
+    `insert into subscriptions (subscriber_id, topic, subscribed) select id, '${topic}', true from subscribers`,
+  );
   await sql.unsafe('analyze');
   await sql.end();
 }

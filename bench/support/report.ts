@@ -24,7 +24,10 @@ export const fmt = (v: number, unit: string) =>
 export async function writeReport(result: BenchResult, command: string, opts: { docs?: boolean } = {}): Promise<void> {
   const stamp = new Date().toISOString();
   await mkdir('bench/results', { recursive: true });
-  await writeFile(`bench/results/${result.name}-${stamp.replace(/[:.]/g, '-')}.json`, JSON.stringify({ ...result, at: stamp, command }, null, 2));
+  await writeFile(
+    `bench/results/${result.name}-${stamp.replace(/[:.]/g, '-')}.json`,
+    JSON.stringify({ ...result, at: stamp, command }, null, 2),
+  );
 
   if (opts.docs === false) return;
   const machine = `${cpus().length} cores (${cpus()[0]?.model.trim()}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
@@ -36,13 +39,19 @@ export async function writeReport(result: BenchResult, command: string, opts: { 
     '',
     '| figure | value | target | met |',
     '|---|---:|---|---|',
-    ...result.rows.map((r) => `| ${r.figure} | ${fmt(r.value, r.unit)} ${r.unit} | ${r.target ?? ''} | ${r.met === undefined ? '' : r.met ? 'yes' : '**no**'} |`),
+    ...result.rows.map(
+      (r) =>
+        `| ${r.figure} | ${fmt(r.value, r.unit)} ${r.unit} | ${r.target ?? ''} | ${r.met === undefined ? '' : r.met ? 'yes' : '**no**'} |`,
+    ),
     ...(result.notes?.length ? ['', ...result.notes.map((n) => `- ${n}`)] : []),
     `<!-- bench:${result.name}:end -->`,
   ].join('\n');
 
   const file = 'docs/benchmarks.md';
-  let doc = await readFile(file, 'utf8').catch(() => '# Benchmarks\n\nEvery figure is measured against a baseline in the same run; `npm run bench` rewrites the sections below.\n');
+  let doc = await readFile(file, 'utf8').catch(
+    () =>
+      '# Benchmarks\n\nEvery figure is measured against a baseline in the same run; `npm run bench` rewrites the sections below.\n',
+  );
   const re = new RegExp(`<!-- bench:${result.name}:start -->[\\s\\S]*?<!-- bench:${result.name}:end -->`);
   doc = re.test(doc) ? doc.replace(re, lines) : `${doc.trimEnd()}\n\n${lines}\n`;
   await mkdir('docs', { recursive: true });
@@ -53,9 +62,16 @@ export async function writeReport(result: BenchResult, command: string, opts: { 
  * The top of docs/benchmarks.md: how to read the figures, the machine, the versions, the exact command,
  * how long the whole run took, and the headline figures of every benchmark. Written after a full run.
  */
-export async function writeIntro(info: { command: string; totalSeconds: number; results: BenchResult[]; versions: Record<string, string> }): Promise<void> {
+export async function writeIntro(info: {
+  command: string;
+  totalSeconds: number;
+  results: BenchResult[];
+  versions: Record<string, string>;
+}): Promise<void> {
   const stamp = new Date().toISOString().slice(0, 16).replace('T', ' ');
-  const headlines = info.results.flatMap((r) => r.rows.filter((row) => row.headline).map((row) => ({ bench: r.name, row })));
+  const headlines = info.results.flatMap((r) =>
+    r.rows.filter((row) => row.headline).map((row) => ({ bench: r.name, row })),
+  );
   const lines = [
     '<!-- bench:intro:start -->',
     '# Benchmarks',
@@ -72,7 +88,9 @@ export async function writeIntro(info: { command: string; totalSeconds: number; 
     '',
     `Machine: ${cpus().length} cores (${cpus()[0]?.model.trim()}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Linux ${release()}.`,
     '',
-    `Versions: ${Object.entries(info.versions).map(([k, v]) => `${k} ${v}`).join(', ')}.`,
+    `Versions: ${Object.entries(info.versions)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}.`,
     '',
     'Reproduce: `npm run bench` (everything, under 15 minutes here), `npm run bench -- signup` (one: `signup`,',
     '`delivery`, `scale`, `rendering`, `startup`, `edge`), `npm run bench -- --quick` (a short smoke run for CI).',
@@ -84,7 +102,10 @@ export async function writeIntro(info: { command: string; totalSeconds: number; 
     '',
     '| benchmark | figure | value | target | met |',
     '|---|---|---:|---|---|',
-    ...headlines.map(({ bench, row }) => `| ${bench} | ${row.figure} | ${fmt(row.value, row.unit)} ${row.unit} | ${row.target ?? ''} | ${row.met === undefined ? '' : row.met ? 'yes' : '**no**'} |`),
+    ...headlines.map(
+      ({ bench, row }) =>
+        `| ${bench} | ${row.figure} | ${fmt(row.value, row.unit)} ${row.unit} | ${row.target ?? ''} | ${row.met === undefined ? '' : row.met ? 'yes' : '**no**'} |`,
+    ),
     '',
     '## Each benchmark',
     '<!-- bench:intro:end -->',
@@ -99,7 +120,11 @@ export async function writeIntro(info: { command: string; totalSeconds: number; 
   const blocks = info.results.map((r) => section(r.name).exec(doc)?.[0]).filter((b): b is string => b !== undefined);
   for (const b of blocks) doc = doc.replace(b, '');
   const intro = re.exec(doc)![0];
-  doc = doc.replace(intro, `${intro}\n\n${blocks.map((b) => b.trimEnd()).join('\n\n')}`).replace(/\n{3,}/g, '\n\n').trimEnd() + '\n';
+  doc =
+    doc
+      .replace(intro, `${intro}\n\n${blocks.map((b) => b.trimEnd()).join('\n\n')}`)
+      .replace(/\n{3,}/g, '\n\n')
+      .trimEnd() + '\n';
   await mkdir('docs', { recursive: true });
   await writeFile(file, doc);
 }

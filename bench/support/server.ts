@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 
 /** A server the benchmark started in its own process, and how to stop it. */
@@ -25,20 +25,31 @@ export const freePort = () =>
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Spawn `node <args>` with `env`, and wait until GET `readyPath` answers 2xx. */
-export async function startProcess(args: string[], env: Record<string, string | undefined>, opts: { port: number; readyPath: string; timeoutMs?: number; pollMs?: number; command?: string }): Promise<ServerProcess> {
+export async function startProcess(
+  args: string[],
+  env: Record<string, string | undefined>,
+  opts: { port: number; readyPath: string; timeoutMs?: number; pollMs?: number; command?: string },
+): Promise<ServerProcess> {
   const started = performance.now();
-  const child = spawn(opts.command ?? process.execPath, args, { env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(opts.command ?? process.execPath, args, {
+    env: env as NodeJS.ProcessEnv,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const url = `http://127.0.0.1:${opts.port}`;
   const deadline = Date.now() + (opts.timeoutMs ?? 120_000);
   let readyMs = 0;
   for (;;) {
-    const ok = await fetch(`${url}${opts.readyPath}`).then((r) => r.ok, () => false);
+    const ok = await fetch(`${url}${opts.readyPath}`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) {
       readyMs = performance.now() - started;
       break;
     }
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${args.join(' ')} exited (${child.exitCode ?? child.signalCode}) before it was ready`);
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new Error(`${args.join(' ')} exited (${child.exitCode ?? child.signalCode}) before it was ready`);
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
       throw new Error(`${args.join(' ')} was not ready within ${opts.timeoutMs ?? 120_000} ms`);
@@ -92,7 +103,10 @@ export async function startQuire(opts: QuireOptions): Promise<ServerProcess> {
     ...opts.env,
   };
   for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
-  return startProcess([...(opts.nodeFlags ?? []), '--import', 'tsx', 'src/runtime/node/main.ts'], env, { port, readyPath: '/readyz' });
+  return startProcess([...(opts.nodeFlags ?? []), '--import', 'tsx', 'src/runtime/node/main.ts'], env, {
+    port,
+    readyPath: '/readyz',
+  });
 }
 
 export const median = (xs: number[]) => {

@@ -1,4 +1,4 @@
-import { fork, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 export interface SinkProcess {
@@ -10,7 +10,9 @@ export interface SinkProcess {
 }
 
 export async function startSinkProcess(): Promise<SinkProcess> {
-  const child: ChildProcess = fork(fileURLToPath(new URL('./smtp-sink.mjs', import.meta.url)), { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  const child: ChildProcess = fork(fileURLToPath(new URL('./smtp-sink.mjs', import.meta.url)), {
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
   const port = await new Promise<number>((resolve) => child.once('message', (m: { port: number }) => resolve(m.port)));
   const count = () =>
     new Promise<{ count: number; bytes: number }>((resolve) => {

@@ -3,7 +3,19 @@ import { readFile } from 'node:fs/promises';
 import postgres from 'postgres';
 import { BENCH_SERVER } from './postgres.js';
 
-const PACKAGES = ['hono', '@hono/node-server', 'drizzle-orm', 'postgres', '@electric-sql/pglite', 'react', '@react-email/render', 'nodemailer', 'smtp-server', 'autocannon', 'wrangler'];
+const PACKAGES = [
+  'hono',
+  '@hono/node-server',
+  'drizzle-orm',
+  'postgres',
+  '@electric-sql/pglite',
+  'react',
+  '@react-email/render',
+  'nodemailer',
+  'smtp-server',
+  'autocannon',
+  'wrangler',
+];
 
 /** Node, PostgreSQL, pgbench and the installed versions of the packages the figures depend on. */
 export async function versions(): Promise<Record<string, string>> {
@@ -16,12 +28,16 @@ export async function versions(): Promise<Record<string, string>> {
     out.PostgreSQL = 'unreachable';
   }
   try {
-    out.pgbench = /\d+\.\d+/.exec(execFileSync('/usr/bin/pgbench', ['--version'], { encoding: 'utf8' }))?.[0] ?? 'unknown';
+    out.pgbench =
+      /\d+\.\d+/.exec(execFileSync('/usr/bin/pgbench', ['--version'], { encoding: 'utf8' }))?.[0] ?? 'unknown';
   } catch {
     out.pgbench = 'missing';
   }
   for (const name of PACKAGES) {
-    out[name] = await readFile(`node_modules/${name}/package.json`, 'utf8').then((t) => (JSON.parse(t) as { version: string }).version, () => 'missing');
+    out[name] = await readFile(`node_modules/${name}/package.json`, 'utf8').then(
+      (t) => (JSON.parse(t) as { version: string }).version,
+      () => 'missing',
+    );
   }
   return out;
 }

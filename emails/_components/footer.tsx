@@ -1,5 +1,5 @@
-import { Fragment } from 'react';
 import { Hr, Link, Section, Text } from '@react-email/components';
+import { Fragment } from 'react';
 
 export interface EmailFooterProps {
   postalAddress: string;

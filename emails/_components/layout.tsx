@@ -1,5 +1,5 @@
-import type { ReactNode } from 'react';
 import { Body, Container, Head, Html, Preview } from '@react-email/components';
+import type { ReactNode } from 'react';
 
 export interface EmailLayoutProps {
   lang: string;
@@ -12,8 +12,7 @@ const body = {
   padding: '24px 0',
   backgroundColor: '#f4f4f5',
   color: '#18181b',
-  fontFamily:
-    '-apple-system, BlinkMacSystemFont, "Segoe UI", Roboto, Helvetica, Arial, sans-serif',
+  fontFamily: '-apple-system, BlinkMacSystemFont, "Segoe UI", Roboto, Helvetica, Arial, sans-serif',
   fontSize: '16px',
   lineHeight: '1.5',
 } as const;

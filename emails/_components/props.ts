@@ -49,4 +49,3 @@ export const paragraphs = (what: string, maxChars: number, maxParagraphs: number
   requiredText(what, maxChars).refine((text) => paragraphsOf(text).length <= maxParagraphs, {
     error: `${what} must have at most ${maxParagraphs} paragraphs (separate paragraphs with a blank line)`,
   });
-

@@ -1,4 +1,4 @@
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
 
 /** An error the CLI reports as one message (plus detail lines) and an exit code, never a stack trace. */
 export class CliError extends Error {
@@ -21,15 +21,29 @@ export class HelpRequested extends Error {
 export const usageError = (message: string, usage: string) => new CliError(`${message}\n\n${usage}`, 2);
 
 /** node:util parseArgs with --help on every command, and usage errors that show the usage. */
-export function parseCommand<O extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: O, usage: string) {
+export function parseCommand<O extends NonNullable<ParseArgsConfig['options']>>(
+  args: string[],
+  options: O,
+  usage: string,
+) {
   let parsed;
   try {
-    parsed = parseArgs({ args, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
+    parsed = parseArgs({
+      args,
+      options: { ...options, help: { type: 'boolean', short: 'h' } },
+      allowPositionals: true,
+      strict: true,
+    });
   } catch (err) {
     throw usageError((err as Error).message, usage);
   }
   if ((parsed.values as Record<string, unknown>).help) throw new HelpRequested(usage);
-  return parsed as unknown as { values: { [K in keyof O]?: O[K] extends { multiple: true } ? string[] : O[K] extends { type: 'boolean' } ? boolean : string }; positionals: string[] };
+  return parsed as unknown as {
+    values: {
+      [K in keyof O]?: O[K] extends { multiple: true } ? string[] : O[K] extends { type: 'boolean' } ? boolean : string;
+    };
+    positionals: string[];
+  };
 }
 
 export interface Api {
@@ -58,18 +72,26 @@ export function connectApi(env: NodeJS.ProcessEnv = process.env): Api {
       res = await fetch(`${base}${path}`, { ...init, headers });
     } catch (err) {
       const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-      throw new CliError(`cannot reach quire at ${base} (${cause?.code ?? cause?.message ?? (err as Error).message}); is it running? Set QUIRE_URL to point elsewhere.`);
+      throw new CliError(
+        `cannot reach quire at ${base} (${cause?.code ?? cause?.message ?? (err as Error).message}); is it running? Set QUIRE_URL to point elsewhere.`,
+      );
     }
     if (!res.ok) throw await apiError(res);
     return res;
   };
 
-  const json = async <T>(path: string, init?: RequestInit): Promise<T> => (await request(path, init)).json() as Promise<T>;
+  const json = async <T>(path: string, init?: RequestInit): Promise<T> =>
+    (await request(path, init)).json() as Promise<T>;
   return {
     base,
     get: (path) => json(path),
     post: (path, body) =>
-      json(path, body === undefined ? { method: 'POST' } : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+      json(
+        path,
+        body === undefined
+          ? { method: 'POST' }
+          : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) },
+      ),
     fetch: request,
   };
 }
@@ -78,8 +100,15 @@ export function connectApi(env: NodeJS.ProcessEnv = process.env): Api {
 async function apiError(res: Response): Promise<CliError> {
   const text = await res.text().catch(() => '');
   try {
-    const { error } = JSON.parse(text) as { error: { code: string; message: string; fields?: { path: string; message: string }[] } };
-    if (error?.message) return new CliError(error.message, 1, (error.fields ?? []).map((f) => `${f.path}: ${f.message}`));
+    const { error } = JSON.parse(text) as {
+      error: { code: string; message: string; fields?: { path: string; message: string }[] };
+    };
+    if (error?.message)
+      return new CliError(
+        error.message,
+        1,
+        (error.fields ?? []).map((f) => `${f.path}: ${f.message}`),
+      );
   } catch {
     // not the envelope
   }

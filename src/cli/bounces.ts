@@ -15,7 +15,11 @@ export async function bouncesCommand(args: string[]) {
   const raw = await readFile(positionals[0]!).catch((err: NodeJS.ErrnoException) => {
     throw new CliError(`cannot read ${positionals[0]}: ${err.code ?? err.message}`);
   });
-  const res = await connectApi().fetch('/admin/v1/bounces/ingest', { method: 'POST', headers: { 'content-type': 'message/rfc822' }, body: raw });
+  const res = await connectApi().fetch('/admin/v1/bounces/ingest', {
+    method: 'POST',
+    headers: { 'content-type': 'message/rfc822' },
+    body: raw,
+  });
   const r = (await res.json()) as { kind: string; reports: number; suppressed: number; unknown: number };
   if (values.json) return print(JSON.stringify(r, null, 2));
   print(`${r.kind}: ${r.reports} report(s), ${r.suppressed} address(es) suppressed, ${r.unknown} not known here`);

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CliError, connectApi, parseCommand, print, usageError, type Api } from './api.js';
+import { type Api, CliError, connectApi, parseCommand, print, usageError } from './api.js';
 
 export const BROADCAST_USAGE = `usage: quire broadcast <command> [options]
 
@@ -18,12 +18,15 @@ export const BROADCAST_USAGE = `usage: quire broadcast <command> [options]
 Talks to QUIRE_URL (default http://localhost:8787) with ADMIN_TOKEN from the environment.`;
 
 const usages: Record<string, string> = {
-  create: 'usage: quire broadcast create --template NAME --topic SLUG --subject TEXT [--preheader TEXT] --props FILE.json [--json]\n\nFILE.json holds the template\'s props ("-" reads them from stdin).',
+  create:
+    'usage: quire broadcast create --template NAME --topic SLUG --subject TEXT [--preheader TEXT] --props FILE.json [--json]\n\nFILE.json holds the template\'s props ("-" reads them from stdin).',
   list: 'usage: quire broadcast list [--json]',
-  preview: 'usage: quire broadcast preview ID [--text] [--open]\n\nWrites the rendered HTML (example recipient values) to a temp file and prints its path;\n--text prints the text part instead; --open opens the file with xdg-open/open.',
+  preview:
+    'usage: quire broadcast preview ID [--text] [--open]\n\nWrites the rendered HTML (example recipient values) to a temp file and prints its path;\n--text prints the text part instead; --open opens the file with xdg-open/open.',
   test: 'usage: quire broadcast test ID --to ADDRESS [--to ADDRESS …]  (up to 10)',
   send: 'usage: quire broadcast send ID [--at 2026-12-01T09:00:00Z]',
-  status: 'usage: quire broadcast status ID [--follow] [--interval SECONDS] [--json]\n\n--follow polls until the broadcast is sent, paused or cancelled: a live line on a terminal\n(sent/total, msgs/s, failures, bounced, ETA), plain lines otherwise.',
+  status:
+    'usage: quire broadcast status ID [--follow] [--interval SECONDS] [--json]\n\n--follow polls until the broadcast is sent, paused or cancelled: a live line on a terminal\n(sent/total, msgs/s, failures, bounced, ETA), plain lines otherwise.',
   pause: 'usage: quire broadcast pause ID',
   resume: 'usage: quire broadcast resume ID',
   cancel: 'usage: quire broadcast cancel ID',
@@ -62,16 +65,32 @@ export async function broadcastCommand(args: string[]): Promise<void> {
     case 'create': {
       const { values } = parseCommand(
         rest,
-        { template: { type: 'string' }, topic: { type: 'string' }, subject: { type: 'string' }, preheader: { type: 'string' }, props: { type: 'string' }, json: { type: 'boolean' } } as const,
+        {
+          template: { type: 'string' },
+          topic: { type: 'string' },
+          subject: { type: 'string' },
+          preheader: { type: 'string' },
+          props: { type: 'string' },
+          json: { type: 'boolean' },
+        } as const,
         usage,
       );
-      for (const name of ['template', 'topic', 'subject', 'props'] as const) if (!values[name]) throw usageError(`--${name} is required`, usage);
+      for (const name of ['template', 'topic', 'subject', 'props'] as const)
+        if (!values[name]) throw usageError(`--${name} is required`, usage);
       const props = await readJsonFile(values.props!);
       const api = connectApi();
-      const b = await api.post<Broadcast>('/admin/v1/broadcasts', { template: values.template, topic: values.topic, subject: values.subject, preheader: values.preheader, props });
+      const b = await api.post<Broadcast>('/admin/v1/broadcasts', {
+        template: values.template,
+        topic: values.topic,
+        subject: values.subject,
+        preheader: values.preheader,
+        props,
+      });
       if (values.json) return void print(JSON.stringify(b, null, 2));
       print(`created draft ${b.id}`);
-      print(`  next: quire broadcast preview ${b.id} --open · quire broadcast test ${b.id} --to you@example.com · quire broadcast send ${b.id}`);
+      print(
+        `  next: quire broadcast preview ${b.id} --open · quire broadcast test ${b.id} --to you@example.com · quire broadcast send ${b.id}`,
+      );
       return;
     }
     case 'list': {
@@ -81,12 +100,25 @@ export async function broadcastCommand(args: string[]): Promise<void> {
       if (data.length === 0) return void print('no broadcasts yet');
       for (const b of data) {
         const audience = b.audienceCount === null ? '' : `${b.audienceCount} recipients`;
-        print([b.id, b.status.padEnd(9), b.topic.padEnd(10), b.createdAt.slice(0, 16).replace('T', ' '), audience.padEnd(16), b.subject].join('  '));
+        print(
+          [
+            b.id,
+            b.status.padEnd(9),
+            b.topic.padEnd(10),
+            b.createdAt.slice(0, 16).replace('T', ' '),
+            audience.padEnd(16),
+            b.subject,
+          ].join('  '),
+        );
       }
       return;
     }
     case 'preview': {
-      const { values, positionals } = parseCommand(rest, { text: { type: 'boolean' }, open: { type: 'boolean' } } as const, usage);
+      const { values, positionals } = parseCommand(
+        rest,
+        { text: { type: 'boolean' }, open: { type: 'boolean' } } as const,
+        usage,
+      );
       const id = oneId(positionals, usage);
       const format = values.text ? 'text' : 'html';
       const res = await connectApi().fetch(`/admin/v1/broadcasts/${id}/preview?format=${format}`, {
@@ -106,20 +138,32 @@ export async function broadcastCommand(args: string[]): Promise<void> {
       const { values, positionals } = parseCommand(rest, { to: { type: 'string', multiple: true } } as const, usage);
       const id = oneId(positionals, usage);
       if (!values.to?.length) throw usageError('--to is required', usage);
-      const { queued } = await connectApi().post<{ queued: number }>(`/admin/v1/broadcasts/${id}/test`, { to: values.to });
+      const { queued } = await connectApi().post<{ queued: number }>(`/admin/v1/broadcasts/${id}/test`, {
+        to: values.to,
+      });
       print(`queued ${queued} test ${queued === 1 ? 'copy' : 'copies'} to ${values.to.join(', ')}`);
       return;
     }
     case 'send': {
       const { values, positionals } = parseCommand(rest, { at: { type: 'string' } } as const, usage);
       const id = oneId(positionals, usage);
-      const b = await connectApi().post<Broadcast>(`/admin/v1/broadcasts/${id}/send`, values.at ? { at: values.at } : {});
+      const b = await connectApi().post<Broadcast>(
+        `/admin/v1/broadcasts/${id}/send`,
+        values.at ? { at: values.at } : {},
+      );
       if (b.status === 'scheduled') print(`scheduled ${b.id} for ${b.scheduledAt}`);
-      else print(`${b.status} ${b.id} to ${b.audienceCount ?? 0} recipients — follow with: quire broadcast status ${b.id} --follow`);
+      else
+        print(
+          `${b.status} ${b.id} to ${b.audienceCount ?? 0} recipients — follow with: quire broadcast status ${b.id} --follow`,
+        );
       return;
     }
     case 'status': {
-      const { values, positionals } = parseCommand(rest, { follow: { type: 'boolean', short: 'f' }, interval: { type: 'string' }, json: { type: 'boolean' } } as const, usage);
+      const { values, positionals } = parseCommand(
+        rest,
+        { follow: { type: 'boolean', short: 'f' }, interval: { type: 'string' }, json: { type: 'boolean' } } as const,
+        usage,
+      );
       const id = oneId(positionals, usage);
       const interval = values.interval === undefined ? 1 : Number(values.interval);
       if (!(interval > 0)) throw usageError('--interval must be a positive number of seconds', usage);
@@ -131,15 +175,21 @@ export async function broadcastCommand(args: string[]): Promise<void> {
       // pause, resume, cancel, retry-failed
       const { positionals } = parseCommand(rest, {}, usage);
       const id = oneId(positionals, usage);
-      const out = await connectApi().post<Broadcast | { broadcast: Broadcast; requeued: number }>(`/admin/v1/broadcasts/${id}/${sub}`);
-      if ('requeued' in out) print(`requeued ${out.requeued} failed ${out.requeued === 1 ? 'message' : 'messages'}; ${out.broadcast.id} is ${out.broadcast.status}`);
+      const out = await connectApi().post<Broadcast | { broadcast: Broadcast; requeued: number }>(
+        `/admin/v1/broadcasts/${id}/${sub}`,
+      );
+      if ('requeued' in out)
+        print(
+          `requeued ${out.requeued} failed ${out.requeued === 1 ? 'message' : 'messages'}; ${out.broadcast.id} is ${out.broadcast.status}`,
+        );
       else print(`${out.id} is ${out.status}${out.statusReason ? ` (${out.statusReason})` : ''}`);
     }
   }
 }
 
 function oneId(positionals: string[], usage: string): string {
-  if (positionals.length !== 1) throw usageError(positionals.length ? 'one broadcast ID, please' : 'the broadcast ID is missing', usage);
+  if (positionals.length !== 1)
+    throw usageError(positionals.length ? 'one broadcast ID, please' : 'the broadcast ID is missing', usage);
   return positionals[0]!;
 }
 

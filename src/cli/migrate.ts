@@ -1,6 +1,7 @@
 import { parseCommand, print } from './api.js';
 
-const MIGRATE_USAGE = 'usage: quire migrate\n\nApplies drizzle migrations to the configured database (DATABASE_URL, or PGlite in QUIRE_DATA_DIR).';
+const MIGRATE_USAGE =
+  'usage: quire migrate\n\nApplies drizzle migrations to the configured database (DATABASE_URL, or PGlite in QUIRE_DATA_DIR).';
 
 export async function migrateCommand(args: string[]): Promise<void> {
   parseCommand(args, {}, MIGRATE_USAGE);

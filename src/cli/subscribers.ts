@@ -1,7 +1,7 @@
-import type { ImportResult } from '../core/lists/import.js';
 import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { CsvError, parse } from 'csv-parse/sync';
+import type { ImportResult } from '../core/lists/import.js';
 import { CliError, connectApi, parseCommand, print, usageError } from './api.js';
 
 export const SUBSCRIBERS_USAGE = `usage: quire subscribers <command> [options]
@@ -36,7 +36,6 @@ const COLUMNS = ['email', 'name', 'topics', 'consent_at', 'consent_source', 'con
 /** Rows per request; the API takes up to 1,000. */
 export const IMPORT_CHUNK = 500;
 
-
 export async function subscribersCommand(args: string[]): Promise<void> {
   const [sub, ...rest] = args;
   if (!sub || sub === '--help' || sub === '-h' || sub === 'help') return void print(SUBSCRIBERS_USAGE);
@@ -49,11 +48,23 @@ async function importCommand(args: string[]) {
   const { values, positionals } = parseCommand(args, { json: { type: 'boolean' } } as const, IMPORT_USAGE);
   if (positionals.length !== 1) throw usageError('one CSV file, please', IMPORT_USAGE);
   const file = positionals[0]!;
-  const rows = readCsv(file, await readFile(file, 'utf8').catch((err: Error) => Promise.reject(new CliError(`cannot read ${file}: ${err.message}`))));
+  const rows = readCsv(
+    file,
+    await readFile(file, 'utf8').catch((err: Error) =>
+      Promise.reject(new CliError(`cannot read ${file}: ${err.message}`)),
+    ),
+  );
   if (rows.length === 0) throw new CliError(`${file} has no rows under its header`);
 
   const api = connectApi();
-  const total: ImportResult = { imported_active: 0, imported_pending: 0, skipped_existing: 0, skipped_suppressed: 0, invalid: 0, invalid_rows: [] };
+  const total: ImportResult = {
+    imported_active: 0,
+    imported_pending: 0,
+    skipped_existing: 0,
+    skipped_suppressed: 0,
+    invalid: 0,
+    invalid_rows: [],
+  };
   for (let i = 0; i < rows.length; i += IMPORT_CHUNK) {
     let r: ImportResult;
     try {
@@ -62,11 +73,22 @@ async function importCommand(args: string[]) {
       if (i > 0 && err instanceof CliError) {
         // Earlier chunks are in; an import can be run again safely (existing addresses are skipped).
         report(total);
-        throw new CliError(`${err.message} (rows after line ${rows[i - 1]!.row} were not imported; running the import again is safe)`, 1, err.details);
+        throw new CliError(
+          `${err.message} (rows after line ${rows[i - 1]!.row} were not imported; running the import again is safe)`,
+          1,
+          err.details,
+        );
       }
       throw err;
     }
-    for (const key of ['imported_active', 'imported_pending', 'skipped_existing', 'skipped_suppressed', 'invalid'] as const) total[key] += r[key];
+    for (const key of [
+      'imported_active',
+      'imported_pending',
+      'skipped_existing',
+      'skipped_suppressed',
+      'invalid',
+    ] as const)
+      total[key] += r[key];
     total.invalid_rows.push(...r.invalid_rows);
   }
   if (values.json) return void print(JSON.stringify(total, null, 2));
@@ -90,13 +112,20 @@ export function readCsv(file: string, text: string): Record<string, string | num
       trim: true,
       skip_empty_lines: true,
       info: true,
-      columns: (names: string[]) => (header = names.map((n) => n.trim().toLowerCase().replace(/[\s-]+/g, '_'))),
+      columns: (names: string[]) =>
+        (header = names.map((n) =>
+          n
+            .trim()
+            .toLowerCase()
+            .replace(/[\s-]+/g, '_'),
+        )),
     }) as typeof records;
   } catch (err) {
     if (err instanceof CsvError) throw new CliError(`${file}: ${err.message}`);
     throw err;
   }
-  if (!header.includes('email')) throw new CliError(`${file}: the header row needs an "email" column (found: ${header.join(', ') || 'nothing'})`);
+  if (!header.includes('email'))
+    throw new CliError(`${file}: the header row needs an "email" column (found: ${header.join(', ') || 'nothing'})`);
   const ignored = header.filter((h) => !(COLUMNS as readonly string[]).includes(h));
   if (ignored.length) process.stderr.write(`ignoring column${ignored.length > 1 ? 's' : ''}: ${ignored.join(', ')}\n`);
 
@@ -117,12 +146,18 @@ export function readCsv(file: string, text: string): Record<string, string | num
 }
 
 async function exportCommand(args: string[]) {
-  const { values, positionals } = parseCommand(args, { status: { type: 'string' }, topic: { type: 'string' } } as const, EXPORT_USAGE);
+  const { values, positionals } = parseCommand(
+    args,
+    { status: { type: 'string' }, topic: { type: 'string' } } as const,
+    EXPORT_USAGE,
+  );
   if (positionals.length) throw usageError(`unexpected argument: ${positionals[0]}`, EXPORT_USAGE);
   const query = new URLSearchParams();
   if (values.status) query.set('status', values.status);
   if (values.topic) query.set('topic', values.topic);
-  const res = await connectApi().fetch(`/admin/v1/subscribers/export${query.size ? `?${query}` : ''}`, { headers: { accept: 'application/json, text/csv;q=0.9' } });
+  const res = await connectApi().fetch(`/admin/v1/subscribers/export${query.size ? `?${query}` : ''}`, {
+    headers: { accept: 'application/json, text/csv;q=0.9' },
+  });
   // `quire subscribers export | head` closes the pipe early: that is not an error.
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code === 'EPIPE') process.exit(0);

@@ -1,6 +1,7 @@
 import { CliError, connectApi, parseCommand, print } from './api.js';
 
-const TEMPLATES_USAGE = 'usage: quire templates [NAME] [--json]\n\nWithout NAME: the broadcast templates. With NAME: its example props, a start for --props:\n  quire templates release-announcement > props.json';
+const TEMPLATES_USAGE =
+  'usage: quire templates [NAME] [--json]\n\nWithout NAME: the broadcast templates. With NAME: its example props, a start for --props:\n  quire templates release-announcement > props.json';
 
 interface TemplateInfo {
   name: string;

@@ -1,6 +1,6 @@
 import { and, eq, gte, sql } from 'drizzle-orm';
 import type { Tx } from '../db/client.js';
-import { bounceEvents, deliveries, subscribers, type BounceType } from '../db/schema.js';
+import { type BounceType, bounceEvents, deliveries, subscribers } from '../db/schema.js';
 import { appendConsentEvent } from './consent.js';
 import type { CoreDeps } from './deps.js';
 import { checkEmail } from './email-address.js';
@@ -28,17 +28,36 @@ export type BounceOutcome = 'suppressed' | 'recorded' | 'unknown_recipient';
  * once; soft bounces when they persist. Suppression, subscriber status and ledger event share one
  * transaction.
  */
-export async function recordBounce(deps: Pick<CoreDeps, 'db' | 'secret' | 'now'>, report: BounceReport): Promise<BounceOutcome> {
+export async function recordBounce(
+  deps: Pick<CoreDeps, 'db' | 'secret' | 'now'>,
+  report: BounceReport,
+): Promise<BounceOutcome> {
   const now = deps.now();
   return deps.db.transaction(async (tx) => {
     const target = await resolveRecipient(tx, deps.secret, report);
     if (!target) return 'unknown_recipient' as const;
     // Relay text is anyone's text: PostgreSQL refuses NUL in a text column, and other control characters have no use here.
     // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this pattern finds
-    const diagnostic = report.diagnostic?.split('\n')[0]?.replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, ' ').slice(0, 500) ?? null;
-    await tx.insert(bounceEvents).values({ emailHash: target.emailHash, deliveryId: target.deliveryId, type: report.type, source: report.source, diagnostic, at: now });
+    const diagnostic =
+      report.diagnostic
+        ?.split('\n')[0]
+        ?.replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, ' ')
+        .slice(0, 500) ?? null;
+    await tx
+      .insert(bounceEvents)
+      .values({
+        emailHash: target.emailHash,
+        deliveryId: target.deliveryId,
+        type: report.type,
+        source: report.source,
+        diagnostic,
+        at: now,
+      });
     if (target.deliveryId && report.type !== 'soft') {
-      await tx.update(deliveries).set({ status: 'bounced', lastError: diagnostic }).where(eq(deliveries.id, target.deliveryId));
+      await tx
+        .update(deliveries)
+        .set({ status: 'bounced', lastError: diagnostic })
+        .where(eq(deliveries.id, target.deliveryId));
     }
 
     let suppressReason: 'hard_bounce' | 'complaint' | undefined;
@@ -56,14 +75,26 @@ export async function recordBounce(deps: Pick<CoreDeps, 'db' | 'secret' | 'now'>
 async function softBouncesPersist(tx: Tx, emailHash: string, now: Date): Promise<boolean> {
   const windowStart = new Date(now.getTime() - 365 * 86_400_000);
   const [row] = await tx
-    .select({ n: sql<number>`count(*)::int`, first: sql<string>`min(${bounceEvents.at})`, last: sql<string>`max(${bounceEvents.at})` })
+    .select({
+      n: sql<number>`count(*)::int`,
+      first: sql<string>`min(${bounceEvents.at})`,
+      last: sql<string>`max(${bounceEvents.at})`,
+    })
     .from(bounceEvents)
-    .where(and(eq(bounceEvents.emailHash, emailHash), eq(bounceEvents.type, 'soft'), gte(bounceEvents.at, windowStart)));
+    .where(
+      and(eq(bounceEvents.emailHash, emailHash), eq(bounceEvents.type, 'soft'), gte(bounceEvents.at, windowStart)),
+    );
   if (!row || row.n < SOFT_BOUNCE_LIMIT) return false;
   return new Date(row.last).getTime() - new Date(row.first).getTime() > SOFT_BOUNCE_SPAN_DAYS * 86_400_000;
 }
 
-async function markSubscriber(tx: Tx, subscriberId: string, reason: 'hard_bounce' | 'complaint', report: BounceReport, now: Date) {
+async function markSubscriber(
+  tx: Tx,
+  subscriberId: string,
+  reason: 'hard_bounce' | 'complaint',
+  report: BounceReport,
+  now: Date,
+) {
   const [sub] = await tx.select().from(subscribers).where(eq(subscribers.id, subscriberId)).for('update');
   if (!sub || sub.status === 'erased') return;
   const status = reason === 'complaint' ? 'complained' : 'bounced';
@@ -86,7 +117,9 @@ async function resolveRecipient(tx: Tx, secret: string, r: BounceReport) {
       .leftJoin(subscribers, eq(subscribers.id, deliveries.subscriberId))
       .where(where)
       .limit(1);
-    return row?.emailHash ? { deliveryId: row.deliveryId, subscriberId: row.subscriberId, emailHash: row.emailHash } : undefined;
+    return row?.emailHash
+      ? { deliveryId: row.deliveryId, subscriberId: row.subscriberId, emailHash: row.emailHash }
+      : undefined;
   };
   if (r.deliveryId && /^[0-9a-f-]{36}$/i.test(r.deliveryId)) {
     const found = await byDelivery(eq(deliveries.id, r.deliveryId));
@@ -103,7 +136,11 @@ async function resolveRecipient(tx: Tx, secret: string, r: BounceReport) {
     const checked = checkEmail(r.email);
     if (!checked.ok) return undefined;
     const emailHash = emailHashFor(secret, checked.key);
-    const [sub] = await tx.select({ id: subscribers.id }).from(subscribers).where(eq(subscribers.emailHash, emailHash)).limit(1);
+    const [sub] = await tx
+      .select({ id: subscribers.id })
+      .from(subscribers)
+      .where(eq(subscribers.emailHash, emailHash))
+      .limit(1);
     // An address we never held is nobody of ours: keep no hash of it (a report can name anyone).
     if (!sub) return undefined;
     return { deliveryId: null, subscriberId: sub.id, emailHash };

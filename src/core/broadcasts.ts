@@ -26,8 +26,12 @@ const SUPPRESSED = suppressedSql(sql`s.email_hash`, excludedFromBroadcasts);
 export function broadcastTemplate(name: string) {
   const t = templates[name];
   if (!t || t.kind !== 'broadcast') {
-    const known = Object.values(templates).filter((d) => d.kind === 'broadcast').map((d) => d.name);
-    throw new AppError('validation_failed', `Unknown template "${name}".`, { fields: [{ path: 'template', message: `one of: ${known.join(', ')}` }] });
+    const known = Object.values(templates)
+      .filter((d) => d.kind === 'broadcast')
+      .map((d) => d.name);
+    throw new AppError('validation_failed', `Unknown template "${name}".`, {
+      fields: [{ path: 'template', message: `one of: ${known.join(', ')}` }],
+    });
   }
   return t;
 }
@@ -36,12 +40,17 @@ export function broadcastTemplate(name: string) {
 export function validateProps(template: string, props: unknown): Record<string, unknown> {
   // The render-once placeholders must never come from the author's own text.
   if (JSON.stringify(props ?? null).includes('QUIREz')) {
-    throw new AppError('validation_failed', 'The props contain a reserved word.', { fields: [{ path: 'props', message: 'must not contain "QUIREz"' }] });
+    throw new AppError('validation_failed', 'The props contain a reserved word.', {
+      fields: [{ path: 'props', message: 'must not contain "QUIREz"' }],
+    });
   }
   const parsed = broadcastTemplate(template).schema.safeParse(props);
   if (!parsed.success) {
     throw new AppError('validation_failed', `The props do not fit the ${template} template.`, {
-      fields: parsed.error.issues.map((i) => ({ path: ['props', ...i.path.map(String)].join('.'), message: i.message })),
+      fields: parsed.error.issues.map((i) => ({
+        path: ['props', ...i.path.map(String)].join('.'),
+        message: i.message,
+      })),
     });
   }
   return parsed.data;
@@ -50,11 +59,23 @@ export function validateProps(template: string, props: unknown): Record<string, 
 export async function createBroadcast(deps: CoreDeps, input: BroadcastInput): Promise<Broadcast> {
   const props = validateProps(input.template, input.props);
   const [topic] = await deps.db.select().from(topics).where(eq(topics.slug, input.topic));
-  if (!topic) throw new AppError('unknown_topic', `Unknown topic: ${input.topic}.`, { fields: [{ path: 'topic', message: 'unknown topic' }] });
+  if (!topic)
+    throw new AppError('unknown_topic', `Unknown topic: ${input.topic}.`, {
+      fields: [{ path: 'topic', message: 'unknown topic' }],
+    });
   const now = deps.now();
   const [row] = await deps.db
     .insert(broadcasts)
-    .values({ template: input.template, topic: input.topic, subject: input.subject, preheader: input.preheader ?? '', props, status: 'draft', createdAt: now, updatedAt: now })
+    .values({
+      template: input.template,
+      topic: input.topic,
+      subject: input.subject,
+      preheader: input.preheader ?? '',
+      props,
+      status: 'draft',
+      createdAt: now,
+      updatedAt: now,
+    })
     .returning();
   return row!;
 }
@@ -102,7 +123,15 @@ export async function audienceOf(db: DbOrTx, topic: string) {
        where s.status <> 'erased'`),
   );
   const n = (k: string) => Number(row?.[k] ?? 0);
-  return { audience: n('audience'), excluded: { pending: n('pending'), unsubscribed: n('unsubscribed'), suppressed: n('suppressed'), notInTopic: n('not_in_topic') } };
+  return {
+    audience: n('audience'),
+    excluded: {
+      pending: n('pending'),
+      unsubscribed: n('unsubscribed'),
+      suppressed: n('suppressed'),
+      notInTopic: n('not_in_topic'),
+    },
+  };
 }
 
 /**
@@ -132,7 +161,10 @@ async function freezeAudience(tx: Tx, b: Broadcast, now: Date): Promise<number> 
       select count(*) as n from frozen`),
   );
   const total = Number(count?.n ?? 0);
-  await tx.update(broadcasts).set({ audienceFrozenAt: now, audienceCount: total, status: 'sending', statusReason: null, updatedAt: now }).where(eq(broadcasts.id, b.id));
+  await tx
+    .update(broadcasts)
+    .set({ audienceFrozenAt: now, audienceCount: total, status: 'sending', statusReason: null, updatedAt: now })
+    .where(eq(broadcasts.id, b.id));
   return total;
 }
 
@@ -144,10 +176,17 @@ export async function sendBroadcast(deps: CoreDeps, id: string, at?: Date): Prom
     const b = await getBroadcastRow(tx, id, true);
     if (b.status === 'sending' || b.status === 'sent') return b;
     if (b.status !== 'draft' && b.status !== 'scheduled') {
-      throw new AppError('invalid_state', `A ${b.status} broadcast cannot be sent; ${b.status === 'paused' ? 'resume it' : 'create a new one'}.`);
+      throw new AppError(
+        'invalid_state',
+        `A ${b.status} broadcast cannot be sent; ${b.status === 'paused' ? 'resume it' : 'create a new one'}.`,
+      );
     }
     if (at && at.getTime() > now.getTime()) {
-      const [row] = await tx.update(broadcasts).set({ status: 'scheduled', scheduledAt: at, updatedAt: now }).where(eq(broadcasts.id, id)).returning();
+      const [row] = await tx
+        .update(broadcasts)
+        .set({ status: 'scheduled', scheduledAt: at, updatedAt: now })
+        .where(eq(broadcasts.id, id))
+        .returning();
       return row!;
     }
     await freezeAudience(tx, b, now);
@@ -159,14 +198,21 @@ export async function sendBroadcast(deps: CoreDeps, id: string, at?: Date): Prom
 
 export async function pauseBroadcast(deps: CoreDeps, id: string, reason = 'paused by the author'): Promise<Broadcast> {
   return transition(deps, id, ['sending', 'scheduled'], async (tx, b, now) => {
-    await tx.update(broadcasts).set({ status: 'paused', statusReason: reason, updatedAt: now }).where(eq(broadcasts.id, b.id));
+    await tx
+      .update(broadcasts)
+      .set({ status: 'paused', statusReason: reason, updatedAt: now })
+      .where(eq(broadcasts.id, b.id));
   });
 }
 
 export async function resumeBroadcast(deps: CoreDeps, id: string): Promise<Broadcast> {
   const b = await transition(deps, id, ['paused'], async (tx, row, now) => {
     if (!row.audienceFrozenAt) await freezeAudience(tx, row, now);
-    else await tx.update(broadcasts).set({ status: 'sending', statusReason: null, updatedAt: now }).where(eq(broadcasts.id, row.id));
+    else
+      await tx
+        .update(broadcasts)
+        .set({ status: 'sending', statusReason: null, updatedAt: now })
+        .where(eq(broadcasts.id, row.id));
   });
   deps.outboxChanged?.();
   return b;
@@ -174,7 +220,10 @@ export async function resumeBroadcast(deps: CoreDeps, id: string): Promise<Broad
 
 export async function cancelBroadcast(deps: CoreDeps, id: string): Promise<Broadcast> {
   return transition(deps, id, ['draft', 'scheduled', 'sending', 'paused'], async (tx, b, now) => {
-    await tx.update(broadcasts).set({ status: 'cancelled', statusReason: 'cancelled by the author', updatedAt: now }).where(eq(broadcasts.id, b.id));
+    await tx
+      .update(broadcasts)
+      .set({ status: 'cancelled', statusReason: 'cancelled by the author', updatedAt: now })
+      .where(eq(broadcasts.id, b.id));
     await tx
       .update(deliveries)
       .set({ status: 'skipped', lastError: 'broadcast cancelled' })
@@ -193,18 +242,27 @@ export async function retryFailed(deps: CoreDeps, id: string): Promise<{ broadca
       .returning({ id: deliveries.id });
     requeued = rows.length;
     if (requeued > 0 && b.status === 'sent') {
-      await tx.update(broadcasts).set({ status: 'sending', completedAt: null, updatedAt: now }).where(eq(broadcasts.id, b.id));
+      await tx
+        .update(broadcasts)
+        .set({ status: 'sending', completedAt: null, updatedAt: now })
+        .where(eq(broadcasts.id, b.id));
     }
   });
   deps.outboxChanged?.();
   return { broadcast, requeued };
 }
 
-async function transition(deps: CoreDeps, id: string, from: Broadcast['status'][], apply: (tx: Tx, b: Broadcast, now: Date) => Promise<void>) {
+async function transition(
+  deps: CoreDeps,
+  id: string,
+  from: Broadcast['status'][],
+  apply: (tx: Tx, b: Broadcast, now: Date) => Promise<void>,
+) {
   const now = deps.now();
   return deps.db.transaction(async (tx) => {
     const b = await getBroadcastRow(tx, id, true);
-    if (!from.includes(b.status)) throw new AppError('invalid_state', `The broadcast is ${b.status}; this needs it to be ${from.join(' or ')}.`);
+    if (!from.includes(b.status))
+      throw new AppError('invalid_state', `The broadcast is ${b.status}; this needs it to be ${from.join(' or ')}.`);
     await apply(tx, b, now);
     return getBroadcastRow(tx, id);
   });
@@ -222,7 +280,8 @@ export async function queueTestSend(deps: CoreDeps, id: string, addresses: strin
   const now = deps.now();
   await deps.db.transaction(async (tx) => {
     await getBroadcastRow(tx, id);
-    for (const x of checked) if (x.c.ok) await enqueueDelivery(tx, { kind: 'test', broadcastId: id, to: x.c.email }, now);
+    for (const x of checked)
+      if (x.c.ok) await enqueueDelivery(tx, { kind: 'test', broadcastId: id, to: x.c.email }, now);
   });
   deps.outboxChanged?.();
   return checked.length;
@@ -242,7 +301,11 @@ export async function startDueBroadcasts(deps: CoreDeps): Promise<number> {
   for (const b of due) {
     const lateMs = now.getTime() - (b.scheduledAt?.getTime() ?? now.getTime());
     if (lateMs > deps.config.SCHEDULE_GRACE_MINUTES * 60_000) {
-      await pauseBroadcast(deps, b.id, `missed its scheduled time by ${Math.round(lateMs / 60_000)} minutes; resume to send`).catch(() => {});
+      await pauseBroadcast(
+        deps,
+        b.id,
+        `missed its scheduled time by ${Math.round(lateMs / 60_000)} minutes; resume to send`,
+      ).catch(() => {});
       continue;
     }
     await deps.db.transaction(async (tx) => {

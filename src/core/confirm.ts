@@ -6,7 +6,7 @@ import type { CoreDeps, RequestMeta } from './deps.js';
 import { AppError } from './errors.js';
 import { ipHashFor } from './identity.js';
 import { enqueueDelivery } from './outbox.js';
-import { liftSuppressions, liftedByConfirmation, suppressionReasonsFor } from './suppression.js';
+import { liftedByConfirmation, liftSuppressions, suppressionReasonsFor } from './suppression.js';
 import { hashToken } from './tokens.js';
 
 export type ConfirmOutcome = 'confirmed' | 'already_confirmed';
@@ -17,7 +17,10 @@ export const invalidConfirmLink = () =>
 /** Look a confirmation token up without changing anything (the GET page). */
 export async function inspectConfirmToken(deps: CoreDeps, token: string): Promise<'valid' | 'used' | 'expired'> {
   if (!isPlausibleToken(token)) throw invalidConfirmLink();
-  const [row] = await deps.db.select().from(confirmTokens).where(eq(confirmTokens.tokenHash, hashToken(token)));
+  const [row] = await deps.db
+    .select()
+    .from(confirmTokens)
+    .where(eq(confirmTokens.tokenHash, hashToken(token)));
   if (!row) throw invalidConfirmLink();
   if (row.usedAt) return 'used';
   if (row.expiresAt.getTime() <= deps.now().getTime()) return 'expired';
@@ -29,7 +32,11 @@ export async function confirmSubscription(deps: CoreDeps, token: string, meta: R
   if (!isPlausibleToken(token)) throw invalidConfirmLink();
   const now = deps.now();
   const outcome = await deps.db.transaction(async (tx) => {
-    const [row] = await tx.select().from(confirmTokens).where(eq(confirmTokens.tokenHash, hashToken(token))).for('update');
+    const [row] = await tx
+      .select()
+      .from(confirmTokens)
+      .where(eq(confirmTokens.tokenHash, hashToken(token)))
+      .for('update');
     if (!row) throw invalidConfirmLink();
     if (row.usedAt) return 'already_confirmed' as const;
     if (row.expiresAt.getTime() <= now.getTime()) {

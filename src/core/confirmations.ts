@@ -1,4 +1,4 @@
-import { desc, eq, sql, type SQL } from 'drizzle-orm';
+import { desc, eq, type SQL, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../db/client.js';
 import { confirmTokens, deliveries } from '../db/schema.js';
 import { CONFIRM_TOKEN_TTL_MS, confirmTokenFor, hashToken } from './tokens.js';
@@ -34,7 +34,12 @@ function tokenRow(secret: string, req: ConfirmationRequest, now: Date): TokenRow
 }
 
 /** Issue confirmations for many subscribers in two statements (inside the caller's transaction). */
-export async function issueConfirmations(tx: DbOrTx, secret: string, requests: ConfirmationRequest[], now: Date): Promise<void> {
+export async function issueConfirmations(
+  tx: DbOrTx,
+  secret: string,
+  requests: ConfirmationRequest[],
+  now: Date,
+): Promise<void> {
   if (requests.length === 0) return;
   const tokens = requests.map((r) => tokenRow(secret, r, now));
   await tx.insert(confirmTokens).values(tokens);
@@ -72,9 +77,15 @@ export function confirmationSql(secret: string, req: ConfirmationRequest, now: D
 
 /** The subscriber's newest confirmation token, used or not. */
 export async function lastConfirmation(tx: DbOrTx, subscriberId: string) {
-  const [last] = await tx.select().from(confirmTokens).where(eq(confirmTokens.subscriberId, subscriberId)).orderBy(desc(confirmTokens.createdAt)).limit(1);
+  const [last] = await tx
+    .select()
+    .from(confirmTokens)
+    .where(eq(confirmTokens.subscriberId, subscriberId))
+    .orderBy(desc(confirmTokens.createdAt))
+    .limit(1);
   return last;
 }
 
 /** A pending address gets at most one confirmation mail per CONFIRM_COOLDOWN_SECONDS. */
-export const inCooldown = (issuedAt: Date, now: Date, cooldownSeconds: number): boolean => issuedAt.getTime() > now.getTime() - cooldownSeconds * 1000;
+export const inCooldown = (issuedAt: Date, now: Date, cooldownSeconds: number): boolean =>
+  issuedAt.getTime() > now.getTime() - cooldownSeconds * 1000;

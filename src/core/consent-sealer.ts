@@ -1,5 +1,5 @@
 import { asc, desc, isNotNull, isNull, sql } from 'drizzle-orm';
-import { rowsOf, type Db } from '../db/client.js';
+import { type Db, rowsOf } from '../db/client.js';
 import { consentEvents } from '../db/schema.js';
 import { chainHash, GENESIS_HASH } from './consent.js';
 
@@ -27,7 +27,11 @@ export async function sealConsentEvents(db: Db, opts: { wait: boolean; batchSize
 
 /** Whether any event waits to be sealed: one index probe, so idle polling costs next to nothing. */
 export async function hasUnsealedEvents(db: Db): Promise<boolean> {
-  const rows = await db.select({ seq: consentEvents.seq }).from(consentEvents).where(isNull(consentEvents.chainSeq)).limit(1);
+  const rows = await db
+    .select({ seq: consentEvents.seq })
+    .from(consentEvents)
+    .where(isNull(consentEvents.chainSeq))
+    .limit(1);
   return rows.length > 0;
 }
 
@@ -51,7 +55,12 @@ async function sealBatch(db: Db, batchSize: number, wait: boolean): Promise<numb
     if (!lock?.locked) return null;
     // Read after the lock (its own statement, so its snapshot sees the last sealer's commit). Pending
     // events are taken in seq order; one whose transaction commits late is sealed in a later batch.
-    const pending = await tx.select().from(consentEvents).where(isNull(consentEvents.chainSeq)).orderBy(asc(consentEvents.seq)).limit(batchSize);
+    const pending = await tx
+      .select()
+      .from(consentEvents)
+      .where(isNull(consentEvents.chainSeq))
+      .orderBy(asc(consentEvents.seq))
+      .limit(batchSize);
     if (pending.length === 0) return 0;
     const [head] = await tx
       .select({ chainSeq: consentEvents.chainSeq, hash: consentEvents.hash })
@@ -85,7 +94,10 @@ export interface ConsentSealer {
 }
 
 /** A long-lived process's sealer: polls for pending events every `intervalMs` and seals them. */
-export function createConsentSealer(db: Db, opts: { intervalMs: number; onError?: (err: unknown) => void }): ConsentSealer {
+export function createConsentSealer(
+  db: Db,
+  opts: { intervalMs: number; onError?: (err: unknown) => void },
+): ConsentSealer {
   let timer: ReturnType<typeof setInterval> | undefined;
   let inFlight: Promise<number> | undefined;
 

@@ -1,6 +1,6 @@
-import { asc, count, desc, eq, gt, isNull, sql, type SQL } from 'drizzle-orm';
+import { asc, count, desc, eq, gt, isNull, type SQL, sql } from 'drizzle-orm';
 import type { Db, DbOrTx } from '../db/client.js';
-import { consentEvents, consentTexts, type ConsentEventKind } from '../db/schema.js';
+import { type ConsentEventKind, consentEvents, consentTexts } from '../db/schema.js';
 import { sha256Hex } from './crypto.js';
 
 /**
@@ -117,7 +117,8 @@ export async function verifyConsentChain(db: Db, pageSize = 2000): Promise<Chain
     for (const row of page) {
       count++;
       if (row.prevHash !== prev) return { ok: false, events: count, brokenAt: row.seq, reason: 'prev_hash_mismatch' };
-      if (chainHash(prev, row) !== row.hash) return { ok: false, events: count, brokenAt: row.seq, reason: 'hash_mismatch' };
+      if (chainHash(prev, row) !== row.hash)
+        return { ok: false, events: count, brokenAt: row.seq, reason: 'hash_mismatch' };
       prev = row.hash!;
       after = row.chainSeq!;
     }
@@ -158,7 +159,10 @@ const versionsOf = (db: DbOrTx) => {
 export async function consentVersionExists(db: DbOrTx, version: number): Promise<boolean> {
   const cache = versionsOf(db);
   if (cache.known.has(version)) return true;
-  const [row] = await db.select({ version: consentTexts.version }).from(consentTexts).where(eq(consentTexts.version, version));
+  const [row] = await db
+    .select({ version: consentTexts.version })
+    .from(consentTexts)
+    .where(eq(consentTexts.version, version));
   if (row) cache.known.add(version);
   return row !== undefined;
 }
@@ -167,7 +171,11 @@ export async function consentVersionExists(db: DbOrTx, version: number): Promise
 export async function latestConsentVersion(db: DbOrTx): Promise<number | undefined> {
   const cache = versionsOf(db);
   if (cache.latest && Date.now() - cache.latest.at < LATEST_TTL_MS) return cache.latest.version;
-  const [latest] = await db.select({ version: consentTexts.version }).from(consentTexts).orderBy(desc(consentTexts.version)).limit(1);
+  const [latest] = await db
+    .select({ version: consentTexts.version })
+    .from(consentTexts)
+    .orderBy(desc(consentTexts.version))
+    .limit(1);
   if (latest) cache.latest = { version: latest.version, at: Date.now() };
   return latest?.version;
 }

@@ -1,11 +1,12 @@
-import { createHash, createHmac, createSecretKey, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
+import { createHash, createHmac, createSecretKey, type KeyObject, randomBytes, timingSafeEqual } from 'node:crypto';
 
 export const sha256Hex = (data: string | Uint8Array): string => createHash('sha256').update(data).digest('hex');
 
 export const hmac = (key: string | Uint8Array | KeyObject, data: string | Uint8Array): Buffer =>
   createHmac('sha256', key).update(data).digest();
 
-export const hmacHex = (key: string | Uint8Array | KeyObject, data: string | Uint8Array): string => hmac(key, data).toString('hex');
+export const hmacHex = (key: string | Uint8Array | KeyObject, data: string | Uint8Array): string =>
+  hmac(key, data).toString('hex');
 
 export const randomToken = (bytes = 32): string => randomBytes(bytes).toString('base64url');
 

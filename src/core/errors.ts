@@ -29,7 +29,6 @@ export interface FieldError {
   message: string;
 }
 
-
 export class AppError extends Error {
   readonly status: number;
   constructor(

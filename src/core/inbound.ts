@@ -3,7 +3,7 @@ import { analyseBounceMessage, recordBounceReports } from './bounce-messages.js'
 import type { BounceReport } from './bounces.js';
 import type { CoreDeps } from './deps.js';
 import { verifyLinkToken } from './tokens.js';
-import { unsubscribe, type UnsubscribeOutcome } from './unsubscribe.js';
+import { type UnsubscribeOutcome, unsubscribe } from './unsubscribe.js';
 
 /**
  * Mail that comes back to quire, whichever way it arrives (a Worker's email() handler, the Node SMTP

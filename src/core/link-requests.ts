@@ -25,11 +25,17 @@ export interface LinkRequestTarget {
 /** Validate the address and spend one attempt of the per-IP and per-address budgets (429 past them). */
 export async function admitLinkRequest(deps: CoreDeps, email: string, meta: RequestMeta): Promise<LinkRequestTarget> {
   const checked = checkEmail(email);
-  if (!checked.ok) throw new AppError('invalid_email', TEXTS.invalidEmail, { fields: [{ path: 'email', message: 'invalid' }] });
+  if (!checked.ok)
+    throw new AppError('invalid_email', TEXTS.invalidEmail, { fields: [{ path: 'email', message: 'invalid' }] });
   const now = deps.now();
   if (meta.ip) {
     const ipKey = `links:ip:${hmacHex(deriveKey(deps.secret, 'rate-ip'), meta.ip)}`;
-    const byIp = await hitRateLimit(deps.db, ipKey, { limit: deps.config.RATE_LIMIT_IP, windowSeconds: IP_WINDOW_SECONDS }, now);
+    const byIp = await hitRateLimit(
+      deps.db,
+      ipKey,
+      { limit: deps.config.RATE_LIMIT_IP, windowSeconds: IP_WINDOW_SECONDS },
+      now,
+    );
     if (!byIp.allowed) throw tooMany(byIp.retryAfterSeconds);
   }
   const emailHash = emailHashFor(deps.secret, checked.key);

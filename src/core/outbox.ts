@@ -1,5 +1,5 @@
 import type { DbOrTx } from '../db/client.js';
-import { deliveries, type DeliveryKind } from '../db/schema.js';
+import { type DeliveryKind, deliveries } from '../db/schema.js';
 
 export interface OutboxEntry {
   kind: DeliveryKind;

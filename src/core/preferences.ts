@@ -38,7 +38,10 @@ export async function getPreferences(deps: CoreDeps, subscriberId: string): Prom
   return describe(deps.db, sub);
 }
 
-async function describe(db: DbOrTx, sub: { id: string; email: string; name: string | null; locale: string; status: string }) {
+async function describe(
+  db: DbOrTx,
+  sub: { id: string; email: string; name: string | null; locale: string; status: string },
+) {
   const [all, mine] = await Promise.all([
     listTopics(db),
     db.select().from(subscriptions).where(eq(subscriptions.subscriberId, sub.id)),
@@ -53,14 +56,21 @@ async function describe(db: DbOrTx, sub: { id: string; email: string; name: stri
   };
 }
 
-export async function updatePreferences(deps: CoreDeps, subscriberId: string, update: PreferencesUpdate, meta: RequestMeta): Promise<Preferences> {
+export async function updatePreferences(
+  deps: CoreDeps,
+  subscriberId: string,
+  update: PreferencesUpdate,
+  meta: RequestMeta,
+): Promise<Preferences> {
   if (update.unsubscribeAll) {
     // Validate first: the unsubscribe commits on its own, and a 422 must not have side effects.
     if (update.topics !== undefined) {
       const known = new Set((await listTopics(deps.db)).map((t) => t.slug));
       const unknown = update.topics.filter((t) => !known.has(t));
       if (unknown.length > 0) {
-        throw new AppError('unknown_topic', `Unknown topic: ${unknown.join(', ')}.`, { fields: [{ path: 'topics', message: 'unknown topic' }] });
+        throw new AppError('unknown_topic', `Unknown topic: ${unknown.join(', ')}.`, {
+          fields: [{ path: 'topics', message: 'unknown topic' }],
+        });
       }
     }
     await unsubscribe(deps, subscriberId, meta, 'preferences');
@@ -76,7 +86,9 @@ export async function updatePreferences(deps: CoreDeps, subscriberId: string, up
     const known = new Set(all.map((t) => t.slug));
     const unknown = update.topics.filter((t) => !known.has(t));
     if (unknown.length > 0) {
-      throw new AppError('unknown_topic', `Unknown topic: ${unknown.join(', ')}.`, { fields: [{ path: 'topics', message: 'unknown topic' }] });
+      throw new AppError('unknown_topic', `Unknown topic: ${unknown.join(', ')}.`, {
+        fields: [{ path: 'topics', message: 'unknown topic' }],
+      });
     }
     const wanted = new Set(update.topics);
     const current = await tx.select().from(subscriptions).where(eq(subscriptions.subscriberId, sub.id));
@@ -136,7 +148,11 @@ export async function exportSubscriberData(deps: CoreDeps, subscriberId: string)
     },
     subscriptions: prefs.topics.map((t) => ({ topic: t.slug, name: t.name, subscribed: t.subscribed })),
     consentHistory: history.map((e) => ({ ...e, occurredAt: e.occurredAt.toISOString() })),
-    deliveries: sent.map((d) => ({ ...d, createdAt: d.createdAt.toISOString(), sentAt: d.sentAt?.toISOString() ?? null })),
+    deliveries: sent.map((d) => ({
+      ...d,
+      createdAt: d.createdAt.toISOString(),
+      sentAt: d.sentAt?.toISOString() ?? null,
+    })),
   };
 }
 
@@ -145,7 +161,12 @@ export async function exportSubscriberData(deps: CoreDeps, subscriberId: string)
  * in the suppression list (so an old import cannot bring the address back without consent) and the
  * pseudonymous ledger, which never held plaintext. A later signup needs a fresh double opt-in.
  */
-export async function eraseSubscriber(deps: CoreDeps, subscriberId: string, meta: RequestMeta, source = 'subscriber'): Promise<'erased' | 'already_erased'> {
+export async function eraseSubscriber(
+  deps: CoreDeps,
+  subscriberId: string,
+  meta: RequestMeta,
+  source = 'subscriber',
+): Promise<'erased' | 'already_erased'> {
   const now = deps.now();
   return deps.db.transaction(async (tx) => {
     const [sub] = await tx.select().from(subscribers).where(eq(subscribers.id, subscriberId)).for('update');

@@ -1,5 +1,5 @@
-import { lt, sql, type SQL } from 'drizzle-orm';
-import { rowsOf, type DbOrTx } from '../db/client.js';
+import { lt, type SQL, sql } from 'drizzle-orm';
+import { type DbOrTx, rowsOf } from '../db/client.js';
 import { rateLimits } from '../db/schema.js';
 
 export interface RateLimitRule {
@@ -12,7 +12,9 @@ export interface RateLimitHit {
   rule: RateLimitRule;
 }
 
-export type RateLimitResult = { allowed: true; count: number } | { allowed: false; count: number; retryAfterSeconds: number };
+export type RateLimitResult =
+  | { allowed: true; count: number }
+  | { allowed: false; count: number; retryAfterSeconds: number };
 
 /**
  * Fixed-window counters kept in the database, so every API instance shares them. One upsert for all
@@ -20,11 +22,19 @@ export type RateLimitResult = { allowed: true; count: number } | { allowed: fals
  * concurrency on PostgreSQL, and one statement is one round trip however many limits a request spends.
  * A caller can also write it as a CTE of its own statement (signup.ts) and judge the counts it returns.
  */
-export function rateLimitUpsert(hits: RateLimitHit[], now: Date): { statement: SQL; judge(counts: Map<string, number>): RateLimitResult[]; exceeded(relation: SQL): SQL } {
+export function rateLimitUpsert(
+  hits: RateLimitHit[],
+  now: Date,
+): { statement: SQL; judge(counts: Map<string, number>): RateLimitResult[]; exceeded(relation: SQL): SQL } {
   const windows = hits.map(({ key, rule }) => {
     const windowMs = rule.windowSeconds * 1000;
     const start = Math.floor(now.getTime() / windowMs) * windowMs;
-    return { key, windowStart: new Date(start).toISOString(), expiresAt: new Date(start + windowMs).toISOString(), limit: rule.limit };
+    return {
+      key,
+      windowStart: new Date(start).toISOString(),
+      expiresAt: new Date(start + windowMs).toISOString(),
+      limit: rule.limit,
+    };
   });
   const values = sql.join(
     windows.map((w) => sql`(${w.key}::text, ${w.windowStart}::timestamptz, 1, ${w.expiresAt}::timestamptz)`),
@@ -37,12 +47,19 @@ export function rateLimitUpsert(hits: RateLimitHit[], now: Date): { statement: S
       returning key, count`,
     /** True when a row of `relation` (the statement's output) is over its limit. */
     exceeded: (relation) =>
-      sql`exists (select 1 from ${relation} h where ${sql.join(windows.map((w) => sql`(h.key = ${w.key}::text and h.count > ${w.limit}::integer)`), sql` or `)})`,
+      sql`exists (select 1 from ${relation} h where ${sql.join(
+        windows.map((w) => sql`(h.key = ${w.key}::text and h.count > ${w.limit}::integer)`),
+        sql` or `,
+      )})`,
     judge: (counts) =>
       hits.map(({ key, rule }, i) => {
         const count = counts.get(key)!;
         if (count <= rule.limit) return { allowed: true, count };
-        return { allowed: false, count, retryAfterSeconds: Math.max(1, Math.ceil((Date.parse(windows[i]!.expiresAt) - now.getTime()) / 1000)) };
+        return {
+          allowed: false,
+          count,
+          retryAfterSeconds: Math.max(1, Math.ceil((Date.parse(windows[i]!.expiresAt) - now.getTime()) / 1000)),
+        };
       }),
   };
 }

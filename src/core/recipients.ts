@@ -1,7 +1,7 @@
 import { and, eq, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../db/client.js';
 import { rowsOf } from '../db/client.js';
-import { subscribers, subscriptions, topics, type DeliveryKind, type SubscriberStatus } from '../db/schema.js';
+import { type DeliveryKind, type SubscriberStatus, subscribers, subscriptions, topics } from '../db/schema.js';
 import { excludedFromBroadcasts, isBlocked, suppressedSql } from './suppression.js';
 
 /**
@@ -24,7 +24,10 @@ export const mayReceive = (kind: DeliveryKind, status: SubscriberStatus): boolea
 export type Subscriber = typeof subscribers.$inferSelect;
 
 /** A subscriber as the lifecycle mails need them, with whether their address is blocked. */
-export async function lifecycleRecipient(db: DbOrTx, subscriberId: string): Promise<{ subscriber: Subscriber; blocked: boolean } | undefined> {
+export async function lifecycleRecipient(
+  db: DbOrTx,
+  subscriberId: string,
+): Promise<{ subscriber: Subscriber; blocked: boolean } | undefined> {
   const [subscriber] = await db.select().from(subscribers).where(eq(subscribers.id, subscriberId));
   if (!subscriber || subscriber.email === null) return undefined;
   return { subscriber, blocked: await isBlocked(db, subscriber.emailHash) };
@@ -50,7 +53,11 @@ export interface BroadcastRecipient {
 }
 
 /** A batch of a broadcast's recipients, read in one query, with what decides whether each still gets it. */
-export async function broadcastRecipients(db: DbOrTx, topic: string, subscriberIds: string[]): Promise<BroadcastRecipient[]> {
+export async function broadcastRecipients(
+  db: DbOrTx,
+  topic: string,
+  subscriberIds: string[],
+): Promise<BroadcastRecipient[]> {
   if (subscriberIds.length === 0) return [];
   return rowsOf<BroadcastRecipient>(
     await db.execute(sql`

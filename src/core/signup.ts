@@ -10,9 +10,9 @@ import { AppError } from './errors.js';
 import { emailHashFor, ipHashFor } from './identity.js';
 import { rateLimitUpsert } from './rate-limit.js';
 import { blockingReasons, isBlocked, suppressedSql } from './suppression.js';
+import { TEXTS } from './texts.js';
 import { readFormStamp } from './tokens.js';
 import { resolveTopics } from './topics.js';
-import { TEXTS } from './texts.js';
 
 export interface SignupRequest {
   email: string;
@@ -39,7 +39,11 @@ export type SignupOutcome = 'confirmation_queued' | 'cooldown' | 'already_active
 const DAY_SECONDS = 86_400;
 const IP_WINDOW_SECONDS = 600;
 
-export async function requestSubscription(deps: CoreDeps, req: SignupRequest, meta: RequestMeta): Promise<SignupOutcome> {
+export async function requestSubscription(
+  deps: CoreDeps,
+  req: SignupRequest,
+  meta: RequestMeta,
+): Promise<SignupOutcome> {
   const { db, config, secret } = deps;
   const now = deps.now();
 
@@ -49,11 +53,14 @@ export async function requestSubscription(deps: CoreDeps, req: SignupRequest, me
     });
   }
   const checked = checkEmail(req.email);
-  if (!checked.ok) throw new AppError('invalid_email', TEXTS.invalidEmail, { fields: [{ path: 'email', message: 'invalid' }] });
+  if (!checked.ok)
+    throw new AppError('invalid_email', TEXTS.invalidEmail, { fields: [{ path: 'email', message: 'invalid' }] });
 
   if (isBot(req, secret, now, config.SIGNUP_MIN_FILL_MS)) return 'dropped_bot';
   if (deps.verifyHuman && !(await deps.verifyHuman(req.captchaToken, meta.ip))) {
-    throw new AppError('captcha_failed', 'Please complete the challenge and try again.', { fields: [{ path: 'cf-turnstile-response', message: 'not verified' }] });
+    throw new AppError('captcha_failed', 'Please complete the challenge and try again.', {
+      fields: [{ path: 'cf-turnstile-response', message: 'not verified' }],
+    });
   }
 
   // Validated before any limit is spent: a request refused with 422 stores nothing, not even a count.
@@ -65,8 +72,17 @@ export async function requestSubscription(deps: CoreDeps, req: SignupRequest, me
   // Both limits are spent by the same statement as the signup (below). Counted per attempt, whatever
   // the address's state, so a 429 says nothing about whether it is known; and per mailbox, so
   // "victim+1@", "victim+2@"… share the victim's budget.
-  const hits = [{ key: `signup:addr:${emailHashFor(secret, mailboxKey(addressKey))}`, rule: { limit: config.RATE_LIMIT_ADDRESS, windowSeconds: DAY_SECONDS } }];
-  if (meta.ip) hits.unshift({ key: `signup:ip:${hmacHex(deriveKey(secret, 'rate-ip'), meta.ip)}`, rule: { limit: config.RATE_LIMIT_IP, windowSeconds: IP_WINDOW_SECONDS } });
+  const hits = [
+    {
+      key: `signup:addr:${emailHashFor(secret, mailboxKey(addressKey))}`,
+      rule: { limit: config.RATE_LIMIT_ADDRESS, windowSeconds: DAY_SECONDS },
+    },
+  ];
+  if (meta.ip)
+    hits.unshift({
+      key: `signup:ip:${hmacHex(deriveKey(secret, 'rate-ip'), meta.ip)}`,
+      rule: { limit: config.RATE_LIMIT_IP, windowSeconds: IP_WINDOW_SECONDS },
+    });
   const limits = rateLimitUpsert(hits, now);
 
   const iso = now.toISOString();
@@ -81,7 +97,11 @@ export async function requestSubscription(deps: CoreDeps, req: SignupRequest, me
     occurredAt: now,
   };
   const confirmation = (subscriberId: string) =>
-    confirmationSql(secret, { subscriberId, topics: topicSlugs, consentTextVersion: consentVersion, source: req.source ?? null }, now);
+    confirmationSql(
+      secret,
+      { subscriberId, topics: topicSlugs, consentTextVersion: consentVersion, source: req.source ?? null },
+      now,
+    );
 
   // The common case, a new address, is one statement: one round trip and one commit, atomic on its
   // own. It spends both rate limits and, only if neither is exceeded, writes the subscriber — unless
@@ -105,7 +125,8 @@ export async function requestSubscription(deps: CoreDeps, req: SignupRequest, me
       ledger as (${consentEventInsert({ ...event, subscriberId }, sql`created`)})
       select h.key, h.count, (select id from created) as created from hits h`),
   );
-  for (const limit of limits.judge(new Map(rows.map((r) => [r.key, Number(r.count)])))) if (!limit.allowed) throw tooMany(limit.retryAfterSeconds);
+  for (const limit of limits.judge(new Map(rows.map((r) => [r.key, Number(r.count)]))))
+    if (!limit.allowed) throw tooMany(limit.retryAfterSeconds);
   const outcome = rows[0]?.created ? ('confirmation_queued' as const) : await signupOfKnownAddress();
 
   async function signupOfKnownAddress(): Promise<SignupOutcome> {
@@ -152,9 +173,13 @@ function isBot(req: SignupRequest, secret: string, now: Date, minFillMs: number)
 async function resolveConsentVersion(deps: CoreDeps, requested: number | undefined): Promise<number> {
   if (requested !== undefined) {
     if (!(await consentVersionExists(deps.db, requested))) {
-      throw new AppError('unknown_consent_version', 'The consent text this form shows is not known. Please reload the page.', {
-        fields: [{ path: 'consent_version', message: 'unknown version' }],
-      });
+      throw new AppError(
+        'unknown_consent_version',
+        'The consent text this form shows is not known. Please reload the page.',
+        {
+          fields: [{ path: 'consent_version', message: 'unknown version' }],
+        },
+      );
     }
     return requested;
   }

@@ -1,7 +1,7 @@
-import { and, desc, eq, ilike, sql, type SQL } from 'drizzle-orm';
+import { and, desc, eq, ilike, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { rowsOf } from '../db/client.js';
-import { subscribers, subscriptions, type SubscriberStatus } from '../db/schema.js';
+import { type SubscriberStatus, subscribers, subscriptions } from '../db/schema.js';
 import { consentHistory } from './consent.js';
 import { AppError } from './errors.js';
 
@@ -20,7 +20,8 @@ const createdAtMicros = sql<string>`to_char(${subscribers.createdAt} at time zon
 
 function parseCursor(cursor: string): { createdAt: string; id: string } {
   const [iso, id] = Buffer.from(cursor, 'base64url').toString().split('|');
-  const valid = iso && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/.test(iso) && !Number.isNaN(new Date(iso).getTime());
+  const valid =
+    iso && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/.test(iso) && !Number.isNaN(new Date(iso).getTime());
   if (!valid || !id || !/^[0-9a-f-]{36}$/.test(id)) {
     throw new AppError('validation_failed', 'Invalid cursor.', { fields: [{ path: 'cursor', message: 'invalid' }] });
   }
@@ -74,7 +75,10 @@ export async function getSubscriber(db: Db, id: string) {
   const [sub] = await db.select().from(subscribers).where(eq(subscribers.id, id));
   if (!sub) throw new AppError('not_found', 'Subscriber not found.');
   const [subs, history] = await Promise.all([
-    db.select({ topic: subscriptions.topic, subscribed: subscriptions.subscribed, changedAt: subscriptions.changedAt }).from(subscriptions).where(eq(subscriptions.subscriberId, id)),
+    db
+      .select({ topic: subscriptions.topic, subscribed: subscriptions.subscribed, changedAt: subscriptions.changedAt })
+      .from(subscriptions)
+      .where(eq(subscriptions.subscriberId, id)),
     consentHistory(db, id),
   ]);
   const { emailHash: _hash, ...profile } = sub;
@@ -90,7 +94,9 @@ export async function subscriberStats(db: Db) {
     await db.execute(sql`select s.topic, count(*) as n from ${subscriptions} s join ${subscribers} u on u.id = s.subscriber_id
       where s.subscribed and u.status = 'active' group by s.topic`),
   );
-  const statuses = Object.fromEntries(['pending', 'active', 'unsubscribed', 'bounced', 'complained', 'erased'].map((s) => [s, 0]));
+  const statuses = Object.fromEntries(
+    ['pending', 'active', 'unsubscribed', 'bounced', 'complained', 'erased'].map((s) => [s, 0]),
+  );
   for (const r of byStatus) statuses[r.status] = Number(r.n);
   return {
     total: Object.values(statuses).reduce((a, b) => a + b, 0),

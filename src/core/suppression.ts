@@ -1,6 +1,6 @@
-import { and, eq, inArray, sql, type SQL } from 'drizzle-orm';
+import { and, eq, inArray, type SQL, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../db/client.js';
-import { suppressions, type SuppressionReason } from '../db/schema.js';
+import { type SuppressionReason, suppressions } from '../db/schema.js';
 
 /** Reasons that stop every mail to an address, even a confirmation the person asks for again. */
 export const blockingReasons: SuppressionReason[] = ['hard_bounce', 'complaint', 'manual'];
@@ -21,7 +21,10 @@ export function suppressedSql(emailHash: SQL | string, reasons: SuppressionReaso
 export const liftedByConfirmation: SuppressionReason[] = ['hard_bounce', 'complaint', 'unsubscribed', 'erased'];
 
 export async function suppressionReasonsFor(db: DbOrTx, emailHash: string): Promise<SuppressionReason[]> {
-  const rows = await db.select({ reason: suppressions.reason }).from(suppressions).where(eq(suppressions.emailHash, emailHash));
+  const rows = await db
+    .select({ reason: suppressions.reason })
+    .from(suppressions)
+    .where(eq(suppressions.emailHash, emailHash));
   return rows.map((r) => r.reason);
 }
 
@@ -39,5 +42,7 @@ export async function suppress(db: DbOrTx, emailHash: string, reason: Suppressio
 }
 
 export async function liftSuppressions(db: DbOrTx, emailHash: string, reasons: SuppressionReason[]): Promise<void> {
-  await db.delete(suppressions).where(and(eq(suppressions.emailHash, emailHash), inArray(suppressions.reason, reasons)));
+  await db
+    .delete(suppressions)
+    .where(and(eq(suppressions.emailHash, emailHash), inArray(suppressions.reason, reasons)));
 }

@@ -4,7 +4,8 @@
  */
 export const TEXTS = {
   subscribedTitle: "You're on the list",
-  subscribedBody: "Your email has been saved. We'll only contact you about this book and related updates — no spam, no unrelated marketing.",
+  subscribedBody:
+    "Your email has been saved. We'll only contact you about this book and related updates — no spam, no unrelated marketing.",
   checkInbox: 'Check your inbox for a link to confirm your subscription.',
   invalidEmail: "That doesn't look like a valid email. Please check and try again.",
   /** Also what any 5xx says, so nothing internal ever reaches a client. */

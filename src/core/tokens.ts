@@ -34,7 +34,8 @@ const bytesToUuid = (b: Buffer): string => {
 };
 
 export function signLinkToken(secret: string, purpose: LinkPurpose, subscriberId: string, issuedAt: Date): string {
-  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(subscriberId)) throw new Error('link tokens name a subscriber by UUID');
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(subscriberId))
+    throw new Error('link tokens name a subscriber by UUID');
   const payload = Buffer.alloc(PAYLOAD_BYTES);
   payload[0] = VERSION;
   payload[1] = linkPurposes[purpose];
@@ -52,7 +53,8 @@ export function verifyLinkToken(secret: string, purpose: LinkPurpose, token: str
   if (!/^[A-Za-z0-9_-]{50,52}$/.test(token)) return { ok: false, reason: 'invalid' };
   const raw = Buffer.from(token, 'base64url');
   // Canonical encoding only: the last character's unused low bits must not give one token many spellings.
-  if (raw.length !== PAYLOAD_BYTES + MAC_BYTES || raw.toString('base64url') !== token) return { ok: false, reason: 'invalid' };
+  if (raw.length !== PAYLOAD_BYTES + MAC_BYTES || raw.toString('base64url') !== token)
+    return { ok: false, reason: 'invalid' };
   const payload = raw.subarray(0, PAYLOAD_BYTES);
   const mac = raw.subarray(PAYLOAD_BYTES);
   const expected = hmac(deriveKey(secret, `link:${purpose}`), payload).subarray(0, MAC_BYTES);

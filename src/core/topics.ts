@@ -5,7 +5,8 @@ import { AppError } from './errors.js';
 
 export type Topic = typeof topics.$inferSelect;
 
-export const listTopics = (db: DbOrTx): Promise<Topic[]> => db.select().from(topics).orderBy(asc(topics.createdAt), asc(topics.slug));
+export const listTopics = (db: DbOrTx): Promise<Topic[]> =>
+  db.select().from(topics).orderBy(asc(topics.createdAt), asc(topics.slug));
 
 /**
  * Topics change by migration or by hand, not per request, yet every signup resolves them: keep the list

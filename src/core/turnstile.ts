@@ -18,7 +18,11 @@ export function createTurnstileCheck(opts: TurnstileOptions): HumanCheck {
     const body = new URLSearchParams({ secret: opts.secret, response: token });
     if (ip) body.set('remoteip', ip);
     try {
-      const res = await doFetch(opts.verifyUrl, { method: 'POST', body, signal: AbortSignal.timeout(opts.timeoutMs ?? 5000) });
+      const res = await doFetch(opts.verifyUrl, {
+        method: 'POST',
+        body,
+        signal: AbortSignal.timeout(opts.timeoutMs ?? 5000),
+      });
       if (!res.ok) return false;
       const data = (await res.json()) as { success?: unknown };
       return data.success === true;

@@ -12,22 +12,38 @@ export type UnsubscribeOutcome = 'unsubscribed' | 'already_unsubscribed';
  * One-click unsubscribe (RFC 8058 §3.2): idempotent, and a success even for a subscriber who no longer
  * exists, so a mail provider's POST never sees an error it would retry or report.
  */
-export async function unsubscribe(deps: CoreDeps, subscriberId: string, meta: RequestMeta, source = 'one-click'): Promise<UnsubscribeOutcome> {
+export async function unsubscribe(
+  deps: CoreDeps,
+  subscriberId: string,
+  meta: RequestMeta,
+  source = 'one-click',
+): Promise<UnsubscribeOutcome> {
   const now = deps.now();
   return deps.db.transaction(async (tx) => {
     const [sub] = await tx.select().from(subscribers).where(eq(subscribers.id, subscriberId)).for('update');
     if (!sub || (sub.status !== 'active' && sub.status !== 'pending')) return 'already_unsubscribed' as const;
-    await tx.update(subscribers).set({ status: 'unsubscribed', statusChangedAt: now }).where(eq(subscribers.id, sub.id));
+    await tx
+      .update(subscribers)
+      .set({ status: 'unsubscribed', statusChangedAt: now })
+      .where(eq(subscribers.id, sub.id));
     await suppress(tx, sub.emailHash, 'unsubscribed', now);
     // A confirmation link still in the inbox must not undo this unsubscribe.
-    await tx.update(confirmTokens).set({ usedAt: now }).where(and(eq(confirmTokens.subscriberId, sub.id), isNull(confirmTokens.usedAt)));
+    await tx
+      .update(confirmTokens)
+      .set({ usedAt: now })
+      .where(and(eq(confirmTokens.subscriberId, sub.id), isNull(confirmTokens.usedAt)));
     await recordStatusEvent(deps, tx, sub, 'unsubscribed', source, meta, now);
     return 'unsubscribed' as const;
   });
 }
 
 /** "Changed your mind?" from the unsubscribe page: the link proves the mailbox, so no new opt-in mail. */
-export async function resubscribe(deps: CoreDeps, subscriberId: string, meta: RequestMeta, source = 'unsubscribe-page'): Promise<'resubscribed' | 'unchanged'> {
+export async function resubscribe(
+  deps: CoreDeps,
+  subscriberId: string,
+  meta: RequestMeta,
+  source = 'unsubscribe-page',
+): Promise<'resubscribed' | 'unchanged'> {
   const now = deps.now();
   return deps.db.transaction(async (tx) => {
     const [sub] = await tx.select().from(subscribers).where(eq(subscribers.id, subscriberId)).for('update');

@@ -1,5 +1,5 @@
-import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
 import type { ExtractTablesWithRelations } from 'drizzle-orm';
+import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
 import type { Sql } from 'postgres';
 import * as schema from './schema.js';
 
@@ -48,7 +48,7 @@ export async function connectPostgres(opts: PostgresOptions): Promise<Database &
     onnotice: () => {},
     connection: { application_name: 'quire', statement_timeout: opts.timeoutMs ?? 5000 },
   });
-  const db = drizzle(opts.prepare ?? opts.fetchTypes !== false ? preparing(sql) : sql, { schema }) as unknown as Db;
+  const db = drizzle((opts.prepare ?? opts.fetchTypes !== false) ? preparing(sql) : sql, { schema }) as unknown as Db;
   return {
     db,
     sql,

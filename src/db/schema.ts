@@ -42,7 +42,10 @@ export const subscribers = pgTable(
     index('subscribers_email_hash_idx').on(t.emailHash),
     index('subscribers_status_id_idx').on(t.status, t.id),
     index('subscribers_created_id_idx').on(t.createdAt, t.id),
-    check('subscribers_status_check', sql`${t.status} in ('pending','active','unsubscribed','bounced','complained','erased')`),
+    check(
+      'subscribers_status_check',
+      sql`${t.status} in ('pending','active','unsubscribed','bounced','complained','erased')`,
+    ),
     check('subscribers_erased_has_no_email', sql`(${t.status} = 'erased') = (${t.email} is null)`),
   ],
 );
@@ -67,7 +70,10 @@ export const subscriptions = pgTable(
     subscribed: boolean('subscribed').notNull(),
     changedAt: at('changed_at').notNull().defaultNow(),
   },
-  (t) => [primaryKey({ columns: [t.subscriberId, t.topic] }), index('subscriptions_topic_idx').on(t.topic, t.subscribed)],
+  (t) => [
+    primaryKey({ columns: [t.subscriberId, t.topic] }),
+    index('subscriptions_topic_idx').on(t.topic, t.subscribed),
+  ],
 );
 
 export const consentTexts = pgTable('consent_texts', {
@@ -113,7 +119,10 @@ export const consentEvents = pgTable(
   (t) => [
     index('consent_events_subscriber_idx').on(t.subscriberId, t.seq),
     index('consent_events_unsealed_idx').on(t.seq).where(sql`${t.chainSeq} is null`),
-    check('consent_events_sealed_whole', sql`(${t.chainSeq} is null) = (${t.hash} is null) and (${t.hash} is null) = (${t.prevHash} is null)`),
+    check(
+      'consent_events_sealed_whole',
+      sql`(${t.chainSeq} is null) = (${t.hash} is null) and (${t.hash} is null) = (${t.prevHash} is null)`,
+    ),
   ],
 );
 
@@ -232,9 +241,7 @@ export const deliveries = pgTable(
     index('deliveries_broadcast_status_idx').on(t.broadcastId, t.status),
     index('deliveries_message_id_idx').on(t.messageId),
     index('deliveries_provider_message_id_idx').on(t.providerMessageId),
-    index('deliveries_send_key_idx')
-      .on(t.sendKey)
-      .where(sql`${t.sendKey} is not null`),
+    index('deliveries_send_key_idx').on(t.sendKey).where(sql`${t.sendKey} is not null`),
     index('deliveries_subscriber_idx').on(t.subscriberId),
   ],
 );

@@ -1,4 +1,11 @@
-import { asMailError, type BatchOutcome, type Mailer, type MailError, type OutgoingMessage, type SendResult } from '../mail/mailer.js';
+import {
+  asMailError,
+  type BatchOutcome,
+  type MailError,
+  type Mailer,
+  type OutgoingMessage,
+  type SendResult,
+} from '../mail/mailer.js';
 import type { DeliveryJob, OutboxStore, SentRow } from './outbox-store.js';
 import type { Pacer } from './pacer.js';
 
@@ -54,7 +61,15 @@ export interface BatchReport {
   throttled: number;
 }
 
-export const emptyReport = (): BatchReport => ({ claimed: 0, sent: 0, retried: 0, failed: 0, skipped: 0, relayUnreachable: 0, throttled: 0 });
+export const emptyReport = (): BatchReport => ({
+  claimed: 0,
+  sent: 0,
+  retried: 0,
+  failed: 0,
+  skipped: 0,
+  relayUnreachable: 0,
+  throttled: 0,
+});
 
 /** Exponential backoff with full jitter: 30 s, 1 min, 2 min … capped at 1 h. */
 export function backoffMs(attempt: number, random: () => number = Math.random): number {
@@ -118,7 +133,12 @@ export async function deliverBatch(
   };
 
   /** `retry`: one time for every row of a request that failed as a whole, keeping its send key with it. */
-  const settleFailure = async (job: DeliveryJob, error: string, permanent: boolean, retry?: { at: Date; keepSendKey: boolean }) => {
+  const settleFailure = async (
+    job: DeliveryJob,
+    error: string,
+    permanent: boolean,
+    retry?: { at: Date; keepSendKey: boolean },
+  ) => {
     if (permanent || job.attempts >= opts.maxAttempts) {
       await store.markFailed(job, error, 'failed');
       report.failed++;
@@ -130,7 +150,11 @@ export async function deliverBatch(
   };
 
   const settleSent = async (job: DeliveryJob, message: OutgoingMessage, result: SendResult) => {
-    sent.push({ job, messageId: result.messageId || message.messageId, providerMessageId: result.providerMessageId ?? null });
+    sent.push({
+      job,
+      messageId: result.messageId || message.messageId,
+      providerMessageId: result.providerMessageId ?? null,
+    });
     if (sent.length >= SETTLE_GROUP) await flush();
     if (job.broadcastId) streaks.set(job.broadcastId, 0);
     report.sent++;
@@ -192,7 +216,11 @@ export async function deliverBatch(
     for (let tries = 1; ; tries++) {
       await pace(ready.length);
       try {
-        if (sendKey) outcomes = await mailer.sendBatch(ready.map((r) => r.message), { idempotencyKey: sendKey });
+        if (sendKey)
+          outcomes = await mailer.sendBatch(
+            ready.map((r) => r.message),
+            { idempotencyKey: sendKey },
+          );
         else if (ready.length === 1) outcomes = [{ ok: true, result: await mailer.send(ready[0]!.message) }];
         else outcomes = await mailer.sendBatch(ready.map((r) => r.message));
         break;
@@ -209,12 +237,18 @@ export async function deliverBatch(
         // The request failed as a whole, perhaps after the transport accepted it: its rows are tried again
         // together, at one time, and under the same key where the transport deduplicates by it.
         const first = jobsOf[0]!;
-        whole = { at: new Date(opts.now().getTime() + backoffMs(first.attempts, opts.random)), keepSendKey: sendKey !== undefined };
+        whole = {
+          at: new Date(opts.now().getTime() + backoffMs(first.attempts, opts.random)),
+          keepSendKey: sendKey !== undefined,
+        };
         break;
       }
     }
     for (const [i, { job, message }] of ready.entries()) {
-      const outcome = outcomes[i] ?? { ok: false as const, error: asMailError(new Error('the transport gave no result for this message')) };
+      const outcome = outcomes[i] ?? {
+        ok: false as const,
+        error: asMailError(new Error('the transport gave no result for this message')),
+      };
       if (outcome.ok) await settleSent(job, message, outcome.result);
       else await settleError(job, outcome.error, whole);
     }
@@ -273,7 +307,9 @@ export async function deliverBatch(
   // The relay is down: rows never tried go back to the queue as they were, their claim's attempt returned.
   if (next < units.length) await store.release(units.slice(next).flatMap((u) => u.jobs));
 
-  const broadcastIds = [...new Set(jobs.filter((j) => j.kind === 'broadcast' && j.broadcastId).map((j) => j.broadcastId!))];
+  const broadcastIds = [
+    ...new Set(jobs.filter((j) => j.kind === 'broadcast' && j.broadcastId).map((j) => j.broadcastId!)),
+  ];
   if (broadcastIds.length) await events.batchSettled?.(broadcastIds);
   return report;
 }

@@ -10,7 +10,11 @@ export function createDeliveryEvents(deps: CoreDeps): DeliveryEvents {
       await recordBounce(deps, { type: 'hard', source: 'smtp', deliveryId: job.id, diagnostic });
     },
     async errorStreak(broadcastId, lastError) {
-      await pauseBroadcast(deps, broadcastId, `paused after ${deps.config.BROADCAST_PAUSE_AFTER_ERRORS} consecutive send errors (last: ${lastError.slice(0, 200)})`).catch(() => {
+      await pauseBroadcast(
+        deps,
+        broadcastId,
+        `paused after ${deps.config.BROADCAST_PAUSE_AFTER_ERRORS} consecutive send errors (last: ${lastError.slice(0, 200)})`,
+      ).catch(() => {
         // Already paused or cancelled by someone else: nothing to do.
       });
     },

@@ -1,5 +1,5 @@
 import { eq, sql } from 'drizzle-orm';
-import { rowsOf, type Db } from '../db/client.js';
+import { type Db, rowsOf } from '../db/client.js';
 import { broadcasts, deliveries } from '../db/schema.js';
 
 /**
@@ -69,7 +69,8 @@ export function planFanOut(due: DueBroadcast[], opts: FanOutOptions): DeliveryMe
  */
 export function readDeliveryMessage(body: unknown, defaultSeconds: number): DeliveryMessage | undefined {
   const m = body as Partial<DeliveryMessage> | null;
-  if (!m || m.kind !== 'deliver' || typeof m.broadcastId !== 'string' || !/^[0-9a-f-]{36}$/i.test(m.broadcastId)) return undefined;
+  if (!m || m.kind !== 'deliver' || typeof m.broadcastId !== 'string' || !/^[0-9a-f-]{36}$/i.test(m.broadcastId))
+    return undefined;
   const seconds = Math.min(Math.max(1, Number(m.seconds) || defaultSeconds), MAX_SLICE_SECONDS);
   return { kind: 'deliver', broadcastId: m.broadcastId, seconds };
 }

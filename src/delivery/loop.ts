@@ -1,4 +1,13 @@
-import { deliverBatch, emptyReport, type BatchReport, type Composer, type DeliveryEvents, type EngineOptions, type ErrorStreaks, type MailerFor } from './engine.js';
+import {
+  type BatchReport,
+  type Composer,
+  type DeliveryEvents,
+  deliverBatch,
+  type EngineOptions,
+  type ErrorStreaks,
+  emptyReport,
+  type MailerFor,
+} from './engine.js';
 import type { OutboxStore } from './outbox-store.js';
 
 export interface LoopOptions extends EngineOptions {
@@ -33,7 +42,13 @@ export interface DrainLimits {
   housekeeping?: boolean;
 }
 
-export function createDeliveryLoop(store: OutboxStore, mailer: MailerFor, composer: Composer, events: DeliveryEvents, opts: LoopOptions): DeliveryLoop {
+export function createDeliveryLoop(
+  store: OutboxStore,
+  mailer: MailerFor,
+  composer: Composer,
+  events: DeliveryEvents,
+  opts: LoopOptions,
+): DeliveryLoop {
   let running = false;
   let loopDone: Promise<void> | undefined;
   let wakeUp: (() => void) | undefined;

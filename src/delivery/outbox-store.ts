@@ -1,7 +1,7 @@
-import { and, eq, inArray, sql, type SQL } from 'drizzle-orm';
+import { and, eq, inArray, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { rowsOf } from '../db/client.js';
-import { broadcasts, deliveries, type DeliveryKind } from '../db/schema.js';
+import { broadcasts, type DeliveryKind, deliveries } from '../db/schema.js';
 
 export interface DeliveryJob {
   id: string;
@@ -77,7 +77,12 @@ export function createOutboxStore(db: Db): OutboxStore {
         const active = await db.select({ id: broadcasts.id }).from(broadcasts).where(eq(broadcasts.status, 'sending'));
         for (const b of active) {
           if (rows.length >= limit) break;
-          const more = await db.execute(due(sql`kind = 'broadcast' and broadcast_id = ${b.id} and exists (select 1 from ${broadcasts} b where b.id = ${b.id} and b.status = 'sending')`, limit - rows.length));
+          const more = await db.execute(
+            due(
+              sql`kind = 'broadcast' and broadcast_id = ${b.id} and exists (select 1 from ${broadcasts} b where b.id = ${b.id} and b.status = 'sending')`,
+              limit - rows.length,
+            ),
+          );
           rows.push(...rowsOf<Record<string, unknown>>(more));
         }
       }
@@ -92,7 +97,11 @@ export function createOutboxStore(db: Db): OutboxStore {
           keys.map((k) => sql`${k}::uuid`),
           sql`, `,
         );
-        rows.push(...rowsOf<Record<string, unknown>>(await db.execute(due(sql`send_key in (${keyList}) and id not in (${taken})`, 10_000))));
+        rows.push(
+          ...rowsOf<Record<string, unknown>>(
+            await db.execute(due(sql`send_key in (${keyList}) and id not in (${taken})`, 10_000)),
+          ),
+        );
       }
       return rows.map((r) => ({
         id: r.id as string,
@@ -109,7 +118,10 @@ export function createOutboxStore(db: Db): OutboxStore {
     async markSentMany(sent, now) {
       if (sent.length === 0) return 0;
       const values = sql.join(
-        sent.map(({ job, messageId, providerMessageId }) => sql`(${job.id}::uuid, ${messageId}, ${providerMessageId}::text, ${job.leaseUntil.toISOString()}::timestamptz)`),
+        sent.map(
+          ({ job, messageId, providerMessageId }) =>
+            sql`(${job.id}::uuid, ${messageId}, ${providerMessageId}::text, ${job.leaseUntil.toISOString()}::timestamptz)`,
+        ),
         sql`, `,
       );
       const result = await db.execute(sql`
@@ -122,12 +134,21 @@ export function createOutboxStore(db: Db): OutboxStore {
       return rowsOf(result).length;
     },
     async markSkipped(job, reason) {
-      await db.update(deliveries).set({ status: 'skipped', lastError: reason, leaseUntil: null, sendKey: null }).where(held(job));
+      await db
+        .update(deliveries)
+        .set({ status: 'skipped', lastError: reason, leaseUntil: null, sendKey: null })
+        .where(held(job));
     },
     async retryLater(job, error, at, keepSendKey = false) {
       await db
         .update(deliveries)
-        .set({ status: 'queued', lastError: error, nextAttemptAt: at, leaseUntil: null, ...(keepSendKey ? {} : { sendKey: null }) })
+        .set({
+          status: 'queued',
+          lastError: error,
+          nextAttemptAt: at,
+          leaseUntil: null,
+          ...(keepSendKey ? {} : { sendKey: null }),
+        })
         .where(held(job));
     },
     async markFailed(job, error, status) {
@@ -145,7 +166,13 @@ export function createOutboxStore(db: Db): OutboxStore {
             leaseUntil: null,
             ...(at ? { nextAttemptAt: at } : {}),
           })
-          .where(and(inArray(deliveries.id, ids), eq(deliveries.status, 'sending'), eq(deliveries.leaseUntil, new Date(lease))));
+          .where(
+            and(
+              inArray(deliveries.id, ids),
+              eq(deliveries.status, 'sending'),
+              eq(deliveries.leaseUntil, new Date(lease)),
+            ),
+          );
       }
     },
     async assignSendKey(jobs, key) {
@@ -153,7 +180,16 @@ export function createOutboxStore(db: Db): OutboxStore {
       await db
         .update(deliveries)
         .set({ sendKey: key })
-        .where(and(inArray(deliveries.id, jobs.map((j) => j.id)), eq(deliveries.status, 'sending'), eq(deliveries.leaseUntil, jobs[0]!.leaseUntil)));
+        .where(
+          and(
+            inArray(
+              deliveries.id,
+              jobs.map((j) => j.id),
+            ),
+            eq(deliveries.status, 'sending'),
+            eq(deliveries.leaseUntil, jobs[0]!.leaseUntil),
+          ),
+        );
       for (const job of jobs) job.sendKey = key;
     },
     async sendKeyShared(key, jobs) {

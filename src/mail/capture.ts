@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import nodemailer from 'nodemailer';
-import { sendEach, type Mailer, type OutgoingMessage } from './mailer.js';
+import { type Mailer, type OutgoingMessage, sendEach } from './mailer.js';
 import { toNodemailer } from './smtp.js';
 
 /**
@@ -62,7 +62,10 @@ export function createCaptureMailbox(dir: string): CaptureMailbox {
     }
     const mail = await simpleParser(raw);
     const to = Array.isArray(mail.to) ? mail.to.map((a) => a.text).join(', ') : (mail.to?.text ?? '');
-    const headers: [string, string][] = mail.headerLines.map((h) => [h.key, h.line.slice(h.line.indexOf(':') + 1).trim()]);
+    const headers: [string, string][] = mail.headerLines.map((h) => [
+      h.key,
+      h.line.slice(h.line.indexOf(':') + 1).trim(),
+    ]);
     return {
       id: file.replace(/\.eml$/, ''),
       subject: mail.subject ?? '(no subject)',
@@ -77,9 +80,15 @@ export function createCaptureMailbox(dir: string): CaptureMailbox {
   return {
     async list() {
       const { readdir } = await import('node:fs/promises');
-      const files = (await readdir(dir).catch(() => [] as string[])).filter((f) => f.endsWith('.eml')).sort().reverse().slice(0, 200);
+      const files = (await readdir(dir).catch(() => [] as string[]))
+        .filter((f) => f.endsWith('.eml'))
+        .sort()
+        .reverse()
+        .slice(0, 200);
       const mails = await Promise.all(files.map(parse));
-      return mails.filter((m): m is CapturedMail => !!m).map(({ id, subject, to, date }) => ({ id, subject, to, date }));
+      return mails
+        .filter((m): m is CapturedMail => !!m)
+        .map(({ id, subject, to, date }) => ({ id, subject, to, date }));
     },
     async read(id) {
       if (!/^[A-Za-z0-9._@-]+$/.test(id)) return undefined;

@@ -22,13 +22,15 @@ export function listUnsubscribeHeaders(unsubscribeUrl: string, mailto: string): 
 }
 
 /** The List-Unsubscribe field's value: the https target first (RFC 8058 §3.1 acts on it), then mailto. */
-export const listUnsubscribeValue = (unsubscribeUrl: string, mailto: string): string => `<${unsubscribeUrl}>, <${mailto}>`;
+export const listUnsubscribeValue = (unsubscribeUrl: string, mailto: string): string =>
+  `<${unsubscribeUrl}>, <${mailto}>`;
 
 /** Where the mailto target of List-Unsubscribe points; quire's inbound mail handling listens on it. */
 const unsubscribeAddress = (domain: string): string => `unsubscribe@${domain}`;
 
 /** The mailto target of List-Unsubscribe (RFC 2369 §3.2): the token in the subject names the subscriber. */
-export const unsubscribeMailto = (domain: string, token: string): string => `mailto:${unsubscribeAddress(domain)}?subject=unsubscribe%20${token}`;
+export const unsubscribeMailto = (domain: string, token: string): string =>
+  `mailto:${unsubscribeAddress(domain)}?subject=unsubscribe%20${token}`;
 
 /**
  * The envelope sender of one delivery (VERP): BOUNCE_ADDRESS with `+<delivery id>` in its local part, so

@@ -123,7 +123,10 @@ export function asMailError(err: unknown): MailError {
 }
 
 /** `sendBatch` for a transport that sends one message at a time. */
-export async function sendEach(send: (m: OutgoingMessage) => Promise<SendResult>, messages: OutgoingMessage[]): Promise<BatchOutcome[]> {
+export async function sendEach(
+  send: (m: OutgoingMessage) => Promise<SendResult>,
+  messages: OutgoingMessage[],
+): Promise<BatchOutcome[]> {
   const outcomes: BatchOutcome[] = [];
   for (const message of messages) {
     try {

@@ -63,7 +63,8 @@ export async function buildMimeTemplate(input: SkeletonInput): Promise<MimeTempl
   const found = needles
     .map(([key, needle]) => {
       const at = skeleton.indexOf(needle);
-      if (at < 0 || skeleton.indexOf(needle, at + 1) >= 0) throw new Error(`MIME skeleton: token ${key} not found exactly once`);
+      if (at < 0 || skeleton.indexOf(needle, at + 1) >= 0)
+        throw new Error(`MIME skeleton: token ${key} not found exactly once`);
       return { key, at, length: needle.length };
     })
     .sort((a, b) => a.at - b.at);

@@ -1,7 +1,7 @@
 import type { BroadcastContext, RecipientSlots } from '../../emails/_components/broadcast-context.js';
 import type { TemplateDefinition } from '../../emails/index.js';
 import { escapeHtml } from './escape-html.js';
-import { renderEmail, type RenderedEmail } from './render.js';
+import { type RenderedEmail, renderEmail } from './render.js';
 
 /**
  * Render once, personalise by substitution. React rendering costs milliseconds per message; a
@@ -53,12 +53,18 @@ export async function renderOnce(
   const text = split(rendered.text);
   for (const slot of ['unsubscribeUrl'] as const) {
     // Every message must carry its unsubscribe link (CAN-SPAM, RFC 8058's visible counterpart).
-    if (!html.slots.includes(slot) || !text.slots.includes(slot)) throw new Error(`template ${template.name} lost the ${slot} slot`);
+    if (!html.slots.includes(slot) || !text.slots.includes(slot))
+      throw new Error(`template ${template.name} lost the ${slot} slot`);
   }
   return { html: html.parts, htmlSlots: html.slots, text: text.parts, textSlots: text.slots };
 }
 
-function join(parts: string[], slots: (keyof RecipientSlots)[], values: RecipientSlots, encode: (v: string) => string): string {
+function join(
+  parts: string[],
+  slots: (keyof RecipientSlots)[],
+  values: RecipientSlots,
+  encode: (v: string) => string,
+): string {
   let out = parts[0]!;
   for (let i = 0; i < slots.length; i++) out += encode(values[slots[i]!]) + parts[i + 1]!;
   return out;

@@ -1,6 +1,6 @@
+import { render, toPlainText } from '@react-email/render';
 import type { ReactElement } from 'react';
 import { createElement } from 'react';
-import { render, toPlainText } from '@react-email/render';
 import { ConfirmSubscription, ConfirmSubscriptionProps } from '../../emails/confirm-subscription.js';
 import { Welcome, WelcomeProps } from '../../emails/welcome.js';
 import { escapeHtml } from './escape-html.js';

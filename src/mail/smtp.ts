@@ -1,6 +1,6 @@
 import nodemailer, { type SendMailOptions } from 'nodemailer';
 import { addressOf } from './headers.js';
-import { MailError, sendEach, type Mailer, type OutgoingMessage } from './mailer.js';
+import { MailError, type Mailer, type OutgoingMessage, sendEach } from './mailer.js';
 
 export interface DkimOptions {
   domainName: string;
@@ -85,7 +85,14 @@ const SMTP_THROTTLE_MS = 2000;
  */
 export function classifySmtpError(err: unknown): MailError {
   if (err instanceof MailError) return err;
-  const e = err as { responseCode?: number; response?: string; message?: string; code?: string; syscall?: string; timeoutType?: string };
+  const e = err as {
+    responseCode?: number;
+    response?: string;
+    message?: string;
+    code?: string;
+    syscall?: string;
+    timeoutType?: string;
+  };
   const response = e.response ?? e.message ?? String(err);
   const enhancedStatus = /\b([245]\.\d{1,3}\.\d{1,3})\b/.exec(response)?.[1];
   const responseCode = typeof e.responseCode === 'number' ? e.responseCode : undefined;
@@ -96,7 +103,10 @@ export function classifySmtpError(err: unknown): MailError {
   // greeting timeout. A connection that drops later, mid-message, is not this: the message may have arrived.
   const relayUnavailable =
     responseCode === undefined &&
-    (e.syscall === 'connect' || e.code === 'EDNS' || e.timeoutType === 'CONNECT_TIMEOUT' || e.timeoutType === 'GREETING_TIMEOUT');
+    (e.syscall === 'connect' ||
+      e.code === 'EDNS' ||
+      e.timeoutType === 'CONNECT_TIMEOUT' ||
+      e.timeoutType === 'GREETING_TIMEOUT');
   // 421/454 with a policy status (X.7.x, RFC 3463 §3.8: "too many connections", "rate limited") is the
   // relay pacing us, not a fault of this message: slow down rather than count it as an error.
   const rateLimited = (responseCode === 421 || responseCode === 454) && (enhancedStatus?.startsWith('4.7.') ?? false);

@@ -26,7 +26,12 @@ export function createTransport(spec: MailTransportSpec, parts: TransportParts):
     case 'resend':
       return createResendMailer({ apiKey: spec.apiKey, baseUrl: spec.baseUrl, timeoutMs });
     case 'postmark':
-      return createPostmarkMailer({ serverToken: spec.serverToken, baseUrl: spec.baseUrl, messageStream: spec.messageStream, timeoutMs });
+      return createPostmarkMailer({
+        serverToken: spec.serverToken,
+        baseUrl: spec.baseUrl,
+        messageStream: spec.messageStream,
+        timeoutMs,
+      });
     case 'ses':
       return createSesMailer({
         region: spec.region,
@@ -46,10 +51,16 @@ export function createTransport(spec: MailTransportSpec, parts: TransportParts):
         timeoutMs,
       });
     case 'sendgrid':
-      return createSendgridMailer({ apiKey: spec.apiKey, baseUrl: spec.baseUrl, concurrency: parts.maxConnections, timeoutMs });
+      return createSendgridMailer({
+        apiKey: spec.apiKey,
+        baseUrl: spec.baseUrl,
+        concurrency: parts.maxConnections,
+        timeoutMs,
+      });
     case 'cloudflare': {
       const binding = parts.sendEmailBinding?.(spec.binding);
-      if (!binding) throw new Error(`MAIL_DSN names the send_email binding "${spec.binding}", which this Worker does not have`);
+      if (!binding)
+        throw new Error(`MAIL_DSN names the send_email binding "${spec.binding}", which this Worker does not have`);
       return createCloudflareMailer({ binding, timeoutMs });
     }
   }

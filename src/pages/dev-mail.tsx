@@ -15,8 +15,8 @@ export function DevMailList({ bookTitle, mails }: { bookTitle: string; mails: Ca
     <Page title="Captured mail" bookTitle={bookTitle} kicker={KICKER} wide>
       <h1>Captured mail</h1>
       <p>
-        Emails the development server would have sent, newest first. Reload to see new ones: the delivery loop sends within a
-        second or two.
+        Emails the development server would have sent, newest first. Reload to see new ones: the delivery loop sends
+        within a second or two.
       </p>
       {mails.length === 0 ? (
         <p>
@@ -41,7 +41,15 @@ export function DevMailList({ bookTitle, mails }: { bookTitle: string; mails: Ca
   );
 }
 
-export function DevMailView(props: { bookTitle: string; subject: string; to: string; headers: [string, string][]; htmlUrl: string; text: string; rawUrl: string }) {
+export function DevMailView(props: {
+  bookTitle: string;
+  subject: string;
+  to: string;
+  headers: [string, string][];
+  htmlUrl: string;
+  text: string;
+  rawUrl: string;
+}) {
   return (
     <Page title={props.subject} bookTitle={props.bookTitle} kicker={KICKER} wide>
       <p>

@@ -17,11 +17,17 @@ const PARTS = [
  */
 export function LandingPage(props: SignupFormProps & { bookTitle: string }) {
   return (
-    <Page title="Coming soon" bookTitle={props.bookTitle} kicker="A book on technical refinement" wide scripts={['/assets/signup.js']}>
+    <Page
+      title="Coming soon"
+      bookTitle={props.bookTitle}
+      kicker="A book on technical refinement"
+      wide
+      scripts={['/assets/signup.js']}
+    >
       <h1>{props.bookTitle}</h1>
       <p class="lede">
-        A practical exploration of how engineering teams reduce uncertainty, clarify scope, and make technical decisions before
-        implementation.
+        A practical exploration of how engineering teams reduce uncertainty, clarify scope, and make technical decisions
+        before implementation.
       </p>
 
       <section class="signup" aria-labelledby="signup-heading">
@@ -32,14 +38,14 @@ export function LandingPage(props: SignupFormProps & { bookTitle: string }) {
       <section aria-labelledby="about-heading">
         <h2 id="about-heading">About the book</h2>
         <p>
-          Most engineering teams plan their work through some form of refinement session. Few do it well. The difference between
-          teams that ship predictably and those that constantly face surprises often comes down to how they approach technical
-          planning.
+          Most engineering teams plan their work through some form of refinement session. Few do it well. The difference
+          between teams that ship predictably and those that constantly face surprises often comes down to how they
+          approach technical planning.
         </p>
         <p>
-          This book documents what separates effective technical refinement from time-wasting meetings. Based on years of
-          observation across different teams and contexts, it provides a practical framework for turning product requirements
-          into clear implementation plans.
+          This book documents what separates effective technical refinement from time-wasting meetings. Based on years
+          of observation across different teams and contexts, it provides a practical framework for turning product
+          requirements into clear implementation plans.
         </p>
       </section>
 
@@ -54,16 +60,19 @@ export function LandingPage(props: SignupFormProps & { bookTitle: string }) {
 
       <section id="chapter-21" class="article" aria-labelledby="article-heading">
         <h2 id="article-heading">Coaching through tech refinement (Chapter 21)</h2>
-        <p>Shoshin and who goes first, inviting quieter voices, teaching the why behind the how, and building autonomy one session at a time.</p>
+        <p>
+          Shoshin and who goes first, inviting quieter voices, teaching the why behind the how, and building autonomy
+          one session at a time.
+        </p>
         <p>
           <a href="#chapter-21">Read the article →</a>
         </p>
       </section>
 
       <p class="dev-note">
-        Development demo, not shown in production. Emails quire would send are captured at <a href="/_dev/mail">/_dev/mail</a>;
-        templates can be previewed at <a href="/admin/preview">/admin/preview</a>; someone who lost their email can ask for a new
-        link at <a href="/manage">/manage</a>.
+        Development demo, not shown in production. Emails quire would send are captured at{' '}
+        <a href="/_dev/mail">/_dev/mail</a>; templates can be previewed at <a href="/admin/preview">/admin/preview</a>;
+        someone who lost their email can ask for a new link at <a href="/manage">/manage</a>.
       </p>
     </Page>
   );

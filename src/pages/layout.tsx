@@ -19,25 +19,25 @@ export interface PageProps {
 export function Page({ title, bookTitle, lang = 'en', wide = false, scripts = [], kicker, children }: PageProps) {
   return (
     <>
-    {raw('<!DOCTYPE html>')}
-    <html lang={lang}>
-      <head>
-        <meta charset="utf-8" />
-        <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <meta name="robots" content="noindex" />
-        <title>{`${title} — ${bookTitle}`}</title>
-        <link rel="stylesheet" href="/assets/quire.css" />
-        {scripts.map((src) => (
-          <script src={src} defer></script>
-        ))}
-      </head>
-      <body>
-        <main class={wide ? 'card wide' : 'card'}>
-          <p class="book">{kicker ?? bookTitle}</p>
-          {children}
-        </main>
-      </body>
-    </html>
+      {raw('<!DOCTYPE html>')}
+      <html lang={lang}>
+        <head>
+          <meta charset="utf-8" />
+          <meta name="viewport" content="width=device-width, initial-scale=1" />
+          <meta name="robots" content="noindex" />
+          <title>{`${title} — ${bookTitle}`}</title>
+          <link rel="stylesheet" href="/assets/quire.css" />
+          {scripts.map((src) => (
+            <script src={src} defer></script>
+          ))}
+        </head>
+        <body>
+          <main class={wide ? 'card wide' : 'card'}>
+            <p class="book">{kicker ?? bookTitle}</p>
+            {children}
+          </main>
+        </body>
+      </html>
     </>
   );
 }

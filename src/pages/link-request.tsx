@@ -2,7 +2,17 @@
 import { MessagePage, Page } from './layout.js';
 
 /** One address field and a button; the error (if any) is tied to the field for screen readers. */
-export function EmailRequestForm({ action, button, error, value }: { action: string; button: string; error?: string | undefined; value?: string | undefined }) {
+export function EmailRequestForm({
+  action,
+  button,
+  error,
+  value,
+}: {
+  action: string;
+  button: string;
+  error?: string | undefined;
+  value?: string | undefined;
+}) {
   return (
     <form method="post" action={action}>
       <label for="request-email">Email address</label>
@@ -30,20 +40,36 @@ export function EmailRequestForm({ action, button, error, value }: { action: str
 }
 
 /** "Manage my subscription": someone who lost the email asks for a fresh preferences link. */
-export function ManagePage({ bookTitle, error, value }: { bookTitle: string; error?: string | undefined; value?: string | undefined }) {
+export function ManagePage({
+  bookTitle,
+  error,
+  value,
+}: {
+  bookTitle: string;
+  error?: string | undefined;
+  value?: string | undefined;
+}) {
   return (
     <Page title="Manage my subscription" bookTitle={bookTitle}>
       <h1>Manage my subscription</h1>
       <p>
-        Lost the email with your link? Enter your address and we'll email you a link to your preferences, where you can choose
-        topics, unsubscribe, or download or delete your data.
+        Lost the email with your link? Enter your address and we'll email you a link to your preferences, where you can
+        choose topics, unsubscribe, or download or delete your data.
       </p>
       <EmailRequestForm action="/manage" button="Email me a link" error={error} value={value} />
     </Page>
   );
 }
 
-export function ResendConfirmationPage({ bookTitle, error, value }: { bookTitle: string; error?: string | undefined; value?: string | undefined }) {
+export function ResendConfirmationPage({
+  bookTitle,
+  error,
+  value,
+}: {
+  bookTitle: string;
+  error?: string | undefined;
+  value?: string | undefined;
+}) {
   return (
     <Page title="Get a new confirmation link" bookTitle={bookTitle}>
       <h1>Get a new confirmation link</h1>
@@ -64,6 +90,8 @@ export const LinkSentPage = ({ bookTitle, what }: { bookTitle: string; what: 'pr
         : "If that address is waiting for confirmation, we've sent it a new confirmation link."
     }
   >
-    <p>It can take a few minutes to arrive. If nothing comes, check your spam folder, or the spelling of the address.</p>
+    <p>
+      It can take a few minutes to arrive. If nothing comes, check your spam folder, or the spelling of the address.
+    </p>
   </MessagePage>
 );

@@ -21,7 +21,8 @@ export interface PreferencesPageProps {
 
 function statusLine(status: string): string {
   if (status === 'active') return "You're subscribed to the topics ticked below.";
-  if (status === 'pending') return "You haven't confirmed your subscription yet: look for the confirmation email, or choose your topics now.";
+  if (status === 'pending')
+    return "You haven't confirmed your subscription yet: look for the confirmation email, or choose your topics now.";
   return "You're unsubscribed from everything, so you get no emails.";
 }
 
@@ -96,13 +97,21 @@ export function PreferencesPage({ bookTitle, prefs, action, exportUrl, notice }:
   );
 }
 
-export function EraseConfirmPage({ bookTitle, action, cancelUrl }: { bookTitle: string; action: string; cancelUrl: string }) {
+export function EraseConfirmPage({
+  bookTitle,
+  action,
+  cancelUrl,
+}: {
+  bookTitle: string;
+  action: string;
+  cancelUrl: string;
+}) {
   return (
     <Page title="Delete my data" bookTitle={bookTitle}>
       <h1>Delete my data?</h1>
       <p>
-        This removes your address and name for good. We keep only a one-way fingerprint so the address cannot be added back
-        without your consent, and the anonymous record of your consent choices. You can sign up again later.
+        This removes your address and name for good. We keep only a one-way fingerprint so the address cannot be added
+        back without your consent, and the anonymous record of your consent choices. You can sign up again later.
       </p>
       <form method="post" action={action}>
         <input type="hidden" name="confirm" value="true" />

@@ -28,7 +28,15 @@ export function signupErrorMessage(code: string | undefined): string | undefined
  * The embeddable signup form. A plain form post with no script at all; /assets/signup.js, when loaded,
  * submits it with fetch and shows the site's messages in place (`data-quire-*` hooks).
  */
-export function SignupForm({ action, consentText, consentVersion, formStamp, error, source = 'book-site', standalone = false }: SignupFormProps) {
+export function SignupForm({
+  action,
+  consentText,
+  consentVersion,
+  formStamp,
+  error,
+  source = 'book-site',
+  standalone = false,
+}: SignupFormProps) {
   const message = signupErrorMessage(error);
   const badEmail = error === 'invalid_email';
   return (
@@ -46,7 +54,11 @@ export function SignupForm({ action, consentText, consentVersion, formStamp, err
           aria-invalid={badEmail ? 'true' : undefined}
         />
         {/* Honeypot: people never see it, so never fill it; bots that do are dropped quietly. */}
-        <div class="quire-hp" aria-hidden="true" style={standalone ? 'position:absolute;left:-10000px;width:1px;height:1px;overflow:hidden' : undefined}>
+        <div
+          class="quire-hp"
+          aria-hidden="true"
+          style={standalone ? 'position:absolute;left:-10000px;width:1px;height:1px;overflow:hidden' : undefined}
+        >
           <label for="quire-website">Leave this empty</label>
           <input id="quire-website" name="website" type="text" tabindex={-1} autocomplete="off" />
         </div>
@@ -68,7 +80,11 @@ export function SignupForm({ action, consentText, consentVersion, formStamp, err
 }
 
 /** The copy-paste snippet for the author's site, with the current consent text and version. */
-export async function signupSnippet(opts: { publicUrl: string; consentText: string; consentVersion: number }): Promise<string> {
+export async function signupSnippet(opts: {
+  publicUrl: string;
+  consentText: string;
+  consentVersion: number;
+}): Promise<string> {
   const form = await Promise.resolve(
     (
       <SignupForm

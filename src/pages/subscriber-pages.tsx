@@ -1,7 +1,8 @@
 /** @jsxImportSource hono/jsx */
+
+import { TEXTS } from '../core/texts.js';
 import { MessagePage, Page } from './layout.js';
 import { EmailRequestForm } from './link-request.js';
-import { TEXTS } from '../core/texts.js';
 
 type Book = { bookTitle: string };
 
@@ -59,7 +60,11 @@ export function ConfirmLinkProblemPage({ bookTitle, reason }: Book & { reason: '
   );
 }
 
-export function UnsubscribePage({ bookTitle, action, preferencesUrl }: Book & { action: string; preferencesUrl: string }) {
+export function UnsubscribePage({
+  bookTitle,
+  action,
+  preferencesUrl,
+}: Book & { action: string; preferencesUrl: string }) {
   return (
     <Page title="Unsubscribe" bookTitle={bookTitle}>
       <h1>Unsubscribe</h1>
@@ -75,9 +80,17 @@ export function UnsubscribePage({ bookTitle, action, preferencesUrl }: Book & { 
   );
 }
 
-export function UnsubscribedPage({ bookTitle, preferencesUrl, resubscribeAction }: Book & { preferencesUrl: string; resubscribeAction: string }) {
+export function UnsubscribedPage({
+  bookTitle,
+  preferencesUrl,
+  resubscribeAction,
+}: Book & { preferencesUrl: string; resubscribeAction: string }) {
   return (
-    <MessagePage bookTitle={bookTitle} title="You're unsubscribed" message="You won't get any more emails about this book.">
+    <MessagePage
+      bookTitle={bookTitle}
+      title="You're unsubscribed"
+      message="You won't get any more emails about this book."
+    >
       <h2>Changed your mind?</h2>
       <form method="post" action={resubscribeAction}>
         <button type="submit" class="secondary">
@@ -91,7 +104,11 @@ export function UnsubscribedPage({ bookTitle, preferencesUrl, resubscribeAction 
   );
 }
 
-export function ResubscribedPage({ bookTitle, preferencesUrl, topics }: Book & { preferencesUrl: string; topics: string[] }) {
+export function ResubscribedPage({
+  bookTitle,
+  preferencesUrl,
+  topics,
+}: Book & { preferencesUrl: string; topics: string[] }) {
   return (
     <MessagePage bookTitle={bookTitle} title="You're back on the list" message={TEXTS.subscribedBody}>
       {topics.length > 0 ? <p>You'll hear about: {topics.join(', ')}.</p> : null}

@@ -9,7 +9,10 @@ import { bodyLimit } from 'hono/body-limit';
  * `c.req.raw.body` first, which on @hono/node-server turns the light request into a full Web Request
  * with a stream, a large share of a signup's CPU (docs/benchmarks.md).
  */
-export function bodyLimitByHeaders(maxSize: number, onError: (c: Context) => Response | Promise<Response>): MiddlewareHandler {
+export function bodyLimitByHeaders(
+  maxSize: number,
+  onError: (c: Context) => Response | Promise<Response>,
+): MiddlewareHandler {
   const counting = bodyLimit({ maxSize, onError });
   return async (c, next) => {
     const length = c.req.header('content-length');

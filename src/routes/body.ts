@@ -2,7 +2,7 @@ import type { OpenAPIHono, RouteConfig, RouteHandler, z } from '@hono/zod-openap
 import type { Context, MiddlewareHandler } from 'hono';
 import { AppError } from '../core/errors.js';
 import type { AppEnv } from './env.js';
-import { fieldsOf, readBody, type BodyKind } from './http.js';
+import { type BodyKind, fieldsOf, readBody } from './http.js';
 
 type Invalid = (c: Context<AppEnv>, kind: BodyKind, error: z.ZodError) => Response | Promise<Response>;
 
@@ -21,7 +21,11 @@ export function bodyKindOf(c: Context): BodyKind {
  * it with `schema`, and hand the result to `c.req.valid('json' | 'form')`. A failure is the app's usual
  * 422 unless the route answers it itself (`onInvalid`), as the signup does with a redirect for forms.
  */
-export function validBody<S extends z.ZodType>(schema: S, accept: BodyKind[], onInvalid: Invalid = invalidFields): MiddlewareHandler<AppEnv> {
+export function validBody<S extends z.ZodType>(
+  schema: S,
+  accept: BodyKind[],
+  onInvalid: Invalid = invalidFields,
+): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const { kind, data } = await readBody(c, accept);
     const parsed = schema.safeParse(data);
@@ -35,7 +39,8 @@ export function validBody<S extends z.ZodType>(schema: S, accept: BodyKind[], on
 export async function readForm<S extends z.ZodType>(c: Context, schema: S): Promise<z.output<S>> {
   const { data } = await readBody(c, ['form']);
   const parsed = schema.safeParse(data);
-  if (!parsed.success) throw new AppError('validation_failed', 'Some fields are not valid.', { fields: fieldsOf(parsed.error) });
+  if (!parsed.success)
+    throw new AppError('validation_failed', 'Some fields are not valid.', { fields: fieldsOf(parsed.error) });
   return parsed.data;
 }
 
@@ -45,7 +50,12 @@ export async function readForm<S extends z.ZodType>(c: Context, schema: S): Prom
  * bounce webhook (signed over its raw bytes, checked before anything is parsed). The route is still the
  * createRoute declaration the document shows, and `body` validates with the schema it names.
  */
-export function openapiWithOwnBody<R extends RouteConfig>(app: OpenAPIHono<AppEnv>, route: R, body: MiddlewareHandler<AppEnv>, handler: RouteHandler<R, AppEnv>) {
+export function openapiWithOwnBody<R extends RouteConfig>(
+  app: OpenAPIHono<AppEnv>,
+  route: R,
+  body: MiddlewareHandler<AppEnv>,
+  handler: RouteHandler<R, AppEnv>,
+) {
   app.openAPIRegistry.registerPath(route);
   app.on(route.method.toUpperCase(), route.path.replaceAll(/\/{(.+?)}/g, '/:$1'), body, handler);
 }

@@ -1,7 +1,7 @@
 import type { MiddlewareHandler } from 'hono';
 import { AppError } from '../core/errors.js';
-import type { AppEnv } from './env.js';
 import { TEXTS } from '../core/texts.js';
+import type { AppEnv } from './env.js';
 
 /** Past DB_TIMEOUT_MS, a statement has had its chance to fail on its own (statement_timeout). */
 export const DEADLINE_MARGIN_MS = 1000;

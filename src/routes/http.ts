@@ -3,8 +3,8 @@ import { HTTPException } from 'hono/http-exception';
 import type { ZodError } from 'zod';
 import type { RequestMeta } from '../core/deps.js';
 import { AppError, type ErrorCode, type FieldError } from '../core/errors.js';
-import type { AppContext } from './env.js';
 import { TEXTS } from '../core/texts.js';
+import type { AppContext } from './env.js';
 
 export interface ErrorEnvelope {
   error: { code: ErrorCode; message: string; requestId: string; fields?: FieldError[] };
@@ -19,14 +19,35 @@ export const fieldsOf = (err: ZodError): FieldError[] =>
   err.issues.map((i) => ({ path: i.path.map(String).join('.') || '(body)', message: i.message }));
 
 const DB_UNAVAILABLE = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EPIPE',
-  'CONNECT_TIMEOUT', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED',
-  '57P01', '57P02', '57P03', '53300', '57014', '08000', '08001', '08003', '08004', '08006',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+  'EPIPE',
+  'CONNECT_TIMEOUT',
+  'CONNECTION_CLOSED',
+  'CONNECTION_ENDED',
+  'CONNECTION_DESTROYED',
+  '57P01',
+  '57P02',
+  '57P03',
+  '53300',
+  '57014',
+  '08000',
+  '08001',
+  '08003',
+  '08004',
+  '08006',
 ]);
 
 /** True when the error (or anything in its cause chain) says the database cannot be reached. */
 export function isDatabaseUnavailable(err: unknown): boolean {
-  for (let e = err as { code?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
+  for (
+    let e = err as { code?: unknown; cause?: unknown } | undefined, depth = 0;
+    e && depth < 5;
+    e = e.cause as typeof e, depth++
+  ) {
     if (typeof e.code === 'string' && DB_UNAVAILABLE.has(e.code)) return true;
     if (e instanceof Error && /PGlite is closed|Connection terminated/i.test(e.message)) return true;
   }
@@ -73,7 +94,10 @@ export type BodyKind = 'json' | 'form';
  * Read a JSON or form body into a plain object. Form fields that repeat become arrays.
  * Wrong content types are a 415 and malformed JSON a 400, both in the envelope.
  */
-export async function readBody(c: Context, accept: BodyKind[] = ['json', 'form']): Promise<{ kind: BodyKind; data: Record<string, unknown> }> {
+export async function readBody(
+  c: Context,
+  accept: BodyKind[] = ['json', 'form'],
+): Promise<{ kind: BodyKind; data: Record<string, unknown> }> {
   const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
   if (accept.includes('json') && /^application\/([a-z.+-]+\+)?json$/.test(type)) {
     let data: unknown;
@@ -102,7 +126,10 @@ export async function readBody(c: Context, accept: BodyKind[] = ['json', 'form']
     }
     return { kind: 'form', data };
   }
-  throw new AppError('unsupported_media_type', `Send ${accept.map((k) => (k === 'json' ? 'application/json' : 'application/x-www-form-urlencoded')).join(' or ')}.`);
+  throw new AppError(
+    'unsupported_media_type',
+    `Send ${accept.map((k) => (k === 'json' ? 'application/json' : 'application/x-www-form-urlencoded')).join(' or ')}.`,
+  );
 }
 
 /** A browser form post wants a page or a redirect; a script wants JSON. */

@@ -13,7 +13,15 @@ export const ErrorEnvelopeSchema = z
       fields: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
     }),
   })
-  .openapi('Error', { example: { error: { code: 'invalid_email', message: "That doesn't look like a valid email. Please check and try again.", requestId: '4b1c…' } } });
+  .openapi('Error', {
+    example: {
+      error: {
+        code: 'invalid_email',
+        message: "That doesn't look like a valid email. Please check and try again.",
+        requestId: '4b1c…',
+      },
+    },
+  });
 
 export const errorResponse = (description: string) => ({
   description,
@@ -25,7 +33,10 @@ export const jsonResponse = <T extends z.ZodType>(schema: T, description: string
   content: { 'application/json': { schema } },
 });
 
-export const jsonBody = <T extends z.ZodType>(schema: T) => ({ required: true, content: { 'application/json': { schema } } });
+export const jsonBody = <T extends z.ZodType>(schema: T) => ({
+  required: true,
+  content: { 'application/json': { schema } },
+});
 
 /** No control characters: names end up in email bodies, and CR/LF must never reach a header. */
 export const plainText = (max: number) =>
@@ -39,7 +50,11 @@ export const plainText = (max: number) =>
 export const TopicSlug = z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'not a topic slug');
 
 export const TokenParam = z.object({
-  token: z.string().min(1).max(200).openapi({ param: { name: 'token', in: 'path' }, example: 'AQHk0…' }),
+  token: z
+    .string()
+    .min(1)
+    .max(200)
+    .openapi({ param: { name: 'token', in: 'path' }, example: 'AQHk0…' }),
 });
 
 /**
@@ -67,4 +82,6 @@ export const ConsentEventSchema = z
   .openapi('ConsentEvent');
 
 /** What an erasure answers, asked for by the subscriber or by the author. */
-export const EraseResult = z.object({ status: z.enum(['erased', 'already_erased']) }).openapi('EraseResult', { example: { status: 'erased' } });
+export const EraseResult = z
+  .object({ status: z.enum(['erased', 'already_erased']) })
+  .openapi('EraseResult', { example: { status: 'erased' } });

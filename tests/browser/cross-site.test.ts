@@ -1,7 +1,18 @@
 import { createServer, type Server } from 'node:http';
 import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminSnapshot, checkPage, freePort, hasChromium, launchBrowser, linksIn, mailTo, startQuire, watchContext, type Quire } from './support.js';
+import {
+  adminSnapshot,
+  checkPage,
+  freePort,
+  hasChromium,
+  launchBrowser,
+  linksIn,
+  mailTo,
+  type Quire,
+  startQuire,
+  watchContext,
+} from './support.js';
 
 /**
  * quire seen from other origins: the author's book site embedding the copy-paste signup snippet, a
@@ -89,11 +100,18 @@ describe.skipIf(!hasChromium)('quire from other origins, in Chromium', { timeout
   }
 
   it("the copy-paste snippet works on the author's site: inline answers with its script, a plain post without", async () => {
-    const form = (await (await fetch(`${quire.base}/v1/signup-form`)).json()) as { snippet: string; consentVersion: number; consentText: string };
+    const form = (await (await fetch(`${quire.base}/v1/signup-form`)).json()) as {
+      snippet: string;
+      consentVersion: number;
+      consentText: string;
+    };
     expect(form.snippet).toContain(`value="${form.consentVersion}"`);
     expect(form.snippet).toContain(form.consentText);
     expect(form.snippet).not.toMatch(/<script>(?!<\/script>)/); // no inline code, only the external script
-    pages.set('/', page('How Teams Think Before They Build', `<h1>How Teams Think Before They Build</h1>${form.snippet}`));
+    pages.set(
+      '/',
+      page('How Teams Think Before They Build', `<h1>How Teams Think Before They Build</h1>${form.snippet}`),
+    );
 
     // With script: fetch across origins (CORS from ALLOWED_ORIGINS) and the site's own messages, in place.
     const js = await newContext();
@@ -103,7 +121,9 @@ describe.skipIf(!hasChromium)('quire from other origins, in Chromium', { timeout
     await js.page.getByLabel('Email address').fill('reader@localhost');
     await js.page.getByRole('checkbox', { name: /Leave your email/ }).check();
     await js.page.getByRole('button', { name: 'Keep me posted' }).click();
-    await expect.poll(() => js.page.getByRole('alert').textContent()).toBe("That doesn't look like a valid email. Please check and try again.");
+    await expect
+      .poll(() => js.page.getByRole('alert').textContent())
+      .toBe("That doesn't look like a valid email. Please check and try again.");
     const email = uniqueEmail('author-site');
     await js.page.getByLabel('Email address').fill(email);
     await js.page.getByRole('button', { name: 'Keep me posted' }).click();
@@ -111,12 +131,17 @@ describe.skipIf(!hasChromium)('quire from other origins, in Chromium', { timeout
     expect(js.page.url()).toBe(siteUrl('/'));
     await checkPage(js.page, '51-author-site-snippet-subscribed');
     expect((await mailTo(quire, email, /^Confirm/)).to).toContain(email);
-    const requested = (await adminSnapshot(quire, email)).subscriber as { source: string; consentHistory: { consentTextVersion: number }[] };
+    const requested = (await adminSnapshot(quire, email)).subscriber as {
+      source: string;
+      consentHistory: { consentTextVersion: number }[];
+    };
     expect(requested.source).toBe('book-site');
     expect(requested.consentHistory[0]!.consentTextVersion).toBe(form.consentVersion);
     // A plain post sent back with `?error=` (the script was not there yet): the script says why on load.
     await js.page.goto(siteUrl('/?error=invalid_email#signup'));
-    await expect.poll(() => js.page.getByRole('alert').textContent()).toBe("That doesn't look like a valid email. Please check and try again.");
+    await expect
+      .poll(() => js.page.getByRole('alert').textContent())
+      .toBe("That doesn't look like a valid email. Please check and try again.");
     expect(js.problems).toEqual({ csp: [], errors: [] });
 
     // Without script: the same snippet is a plain form post that lands on quire's thank-you page.
@@ -136,7 +161,9 @@ describe.skipIf(!hasChromium)('quire from other origins, in Chromium', { timeout
     await plain.page.getByRole('checkbox', { name: /Leave your email/ }).check();
     await plain.page.getByRole('button', { name: 'Keep me posted' }).click();
     await plain.page.waitForURL(`${quire.base}/subscribe?error=invalid_email#signup`);
-    expect(await plain.page.getByRole('alert').textContent()).toBe("That doesn't look like a valid email. Please check and try again.");
+    expect(await plain.page.getByRole('alert').textContent()).toBe(
+      "That doesn't look like a valid email. Please check and try again.",
+    );
     await checkPage(plain.page, '52-quire-signup-page-error', { axe: false });
 
     // A site quire does not know (not in ALLOWED_ORIGINS): the script's fetch is refused before anything
@@ -204,16 +231,28 @@ describe.skipIf(!hasChromium)('quire from other origins, in Chromium', { timeout
     };
 
     const before = await adminSnapshot(quire, sub.email);
-    const toPreferences = await visit('/attack-preferences', autoPost(sub.preferencesUrl, { intent: 'unsubscribe_all' }), sub.preferencesUrl);
+    const toPreferences = await visit(
+      '/attack-preferences',
+      autoPost(sub.preferencesUrl, { intent: 'unsubscribe_all' }),
+      sub.preferencesUrl,
+    );
     expect(toPreferences.status()).toBe(403);
     expect(await victim.page.locator('main').textContent()).toContain('Cross-site form posts are not accepted here.');
     await checkPage(victim.page, '60-cross-site-refused');
-    const erase = await visit('/attack-erase', autoPost(sub.preferencesUrl, { intent: 'erase', confirm: 'true' }), sub.preferencesUrl);
+    const erase = await visit(
+      '/attack-erase',
+      autoPost(sub.preferencesUrl, { intent: 'erase', confirm: 'true' }),
+      sub.preferencesUrl,
+    );
     expect(erase.status()).toBe(403);
     expect(await adminSnapshot(quire, sub.email)).toEqual(before);
 
     // A mail provider's one-click POST looks exactly like this (no Origin we know, no cookie): accepted.
-    const oneClick = await visit('/attack-unsubscribe', autoPost(sub.unsubscribeUrl, { 'List-Unsubscribe': 'One-Click' }), sub.unsubscribeUrl);
+    const oneClick = await visit(
+      '/attack-unsubscribe',
+      autoPost(sub.unsubscribeUrl, { 'List-Unsubscribe': 'One-Click' }),
+      sub.unsubscribeUrl,
+    );
     expect(oneClick.status()).toBe(200);
     const unsubscribed = await adminSnapshot(quire, sub.email);
     expect(unsubscribed.subscriber).toMatchObject({ status: 'unsubscribed' });

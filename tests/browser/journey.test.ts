@@ -1,7 +1,17 @@
 import { readFile } from 'node:fs/promises';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminSnapshot, checkPage, hasChromium, launchBrowser, mailTo, startQuire, watchContext, type PageProblems, type Quire } from './support.js';
+import {
+  adminSnapshot,
+  checkPage,
+  hasChromium,
+  launchBrowser,
+  mailTo,
+  type PageProblems,
+  type Quire,
+  startQuire,
+  watchContext,
+} from './support.js';
 
 /**
  * The newcomer's whole journey in a real browser against `npm start`: the book's demo page → signup →
@@ -29,7 +39,9 @@ describe.skipIf(!hasChromium)('subscriber journey in Chromium', { timeout: 120_0
     await quire?.stop();
   });
 
-  async function newPage(options: Parameters<Browser['newContext']>[0] = {}): Promise<{ context: BrowserContext; page: Page; problems: PageProblems }> {
+  async function newPage(
+    options: Parameters<Browser['newContext']>[0] = {},
+  ): Promise<{ context: BrowserContext; page: Page; problems: PageProblems }> {
     const context = await browser.newContext({ viewport: { width: 1024, height: 800 }, ...options });
     // Fail fast with the step that failed, not with the test's own timeout.
     context.setDefaultTimeout(10_000);
@@ -41,7 +53,13 @@ describe.skipIf(!hasChromium)('subscriber journey in Chromium', { timeout: 120_0
   async function openCapturedMail(page: Page, email: string, subject: RegExp) {
     await mailTo(quire, email, subject);
     await page.goto(`${quire.base}/_dev/mail`);
-    await page.getByRole('listitem').filter({ hasText: email }).filter({ hasText: subject }).first().getByRole('link').click();
+    await page
+      .getByRole('listitem')
+      .filter({ hasText: email })
+      .filter({ hasText: subject })
+      .first()
+      .getByRole('link')
+      .click();
     await expect.poll(() => page.locator('h1').textContent()).toMatch(subject);
   }
 
@@ -49,7 +67,10 @@ describe.skipIf(!hasChromium)('subscriber journey in Chromium', { timeout: 120_0
 
   /** Links in a mail open in a new tab (React Email marks them target=_blank), as in a mail client. */
   async function clickMailLink(page: Page, name: string): Promise<Page> {
-    const [tab] = await Promise.all([page.context().waitForEvent('page'), mailFrame(page).getByRole('link', { name, exact: true }).click()]);
+    const [tab] = await Promise.all([
+      page.context().waitForEvent('page'),
+      mailFrame(page).getByRole('link', { name, exact: true }).click(),
+    ]);
     await tab.waitForLoadState();
     await page.close();
     return tab;
@@ -69,7 +90,9 @@ describe.skipIf(!hasChromium)('subscriber journey in Chromium', { timeout: 120_0
     await page.getByLabel('Email address').fill('ada@localhost');
     await page.getByRole('checkbox', { name: /Leave your email to hear when the book is available/ }).check();
     await page.getByRole('button', { name: 'Keep me posted' }).click();
-    await expect.poll(() => page.locator('[data-quire-error]').textContent()).toBe("That doesn't look like a valid email. Please check and try again.");
+    await expect
+      .poll(() => page.locator('[data-quire-error]').textContent())
+      .toBe("That doesn't look like a valid email. Please check and try again.");
     expect(await page.getByLabel('Email address').getAttribute('aria-invalid')).toBe('true');
     expect(page.url()).toBe(`${quire.base}/`); // no navigation: the script answered in place
     await checkPage(page, '02-landing-invalid-email-js');
@@ -86,7 +109,9 @@ describe.skipIf(!hasChromium)('subscriber journey in Chromium', { timeout: 120_0
 
     // The captured confirmation mail, opened from /_dev/mail; its button opens the confirm page.
     await openCapturedMail(page, email, CONFIRM_SUBJECT);
-    await expect.poll(() => mailFrame(page).getByRole('heading', { name: 'Confirm your subscription' }).count()).toBe(1);
+    await expect
+      .poll(() => mailFrame(page).getByRole('heading', { name: 'Confirm your subscription' }).count())
+      .toBe(1);
     await checkPage(page, '04-dev-mail-confirmation');
     page = await clickMailLink(page, 'Confirm my subscription');
     expect(page.url()).toMatch(/\/confirm\/[A-Za-z0-9_-]+$/);
@@ -121,14 +146,24 @@ describe.skipIf(!hasChromium)('subscriber journey in Chromium', { timeout: 120_0
     expect(await page.getByLabel('Your name (optional)').inputValue()).toBe('Ada');
 
     // Download my data: a real download, parsed as JSON.
-    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Download my data' }).click()]);
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('link', { name: 'Download my data' }).click(),
+    ]);
     expect(download.suggestedFilename()).toBe('my-subscription-data.json');
     const exported = JSON.parse(await readFile((await download.path())!, 'utf8'));
     expect(exported.profile).toMatchObject({ email, name: 'Ada', status: 'active' });
     expect(exported.subscriptions).toEqual(
-      expect.arrayContaining([expect.objectContaining({ topic: 'release', subscribed: true }), expect.objectContaining({ topic: 'updates', subscribed: false })]),
+      expect.arrayContaining([
+        expect.objectContaining({ topic: 'release', subscribed: true }),
+        expect.objectContaining({ topic: 'updates', subscribed: false }),
+      ]),
     );
-    expect(exported.consentHistory.map((e: { kind: string }) => e.kind)).toEqual(['requested', 'confirmed', 'topics_changed']);
+    expect(exported.consentHistory.map((e: { kind: string }) => e.kind)).toEqual([
+      'requested',
+      'confirmed',
+      'topics_changed',
+    ]);
     expect(exported.deliveries.map((d: { kind: string }) => d.kind)).toEqual(['confirmation', 'welcome']);
 
     // Unsubscribe from the welcome mail's footer link, then change your mind.
@@ -143,9 +178,18 @@ describe.skipIf(!hasChromium)('subscriber journey in Chromium', { timeout: 120_0
     await page.getByRole('button', { name: 'Resubscribe' }).click();
     await expect.poll(() => page.locator('h1').textContent()).toBe("You're back on the list");
     await checkPage(page, '12-resubscribed');
-    const back = (await adminSnapshot(quire, email)).subscriber as { status: string; consentHistory: { kind: string; source: string }[] };
+    const back = (await adminSnapshot(quire, email)).subscriber as {
+      status: string;
+      consentHistory: { kind: string; source: string }[];
+    };
     expect(back.status).toBe('active');
-    expect(back.consentHistory.map((e) => e.kind)).toEqual(['requested', 'confirmed', 'topics_changed', 'unsubscribed', 'resubscribed']);
+    expect(back.consentHistory.map((e) => e.kind)).toEqual([
+      'requested',
+      'confirmed',
+      'topics_changed',
+      'unsubscribed',
+      'resubscribed',
+    ]);
 
     // Delete my data, with its second step.
     await page.getByRole('link', { name: 'Manage your preferences' }).click();
@@ -182,7 +226,9 @@ describe.skipIf(!hasChromium)('subscriber journey in Chromium', { timeout: 120_0
     await page.getByRole('checkbox', { name: /Leave your email/ }).check();
     await page.getByRole('button', { name: 'Keep me posted' }).click();
     await page.waitForURL(/\?error=invalid_email#signup$/);
-    expect(await page.getByRole('alert').textContent()).toBe("That doesn't look like a valid email. Please check and try again.");
+    expect(await page.getByRole('alert').textContent()).toBe(
+      "That doesn't look like a valid email. Please check and try again.",
+    );
     expect(await page.getByLabel('Email address').getAttribute('aria-invalid')).toBe('true');
     await checkPage(page, '20-landing-invalid-email-nojs', { axePage });
 
@@ -191,7 +237,9 @@ describe.skipIf(!hasChromium)('subscriber journey in Chromium', { timeout: 120_0
     await page.getByRole('button', { name: 'Keep me posted' }).click();
     await page.waitForURL(`${quire.base}/subscribed`);
     expect(await page.locator('h1').textContent()).toBe("You're on the list");
-    expect(await page.locator('main').textContent()).toContain("We'll only contact you about this book and related updates — no spam, no unrelated marketing.");
+    expect(await page.locator('main').textContent()).toContain(
+      "We'll only contact you about this book and related updates — no spam, no unrelated marketing.",
+    );
     await checkPage(page, '21-subscribed-nojs', { axePage });
 
     await openCapturedMail(page, email, CONFIRM_SUBJECT);
@@ -225,7 +273,10 @@ describe.skipIf(!hasChromium)('subscriber journey in Chromium', { timeout: 120_0
     await checkPage(page, '25-preferences-unsubscribed', { axePage });
     await page.getByRole('button', { name: 'Resubscribe' }).click();
     await page.waitForURL(/\?saved=resubscribed$/);
-    const sub = (await adminSnapshot(quire, email)).subscriber as { status: string; consentHistory: { kind: string; source: string }[] };
+    const sub = (await adminSnapshot(quire, email)).subscriber as {
+      status: string;
+      consentHistory: { kind: string; source: string }[];
+    };
     expect(sub.status).toBe('active');
     expect(sub.consentHistory.at(-1)).toMatchObject({ kind: 'resubscribed', source: 'preferences' });
 

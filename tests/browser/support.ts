@@ -1,12 +1,12 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { expect } from 'vitest';
-import { createCaptureMailbox, type CapturedMail } from '../../src/mail/capture.js';
+import { type CapturedMail, createCaptureMailbox } from '../../src/mail/capture.js';
 
 /**
  * Browser tests drive Debian's Chromium (installed by scripts/ensure-chromium.mjs, never downloaded)
@@ -24,7 +24,15 @@ export function launchBrowser(): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 }
 
@@ -51,7 +59,8 @@ export async function startQuire(env: Record<string, string> = {}): Promise<Quir
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const clean = { ...process.env };
-  for (const key of ['DATABASE_URL', 'SMTP_URL', 'SECRET_KEY', 'PUBLIC_URL', 'NODE_ENV', 'TEST_DATABASE_URL']) delete clean[key];
+  for (const key of ['DATABASE_URL', 'SMTP_URL', 'SECRET_KEY', 'PUBLIC_URL', 'NODE_ENV', 'TEST_DATABASE_URL'])
+    delete clean[key];
   let out = '';
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/runtime/node/main.ts'], {
     env: {
@@ -70,7 +79,11 @@ export async function startQuire(env: Record<string, string> = {}): Promise<Quir
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  await waitFor(async () => ((await fetch(`${base}/readyz`)).ok ? true : undefined), `quire at ${base}\n${out}`, 45_000);
+  await waitFor(
+    async () => ((await fetch(`${base}/readyz`)).ok ? true : undefined),
+    `quire at ${base}\n${out}`,
+    45_000,
+  );
   return {
     base,
     dataDir,
@@ -191,9 +204,16 @@ async function audit(page: Page) {
   if (!hasAxe) await page.evaluate(axeSource);
   const violations = await page.evaluate(async () => {
     type Violation = { id: string; impact: string | null; help: string; nodes: { target: unknown[] }[] };
-    const axe = (window as unknown as { axe: { run: (ctx: unknown, opts: unknown) => Promise<{ violations: Violation[] }> } }).axe;
+    const axe = (
+      window as unknown as { axe: { run: (ctx: unknown, opts: unknown) => Promise<{ violations: Violation[] }> } }
+    ).axe;
     const result = await axe.run(document, { iframes: false, resultTypes: ['violations'] });
-    return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => JSON.stringify(n.target)) }));
+    return result.violations.map((v) => ({
+      id: v.id,
+      impact: v.impact,
+      help: v.help,
+      nodes: v.nodes.map((n) => JSON.stringify(n.target)),
+    }));
   });
   return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
 }

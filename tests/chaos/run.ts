@@ -14,11 +14,17 @@ import { smtpOutage } from './smtp-outage.js';
 import { startPrivateCluster } from './support/cluster.js';
 import { logDir, removeLogs } from './support/quire.js';
 import { printResult, writeSection } from './support/report.js';
-import { seededRandom, type ScenarioResult } from './support/util.js';
+import { type ScenarioResult, seededRandom } from './support/util.js';
 import { workerKill } from './worker-kill.js';
 
 const { values } = parseArgs({
-  options: { quick: { type: 'boolean', default: false }, only: { type: 'string' }, seed: { type: 'string' }, report: { type: 'boolean' }, 'no-report': { type: 'boolean' } },
+  options: {
+    quick: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    seed: { type: 'string' },
+    report: { type: 'boolean' },
+    'no-report': { type: 'boolean' },
+  },
 });
 const quick = values.quick!;
 // Full runs rewrite their sections of docs/reliability.md; quick runs (CI) only print, unless --report.
@@ -26,7 +32,10 @@ const report = values['no-report'] ? false : (values.report ?? !quick);
 const seed = values.seed ? Number(values.seed) : Math.floor(Math.random() * 2 ** 31);
 const random = seededRandom(seed);
 
-type Scenario = (cluster: Awaited<ReturnType<typeof startPrivateCluster>>, opts: { quick: boolean; random: () => number }) => Promise<ScenarioResult>;
+type Scenario = (
+  cluster: Awaited<ReturnType<typeof startPrivateCluster>>,
+  opts: { quick: boolean; random: () => number },
+) => Promise<ScenarioResult>;
 const scenarios: Record<string, Scenario> = {
   'worker-kill': workerKill,
   'smtp-outage': smtpOutage,
@@ -42,8 +51,11 @@ for (const name of selected) {
 }
 
 /** The command that repeats a scenario with the same random points. */
-const commandFor = (name: string) => `npm run test:chaos -- ${quick ? '--quick ' : ''}${values.only ? `--only ${name} ` : ''}--seed ${seed}`;
-console.log(`quire chaos${quick ? ' (quick)' : ''}: ${selected.join(', ')} — seed ${seed} (repeat with --seed ${seed})`);
+const commandFor = (name: string) =>
+  `npm run test:chaos -- ${quick ? '--quick ' : ''}${values.only ? `--only ${name} ` : ''}--seed ${seed}`;
+console.log(
+  `quire chaos${quick ? ' (quick)' : ''}: ${selected.join(', ')} — seed ${seed} (repeat with --seed ${seed})`,
+);
 const started = performance.now();
 const cluster = await startPrivateCluster();
 console.log(`private PostgreSQL cluster on port ${cluster.port} (${cluster.dir})`);
@@ -61,7 +73,9 @@ try {
 }
 
 const failed = results.filter((r) => r.failures.length > 0);
-console.log(`\nquire chaos: ${results.length - failed.length}/${results.length} scenarios held in ${((performance.now() - started) / 1000).toFixed(0)} s${report ? '; figures in docs/reliability.md' : ''}.`);
+console.log(
+  `\nquire chaos: ${results.length - failed.length}/${results.length} scenarios held in ${((performance.now() - started) / 1000).toFixed(0)} s${report ? '; figures in docs/reliability.md' : ''}.`,
+);
 if (failed.length) {
   for (const r of failed) for (const f of r.failures) console.error(`  ${r.name}: ${f}`);
   console.error(`quire's logs: ${logDir}`);

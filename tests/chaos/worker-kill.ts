@@ -8,16 +8,19 @@
  * minutes would do, and a new worker starts. A SIGTERM at the end shows the graceful case: 0 duplicates.
  */
 import { SETTLE_GROUP } from '../../src/delivery/engine.js';
-import { broadcastStatus, deliveryIds, messageIdOf, openCore, seedAudience, startBroadcast } from './support/db.js';
 import type { PrivateCluster } from './support/cluster.js';
+import { broadcastStatus, deliveryIds, messageIdOf, openCore, seedAudience, startBroadcast } from './support/db.js';
 import { QuireProcess } from './support/quire.js';
 import { Sink } from './support/sink.js';
-import { Checks, sleep, waitFor, type Row, type ScenarioResult } from './support/util.js';
+import { Checks, type Row, type ScenarioResult, sleep, waitFor } from './support/util.js';
 
 const CONCURRENCY = 4;
 const BATCH = 50;
 
-export async function workerKill(cluster: PrivateCluster, opts: { quick: boolean; random: () => number }): Promise<ScenarioResult> {
+export async function workerKill(
+  cluster: PrivateCluster,
+  opts: { quick: boolean; random: () => number },
+): Promise<ScenarioResult> {
   const started = performance.now();
   const n = opts.quick ? 3_000 : 20_000;
   const kills = opts.quick ? 3 : 5;
@@ -45,7 +48,13 @@ export async function workerKill(cluster: PrivateCluster, opts: { quick: boolean
 
     const env = { DELIVERY_RATE: '100000', DELIVERY_CONCURRENCY: String(CONCURRENCY), DELIVERY_BATCH: String(BATCH) };
     const start = async () => {
-      const w = await QuireProcess.start({ databaseUrl: url, smtpUrl: sink.url, worker: true, env, label: 'kill-worker' });
+      const w = await QuireProcess.start({
+        databaseUrl: url,
+        smtpUrl: sink.url,
+        worker: true,
+        env,
+        label: 'kill-worker',
+      });
       workers.push(w);
       return w;
     };
@@ -61,7 +70,9 @@ export async function workerKill(cluster: PrivateCluster, opts: { quick: boolean
     }
     const history: Kill[] = [];
     const liveLeases = () =>
-      core.sql<{ id: string }[]>`select id from deliveries where broadcast_id = ${broadcast.id} and status = 'sending' and lease_until > now()`;
+      core.sql<
+        { id: string }[]
+      >`select id from deliveries where broadcast_id = ${broadcast.id} and status = 'sending' and lease_until > now()`;
 
     let segmentStart = await sink.count();
     let worker = await start();
@@ -81,7 +92,9 @@ export async function workerKill(cluster: PrivateCluster, opts: { quick: boolean
       const [{ sent } = { sent: 0 }] = await core.sql<{ sent: number }[]>`
         select count(*)::int as sent from deliveries where broadcast_id = ${broadcast.id} and status = 'sent'`;
       history.push({ at, signal, sinkBefore: at, sinkAfter, sentInDb: sent, claimed: live.length, unsettled });
-      console.log(`  ${signal} #${i + 1} after ${sinkAfter} messages at the sink: ${live.length} rows claimed, ${unsettled.size} sent but not settled`);
+      console.log(
+        `  ${signal} #${i + 1} after ${sinkAfter} messages at the sink: ${live.length} rows claimed, ${unsettled.size} sent but not settled`,
+      );
       // The dead worker's lease would run out in five minutes; move it into the past instead of waiting.
       await core.sql`update deliveries set lease_until = now() - interval '1 second'
                       where broadcast_id = ${broadcast.id} and status = 'sending' and lease_until > now()`;
@@ -91,7 +104,12 @@ export async function workerKill(cluster: PrivateCluster, opts: { quick: boolean
       readyAt = performance.now();
     }
 
-    await waitFor('the broadcast to be sent', async () => (await broadcastStatus(core, broadcast.id)).status === 'sent', 600_000, 200);
+    await waitFor(
+      'the broadcast to be sent',
+      async () => (await broadcastStatus(core, broadcast.id)).status === 'sent',
+      600_000,
+      200,
+    );
     await worker.stop();
     await sleep(300);
 
@@ -113,7 +131,10 @@ export async function workerKill(cluster: PrivateCluster, opts: { quick: boolean
     const bound = (CONCURRENCY + 1) * SETTLE_GROUP - 1;
 
     rows.push({ figure: 'recipients', value: n.toLocaleString('en') });
-    rows.push({ figure: 'send rate of a worker between kills (median)', value: `${Math.round([...rates].sort((a, b) => a - b)[Math.floor(rates.length / 2)] ?? 0)} msg/s` });
+    rows.push({
+      figure: 'send rate of a worker between kills (median)',
+      value: `${Math.round([...rates].sort((a, b) => a - b)[Math.floor(rates.length / 2)] ?? 0)} msg/s`,
+    });
     for (const [i, k] of history.entries()) {
       const dupsOfKill = k.unsettled.size;
       rows.push({
@@ -122,23 +143,56 @@ export async function workerKill(cluster: PrivateCluster, opts: { quick: boolean
         expected: k.signal === 'SIGTERM' ? '0 (graceful stop settles the batch)' : `≤ ${bound}`,
         ok: k.signal === 'SIGTERM' ? dupsOfKill === 0 && k.claimed === 0 : dupsOfKill <= bound,
       });
-      if (k.signal === 'SIGTERM') checks.ok(dupsOfKill === 0 && k.claimed === 0, `SIGTERM leaves nothing claimed or unsettled (claimed ${k.claimed}, unsettled ${dupsOfKill})`);
+      if (k.signal === 'SIGTERM')
+        checks.ok(
+          dupsOfKill === 0 && k.claimed === 0,
+          `SIGTERM leaves nothing claimed or unsettled (claimed ${k.claimed}, unsettled ${dupsOfKill})`,
+        );
       else checks.ok(dupsOfKill <= bound, `kill ${i + 1}: ${dupsOfKill} unsettled ≤ ${bound}`);
     }
     rows.push(
       { figure: 'lost (no copy at the sink)', value: lost, expected: '0', ok: lost === 0 },
-      { figure: 'duplicates at the sink, total', value: duplicates, expected: `= Σ sent-but-unsettled (${predicted})`, ok: duplicates === predicted },
-      { figure: 'recipients whose copies ≠ 1 + kills that caught them unsettled', value: mispredicted, expected: '0', ok: mispredicted === 0 },
+      {
+        figure: 'duplicates at the sink, total',
+        value: duplicates,
+        expected: `= Σ sent-but-unsettled (${predicted})`,
+        ok: duplicates === predicted,
+      },
+      {
+        figure: 'recipients whose copies ≠ 1 + kills that caught them unsettled',
+        value: mispredicted,
+        expected: '0',
+        ok: mispredicted === 0,
+      },
       { figure: 'messages at the sink not in this broadcast', value: strangers, expected: '0', ok: strangers === 0 },
-      { figure: 'rows sent in the database', value: final.counts.sent, expected: String(n), ok: final.counts.sent === n },
-      { figure: 'rows whose message_id ≠ <delivery id@domain>', value: wrongMessageId, expected: '0', ok: wrongMessageId === 0 },
+      {
+        figure: 'rows sent in the database',
+        value: final.counts.sent,
+        expected: String(n),
+        ok: final.counts.sent === n,
+      },
+      {
+        figure: 'rows whose message_id ≠ <delivery id@domain>',
+        value: wrongMessageId,
+        expected: '0',
+        ok: wrongMessageId === 0,
+      },
       { figure: 'broadcast status', value: final.status, expected: 'sent', ok: final.status === 'sent' },
     );
     checks.ok(lost === 0, `0 recipients lost (got ${lost})`);
-    checks.ok(duplicates === predicted, `duplicates (${duplicates}) equal the messages sent but unsettled at the kills (${predicted})`);
-    checks.ok(mispredicted === 0, `every recipient received 1 + (kills that caught its row unsettled) copies (${mispredicted} differ)`);
+    checks.ok(
+      duplicates === predicted,
+      `duplicates (${duplicates}) equal the messages sent but unsettled at the kills (${predicted})`,
+    );
+    checks.ok(
+      mispredicted === 0,
+      `every recipient received 1 + (kills that caught its row unsettled) copies (${mispredicted} differ)`,
+    );
     checks.ok(strangers === 0, `no unknown Message-ID at the sink (${strangers})`);
-    checks.ok(final.counts.sent === n && final.status === 'sent', `all ${n} rows sent and the broadcast is sent (${final.counts.sent}, ${final.status})`);
+    checks.ok(
+      final.counts.sent === n && final.status === 'sent',
+      `all ${n} rows sent and the broadcast is sent (${final.counts.sent}, ${final.status})`,
+    );
     checks.ok(wrongMessageId === 0, 'message_id column matches the Message-ID sent');
     const crashes = workers.flatMap((w) => w.errors()).filter((e) => e.msg !== 'delivery loop error');
     checks.ok(crashes.length === 0, `no error logged by the workers (${crashes.length})`);
@@ -147,7 +201,7 @@ export async function workerKill(cluster: PrivateCluster, opts: { quick: boolean
       `Worker: \`node --import tsx src/runtime/node/main.ts --worker\`, DELIVERY_CONCURRENCY=${CONCURRENCY}, DELIVERY_BATCH=${BATCH}, no rate limit; private PostgreSQL 15 cluster; SMTP sink in its own process.`,
       `"Sent but unsettled" is measured at each kill: rows still \`sending\` under the dead worker's live lease whose Message-ID reached the sink while it ran. The run checks that exactly those rows arrive one extra time, and no others.`,
       `Bound ${bound} = (DELIVERY_CONCURRENCY + 1) × SETTLE_GROUP − 1: sent rows are settled in groups of ${SETTLE_GROUP}; a lane that fills a group waits for its flush, so at most one group per lane is being written, plus fewer than ${SETTLE_GROUP} collecting, plus the message each lane has on the wire.`,
-      'The dead worker\'s five-minute lease is expired by SQL right after the kill instead of being waited out; a live worker never holds an expired lease here.',
+      "The dead worker's five-minute lease is expired by SQL right after the kill instead of being waited out; a live worker never holds an expired lease here.",
     );
   } catch (err) {
     checks.ok(false, `scenario aborted: ${(err as Error).message}`);
@@ -156,5 +210,12 @@ export async function workerKill(cluster: PrivateCluster, opts: { quick: boolean
     await core.close();
     await sink.close();
   }
-  return { name: 'worker-kill', title: `SIGKILL the delivery worker ${kills}× during a ${n.toLocaleString('en')}-recipient broadcast`, rows, notes, failures: checks.failures, seconds: (performance.now() - started) / 1000 };
+  return {
+    name: 'worker-kill',
+    title: `SIGKILL the delivery worker ${kills}× during a ${n.toLocaleString('en')}-recipient broadcast`,
+    rows,
+    notes,
+    failures: checks.failures,
+    seconds: (performance.now() - started) / 1000,
+  };
 }

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -25,11 +25,16 @@ const freePort = () =>
 
 function cleanEnv(): NodeJS.ProcessEnv {
   const env = { ...process.env };
-  for (const key of ['DATABASE_URL', 'SMTP_URL', 'SECRET_KEY', 'ADMIN_TOKEN', 'PUBLIC_URL', 'NODE_ENV', 'QUIRE_URL']) delete env[key];
+  for (const key of ['DATABASE_URL', 'SMTP_URL', 'SECRET_KEY', 'ADMIN_TOKEN', 'PUBLIC_URL', 'NODE_ENV', 'QUIRE_URL'])
+    delete env[key];
   return env;
 }
 
-async function waitFor<T>(probe: () => Promise<T | undefined> | T | undefined, what: string, timeoutMs = 20_000): Promise<T> {
+async function waitFor<T>(
+  probe: () => Promise<T | undefined> | T | undefined,
+  what: string,
+  timeoutMs = 20_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await Promise.resolve(probe()).catch(() => undefined);
@@ -53,7 +58,11 @@ describe('the quire CLI against a running server', () => {
   const sink = new SmtpSink();
   const base = () => `http://127.0.0.1:${port}`;
 
-  const run = (args: string[], env: Record<string, string | undefined> = {}, entry = ['--import', 'tsx', 'src/cli.ts']): Promise<Run> =>
+  const run = (
+    args: string[],
+    env: Record<string, string | undefined> = {},
+    entry = ['--import', 'tsx', 'src/cli.ts'],
+  ): Promise<Run> =>
     new Promise((resolve) => {
       const child = spawn(process.execPath, [...entry, ...args], {
         env: { ...cleanEnv(), QUIRE_URL: base(), ADMIN_TOKEN: TOKEN, ...env },
@@ -95,7 +104,11 @@ describe('the quire CLI against a running server', () => {
     });
     server.stdout!.on('data', (d) => (serverOutput += d));
     server.stderr!.on('data', (d) => (serverOutput += d));
-    await waitFor(async () => ((await fetch(`${base()}/readyz`)).ok ? true : undefined), `/readyz (server output: ${serverOutput})`, 40_000);
+    await waitFor(
+      async () => ((await fetch(`${base()}/readyz`)).ok ? true : undefined),
+      `/readyz (server output: ${serverOutput})`,
+      40_000,
+    );
   });
 
   afterAll(async () => {
@@ -159,7 +172,9 @@ describe('the quire CLI against a running server', () => {
     expect(mailsTo(ada)).toHaveLength(0);
 
     // Running the same file again changes nothing.
-    expect(ok(await quire('subscribers', 'import', file))).toMatch(/imported: 0 active, 0 pending[\s\S]*skipped:\s+3 already on the list/);
+    expect(ok(await quire('subscribers', 'import', file))).toMatch(
+      /imported: 0 active, 0 pending[\s\S]*skipped:\s+3 already on the list/,
+    );
   });
 
   it('lists templates and creates a draft from a props file', async () => {
@@ -169,11 +184,37 @@ describe('the quire CLI against a running server', () => {
     await writeFile(propsFile, props);
     expect(JSON.parse(props)).toBeTypeOf('object');
 
-    const created = ok(await quire('broadcast', 'create', '--template', 'release-announcement', '--topic', 'release', '--subject', 'The book is out', '--preheader', 'Finally.', '--props', propsFile));
+    const created = ok(
+      await quire(
+        'broadcast',
+        'create',
+        '--template',
+        'release-announcement',
+        '--topic',
+        'release',
+        '--subject',
+        'The book is out',
+        '--preheader',
+        'Finally.',
+        '--props',
+        propsFile,
+      ),
+    );
     broadcastId = UUID.exec(created)![0];
     expect(created).toContain(`created draft ${broadcastId}`);
 
-    const bad = await quire('broadcast', 'create', '--template', 'release-announcement', '--topic', 'release', '--subject', 'x', '--props', join(dir, 'missing.json'));
+    const bad = await quire(
+      'broadcast',
+      'create',
+      '--template',
+      'release-announcement',
+      '--topic',
+      'release',
+      '--subject',
+      'x',
+      '--props',
+      join(dir, 'missing.json'),
+    );
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('cannot read');
   });
@@ -187,7 +228,9 @@ describe('the quire CLI against a running server', () => {
   });
 
   it('sends a test copy that arrives at the SMTP sink', async () => {
-    expect(ok(await quire('broadcast', 'test', broadcastId, '--to', 'me@example.com', '--to', 'editor@example.com'))).toContain('queued 2 test copies');
+    expect(
+      ok(await quire('broadcast', 'test', broadcastId, '--to', 'me@example.com', '--to', 'editor@example.com')),
+    ).toContain('queued 2 test copies');
     const test = await waitFor(() => mailsTo('me@example.com')[0], 'the test copy');
     expect(test.parsed.subject).toContain('The book is out');
     expect(test.parsed.subject).toMatch(/test/i);
@@ -203,7 +246,10 @@ describe('the quire CLI against a running server', () => {
     expect(follow.stdout).not.toContain('\r'); // not a terminal: plain lines only
 
     for (const address of [ada, grace]) {
-      const mail = await waitFor(() => mailsTo(address).find((m) => m.parsed.subject === 'The book is out'), `the broadcast to ${address}`);
+      const mail = await waitFor(
+        () => mailsTo(address).find((m) => m.parsed.subject === 'The book is out'),
+        `the broadcast to ${address}`,
+      );
       expect(mail.raw).toMatch(/^List-Unsubscribe-Post: List-Unsubscribe=One-Click\r?$/m);
     }
     expect(mailsTo(linus).map((m) => m.parsed.subject)).not.toContain('The book is out');
@@ -222,12 +268,17 @@ describe('the quire CLI against a running server', () => {
     expect(byEmail.get(ada)).toMatchObject({ name: 'Lovelace, Ada', status: 'active', topics: 'release;updates' });
     expect(byEmail.get(linus)).toMatchObject({ name: 'Linus "T"', status: 'pending', topics: '', confirmed_at: '' });
 
-    const active = parse(ok(await quire('subscribers', 'export', '--status', 'active')), { columns: true }) as Record<string, string>[];
+    const active = parse(ok(await quire('subscribers', 'export', '--status', 'active')), { columns: true }) as Record<
+      string,
+      string
+    >[];
     expect(active.map((r) => r.email).sort()).toEqual([ada, grace].sort());
   });
 
   it('ingests a saved bounce report, and refuses a message that is not one', async () => {
-    expect(ok(await quire('bounces', 'ingest', 'tests/fixtures/bounces/postfix-5.1.1-verp.eml'))).toMatch(/^dsn: 1 report\(s\)/);
+    expect(ok(await quire('bounces', 'ingest', 'tests/fixtures/bounces/postfix-5.1.1-verp.eml'))).toMatch(
+      /^dsn: 1 report\(s\)/,
+    );
     const notAReport = await quire('bounces', 'ingest', 'tests/fixtures/bounces/auto-reply-out-of-office.eml');
     expect(notAReport.code).toBe(1);
     const missing = await quire('bounces', 'ingest', 'tests/fixtures/bounces/nope.eml');

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -18,11 +18,19 @@ const freePort = () =>
     });
   });
 
-function startQuire(env: Record<string, string>): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+function startQuire(env: Record<string, string>): {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+} {
   let out = '';
   const clean = { ...process.env };
-  for (const key of ['DATABASE_URL', 'SMTP_URL', 'SECRET_KEY', 'ADMIN_TOKEN', 'PUBLIC_URL', 'NODE_ENV']) delete clean[key];
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/runtime/node/main.ts'], { env: { ...clean, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  for (const key of ['DATABASE_URL', 'SMTP_URL', 'SECRET_KEY', 'ADMIN_TOKEN', 'PUBLIC_URL', 'NODE_ENV'])
+    delete clean[key];
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/runtime/node/main.ts'], {
+    env: { ...clean, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
@@ -45,12 +53,16 @@ describe('npm start on embedded defaults', () => {
   let quire: ReturnType<typeof startQuire>;
   const base = () => `http://127.0.0.1:${port}`;
 
-  const mailFiles = async (suffix: string) => (await readdir(join(dataDir, 'mail')).catch(() => [] as string[])).filter((f) => f.endsWith(suffix)).sort();
+  const mailFiles = async (suffix: string) =>
+    (await readdir(join(dataDir, 'mail')).catch(() => [] as string[])).filter((f) => f.endsWith(suffix)).sort();
   const nthMailText = (n: number) =>
-    waitFor(async () => {
-      const files = await mailFiles('.txt');
-      return files[n] ? readFile(join(dataDir, 'mail', files[n]!), 'utf8') : undefined;
-    }, `captured mail #${n + 1}`);
+    waitFor(
+      async () => {
+        const files = await mailFiles('.txt');
+        return files[n] ? readFile(join(dataDir, 'mail', files[n]!), 'utf8') : undefined;
+      },
+      `captured mail #${n + 1}`,
+    );
 
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'quire-start-'));
@@ -117,7 +129,12 @@ describe('npm start on embedded defaults', () => {
 
 describe('npm start with bad configuration', () => {
   it('stops with one message naming every bad variable', async () => {
-    const run = startQuire({ PORT: 'eighty', RATE_LIMIT_IP: '-1', SMTP_URL: 'http://not-smtp', QUIRE_DATA_DIR: join(tmpdir(), 'quire-never') });
+    const run = startQuire({
+      PORT: 'eighty',
+      RATE_LIMIT_IP: '-1',
+      SMTP_URL: 'http://not-smtp',
+      QUIRE_DATA_DIR: join(tmpdir(), 'quire-never'),
+    });
     expect(await run.exited).toBe(1);
     const out = run.output();
     for (const name of ['PORT', 'RATE_LIMIT_IP', 'SMTP_URL']) expect(out).toContain(name);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_TOKEN, createHarness, databaseKinds, type Harness } from '../support/harness.js';
 import { activeSubscriber, postSignup, uniqueEmail } from '../support/factories.js';
+import { ADMIN_TOKEN, createHarness, databaseKinds, type Harness } from '../support/harness.js';
 
 const bearer = { authorization: `Bearer ${ADMIN_TOKEN}` };
 
@@ -16,7 +16,10 @@ interface Page {
 }
 
 function admin(h: Harness, path: string, init: RequestInit = {}) {
-  return h.request(path, { ...init, headers: { accept: 'application/json', ...bearer, ...(init.headers as Record<string, string>) } });
+  return h.request(path, {
+    ...init,
+    headers: { accept: 'application/json', ...bearer, ...(init.headers as Record<string, string>) },
+  });
 }
 
 async function list(h: Harness, query: Record<string, string>): Promise<Page> {
@@ -73,23 +76,46 @@ describe.each(databaseKinds)('admin API on %s', (kind) => {
     });
 
     it.each(routes)('%s %s with a wrong token answers 401', async (method, path) => {
-      await expectUnauthorized(await h.request(path, { method, headers: { accept: 'application/json', authorization: `Bearer ${ADMIN_TOKEN}x` } }));
+      await expectUnauthorized(
+        await h.request(path, {
+          method,
+          headers: { accept: 'application/json', authorization: `Bearer ${ADMIN_TOKEN}x` },
+        }),
+      );
     });
 
     it('refuses the token in the query string', async () => {
-      await expectUnauthorized(await h.request(`/admin/v1/subscribers?token=${ADMIN_TOKEN}`, { headers: { accept: 'application/json' } }));
-      await expectUnauthorized(await h.request(`/admin/v1/stats?access_token=${ADMIN_TOKEN}`, { headers: { accept: 'application/json' } }));
+      await expectUnauthorized(
+        await h.request(`/admin/v1/subscribers?token=${ADMIN_TOKEN}`, { headers: { accept: 'application/json' } }),
+      );
+      await expectUnauthorized(
+        await h.request(`/admin/v1/stats?access_token=${ADMIN_TOKEN}`, { headers: { accept: 'application/json' } }),
+      );
     });
 
     it('refuses the Basic scheme, even carrying the right token', async () => {
       const basic = Buffer.from(`admin:${ADMIN_TOKEN}`).toString('base64');
-      await expectUnauthorized(await h.request('/admin/v1/subscribers', { headers: { accept: 'application/json', authorization: `Basic ${basic}` } }));
-      await expectUnauthorized(await h.request('/admin/v1/subscribers', { headers: { accept: 'application/json', authorization: `Basic ${ADMIN_TOKEN}` } }));
+      await expectUnauthorized(
+        await h.request('/admin/v1/subscribers', {
+          headers: { accept: 'application/json', authorization: `Basic ${basic}` },
+        }),
+      );
+      await expectUnauthorized(
+        await h.request('/admin/v1/subscribers', {
+          headers: { accept: 'application/json', authorization: `Basic ${ADMIN_TOKEN}` },
+        }),
+      );
     });
 
     it('refuses an empty bearer token and a token prefix', async () => {
-      await expectUnauthorized(await h.request('/admin/v1/stats', { headers: { accept: 'application/json', authorization: 'Bearer ' } }));
-      await expectUnauthorized(await h.request('/admin/v1/stats', { headers: { accept: 'application/json', authorization: `Bearer ${ADMIN_TOKEN.slice(0, -1)}` } }));
+      await expectUnauthorized(
+        await h.request('/admin/v1/stats', { headers: { accept: 'application/json', authorization: 'Bearer ' } }),
+      );
+      await expectUnauthorized(
+        await h.request('/admin/v1/stats', {
+          headers: { accept: 'application/json', authorization: `Bearer ${ADMIN_TOKEN.slice(0, -1)}` },
+        }),
+      );
     });
 
     it('accepts the right bearer token', async () => {
@@ -149,7 +175,8 @@ describe.each(databaseKinds)('admin API on %s', (kind) => {
       const percentDecoy = uniqueEmail(`${tag}.50xxoff`);
       const underscore = uniqueEmail(`${tag}.a_b`);
       const underscoreDecoy = uniqueEmail(`${tag}.axb`);
-      for (const email of [percent, percentDecoy, underscore, underscoreDecoy]) expect((await postSignup(h, { email })).status).toBe(202);
+      for (const email of [percent, percentDecoy, underscore, underscoreDecoy])
+        expect((await postSignup(h, { email })).status).toBe(202);
 
       expect((await list(h, { q: `${tag}.50%off` })).data.map((s) => s.email)).toEqual([percent]);
       expect((await list(h, { q: `${tag}.a_b` })).data.map((s) => s.email)).toEqual([underscore]);
@@ -174,7 +201,11 @@ describe.each(databaseKinds)('admin API on %s', (kind) => {
         [`${tag}.%`],
       );
       const expected = rows
-        .sort((a, b) => new Date(b.created_at).getTime() - new Date(a.created_at).getTime() || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0))
+        .sort(
+          (a, b) =>
+            new Date(b.created_at).getTime() - new Date(a.created_at).getTime() ||
+            (a.id < b.id ? 1 : a.id > b.id ? -1 : 0),
+        )
         .map((r) => r.id);
       expect(expected).toHaveLength(12);
 
@@ -194,14 +225,25 @@ describe.each(databaseKinds)('admin API on %s', (kind) => {
     // microseconds, so rows created by the database's own clock (imports, SQL) were skipped between pages.
     it('paginates rows whose created_at has microseconds without skipping any', async () => {
       const tag = `micro${Date.now().toString(36)}`;
-      const stamps = ['2026-11-20T08:00:00.123456Z', '2026-11-20T08:00:00.123789Z', '2026-11-20T08:00:00.123001Z', '2026-11-20T08:00:00.124000Z', '2026-11-20T08:00:00.122999Z'];
+      const stamps = [
+        '2026-11-20T08:00:00.123456Z',
+        '2026-11-20T08:00:00.123789Z',
+        '2026-11-20T08:00:00.123001Z',
+        '2026-11-20T08:00:00.124000Z',
+        '2026-11-20T08:00:00.122999Z',
+      ];
       for (const [i, at] of stamps.entries()) {
         await h.query(
           `insert into subscribers (email, email_hash, status, created_at, status_changed_at) values ($1, $2, 'pending', $3, $3)`,
           [uniqueEmail(`${tag}.${i}`), `${tag}-hash-${i}`, at],
         );
       }
-      const expected = (await h.query<{ id: string }>(`select id from subscribers where email like $1 order by created_at desc, id desc`, [`${tag}.%`])).map((r) => r.id);
+      const expected = (
+        await h.query<{ id: string }>(
+          `select id from subscribers where email like $1 order by created_at desc, id desc`,
+          [`${tag}.%`],
+        )
+      ).map((r) => r.id);
       expect(expected).toHaveLength(stamps.length);
       for (const limit of ['1', '2', '3']) {
         const ids = (await allPages(h, { q: tag, limit })).flatMap((p) => p.data.map((s) => s.id));
@@ -264,7 +306,9 @@ describe.each(databaseKinds)('admin API on %s', (kind) => {
       const text = await res.text();
       const body = JSON.parse(text);
       expect(body).toMatchObject({ id: sub.id, email: sub.email, name: 'Grace', status: 'active' });
-      expect(body.subscriptions).toEqual(expect.arrayContaining([expect.objectContaining({ topic: 'release', subscribed: true })]));
+      expect(body.subscriptions).toEqual(
+        expect.arrayContaining([expect.objectContaining({ topic: 'release', subscribed: true })]),
+      );
       expect(body.consentHistory.map((e: { kind: string }) => e.kind)).toEqual(['requested', 'confirmed']);
       expect(body.consentHistory[0]).toMatchObject({ consentTextVersion: 1, topics: ['release'] });
       expect(body).not.toHaveProperty('emailHash');
@@ -279,11 +323,14 @@ describe.each(databaseKinds)('admin API on %s', (kind) => {
       expect((await res.json()).error).toMatchObject({ code: 'not_found', requestId: expect.any(String) });
     });
 
-    it.each(['42', 'not-a-uuid', "' or 1=1 --", '00000000-0000-4000-8000-00000000000g'])('answers 422 for a non-uuid id %j', async (id) => {
-      const res = await admin(h, `/admin/v1/subscribers/${encodeURIComponent(id)}`);
-      expect(res.status).toBe(422);
-      expect((await res.json()).error.code).toBe('validation_failed');
-    });
+    it.each(['42', 'not-a-uuid', "' or 1=1 --", '00000000-0000-4000-8000-00000000000g'])(
+      'answers 422 for a non-uuid id %j',
+      async (id) => {
+        const res = await admin(h, `/admin/v1/subscribers/${encodeURIComponent(id)}`);
+        expect(res.status).toBe(422);
+        expect((await res.json()).error.code).toBe('validation_failed');
+      },
+    );
   });
 
   describe('DELETE /admin/v1/subscribers/:id', () => {
@@ -293,11 +340,20 @@ describe.each(databaseKinds)('admin API on %s', (kind) => {
       expect(res.status).toBe(200);
       expect(await res.json()).toEqual({ status: 'erased' });
 
-      const [row] = await h.query<{ status: string; email: string | null; name: string | null }>('select status, email, name from subscribers where id = $1', [sub.id]);
+      const [row] = await h.query<{ status: string; email: string | null; name: string | null }>(
+        'select status, email, name from subscribers where id = $1',
+        [sub.id],
+      );
       expect(row).toEqual({ status: 'erased', email: null, name: null });
-      const events = await h.query<{ kind: string; source: string }>('select kind, source from consent_events where subscriber_id = $1 order by seq', [sub.id]);
+      const events = await h.query<{ kind: string; source: string }>(
+        'select kind, source from consent_events where subscriber_id = $1 order by seq',
+        [sub.id],
+      );
       expect(events.at(-1)).toEqual({ kind: 'erased', source: 'admin' });
-      const suppressed = await h.query('select 1 from suppressions s join subscribers u on u.email_hash = s.email_hash where u.id = $1 and s.reason = $2', [sub.id, 'erased']);
+      const suppressed = await h.query(
+        'select 1 from suppressions s join subscribers u on u.email_hash = s.email_hash where u.id = $1 and s.reason = $2',
+        [sub.id, 'erased'],
+      );
       expect(suppressed).toHaveLength(1);
 
       const detail = await (await admin(h, `/admin/v1/subscribers/${sub.id}`)).json();
@@ -311,7 +367,9 @@ describe.each(databaseKinds)('admin API on %s', (kind) => {
       const again = await admin(h, `/admin/v1/subscribers/${sub.id}`, { method: 'DELETE' });
       expect(again.status).toBe(200);
       expect(await again.json()).toEqual({ status: 'already_erased' });
-      const erasedEvents = await h.query("select 1 from consent_events where subscriber_id = $1 and kind = 'erased'", [sub.id]);
+      const erasedEvents = await h.query("select 1 from consent_events where subscriber_id = $1 and kind = 'erased'", [
+        sub.id,
+      ]);
       expect(erasedEvents).toHaveLength(1);
     });
 
@@ -324,7 +382,9 @@ describe.each(databaseKinds)('admin API on %s', (kind) => {
   describe('GET /admin/v1/consent/verify', () => {
     it('seals what is pending, then walks an intact chain covering every ledger event', async () => {
       await activeSubscriber(h);
-      const [pending] = await h.query<{ n: number }>('select count(*)::int as n from consent_events where chain_seq is null');
+      const [pending] = await h.query<{ n: number }>(
+        'select count(*)::int as n from consent_events where chain_seq is null',
+      );
       expect(pending!.n).toBeGreaterThan(0); // nothing has sealed them yet: the route must
       const res = await admin(h, '/admin/v1/consent/verify');
       expect(res.status).toBe(200);
@@ -385,7 +445,10 @@ describe.each(databaseKinds)('admin API without ADMIN_TOKEN on %s', (kind) => {
   it('is disabled: every request answers 401, whatever token is sent', async () => {
     expect(h.config.ADMIN_TOKEN).toBeUndefined();
     for (const authorization of [undefined, `Bearer ${ADMIN_TOKEN}`, 'Bearer ', 'Bearer undefined']) {
-      const headers: Record<string, string> = { accept: 'application/json', ...(authorization ? { authorization } : {}) };
+      const headers: Record<string, string> = {
+        accept: 'application/json',
+        ...(authorization ? { authorization } : {}),
+      };
       await expectUnauthorized(await h.request('/admin/v1/subscribers', { headers }));
       await expectUnauthorized(await h.request('/admin/v1/stats', { headers }));
     }

@@ -10,11 +10,31 @@ const fixture = (name: string) => readFileSync(new URL(`../fixtures/bounces/${na
 
 /** What each fixture names: its delivery id (in VERP addresses and Message-IDs) and its recipient. */
 const FIXTURES = {
-  postfix: { file: 'postfix-5.1.1-verp.eml', deliveryId: '6f1d3c2a-8b4e-4f7a-9c15-2e8d7b3a1f40', email: 'gone.reader@example.net' },
-  gmail: { file: 'gmail-5.1.1-message-id.eml', deliveryId: 'c0ffee00-1d2e-4a3b-8c9d-0e1f2a3b4c5d', email: 'no.such.reader@gmail.com' },
-  delayed: { file: 'postfix-delayed-4.4.1.eml', deliveryId: '2b7e9d14-5a6c-4e8f-b1d3-9a0c7e5f2d86', email: 'slow.reader@example.org' },
-  arf: { file: 'arf-abuse-yahoo.eml', deliveryId: '9e8d7c6b-5a49-4382-a716-0f1e2d3c4b5a', email: 'angry.reader@yahoo.com' },
-  autoReply: { file: 'auto-reply-out-of-office.eml', deliveryId: '4d3c2b1a-0f9e-4d8c-b7a6-5e4d3c2b1a09', email: 'away.reader@example.com' },
+  postfix: {
+    file: 'postfix-5.1.1-verp.eml',
+    deliveryId: '6f1d3c2a-8b4e-4f7a-9c15-2e8d7b3a1f40',
+    email: 'gone.reader@example.net',
+  },
+  gmail: {
+    file: 'gmail-5.1.1-message-id.eml',
+    deliveryId: 'c0ffee00-1d2e-4a3b-8c9d-0e1f2a3b4c5d',
+    email: 'no.such.reader@gmail.com',
+  },
+  delayed: {
+    file: 'postfix-delayed-4.4.1.eml',
+    deliveryId: '2b7e9d14-5a6c-4e8f-b1d3-9a0c7e5f2d86',
+    email: 'slow.reader@example.org',
+  },
+  arf: {
+    file: 'arf-abuse-yahoo.eml',
+    deliveryId: '9e8d7c6b-5a49-4382-a716-0f1e2d3c4b5a',
+    email: 'angry.reader@yahoo.com',
+  },
+  autoReply: {
+    file: 'auto-reply-out-of-office.eml',
+    deliveryId: '4d3c2b1a-0f9e-4d8c-b7a6-5e4d3c2b1a09',
+    email: 'away.reader@example.com',
+  },
 } as const;
 
 const DOMAIN = 'howteamsthink.example';
@@ -66,7 +86,8 @@ describe('parsing bounce messages', () => {
         messageId: mid(f.deliveryId),
         email: f.email,
         // Diagnostic-Code's continuation line unfolded.
-        diagnostic: 'smtp; 550 5.1.1 <gone.reader@example.net>: Recipient address rejected: User unknown in virtual mailbox table',
+        diagnostic:
+          'smtp; 550 5.1.1 <gone.reader@example.net>: Recipient address rejected: User unknown in virtual mailbox table',
       },
     ]);
     // From a Buffer just the same.
@@ -92,7 +113,9 @@ describe('parsing bounce messages', () => {
         deliveryId: undefined,
         messageId: mid(f.deliveryId),
         email: f.email,
-        diagnostic: expect.stringMatching(/^smtp; 550-5\.1\.1 The email account that you tried to reach does not exist\. .* - gsmtp$/),
+        diagnostic: expect.stringMatching(
+          /^smtp; 550-5\.1\.1 The email account that you tried to reach does not exist\. .* - gsmtp$/,
+        ),
       },
     ]);
   });
@@ -115,14 +138,30 @@ describe('parsing bounce messages', () => {
     const f = FIXTURES.arf;
     expect(await analyseBounceMessage(fixture(f.file), opts)).toEqual({
       kind: 'arf',
-      reports: [{ type: 'complaint', source: 'arf', deliveryId: undefined, messageId: mid(f.deliveryId), email: f.email, diagnostic: 'feedback-type abuse (Yahoo!-Mail-Feedback/2.0)' }],
+      reports: [
+        {
+          type: 'complaint',
+          source: 'arf',
+          deliveryId: undefined,
+          messageId: mid(f.deliveryId),
+          email: f.email,
+          diagnostic: 'feedback-type abuse (Yahoo!-Mail-Feedback/2.0)',
+        },
+      ],
     });
     // Sent with VERP, the report's Original-Mail-From names the delivery.
-    const verp = fixture(f.file).replace(`Original-Mail-From: <updates@${DOMAIN}>`, `Original-Mail-From: <bounces+${f.deliveryId}@${DOMAIN}>`);
+    const verp = fixture(f.file).replace(
+      `Original-Mail-From: <updates@${DOMAIN}>`,
+      `Original-Mail-From: <bounces+${f.deliveryId}@${DOMAIN}>`,
+    );
     expect((await parseBounceMessage(verp, opts))[0]?.deliveryId).toBe(f.deliveryId);
     // A redacted recipient still resolves by Message-ID.
-    const redacted = fixture(f.file).replace(/^Original-Rcpt-To: .*\n/m, '').replaceAll(`To: ${f.email}`, 'To: redacted@yahoo.com');
-    expect(await parseBounceMessage(redacted, opts)).toMatchObject([{ type: 'complaint', messageId: mid(f.deliveryId), email: 'redacted@yahoo.com' }]);
+    const redacted = fixture(f.file)
+      .replace(/^Original-Rcpt-To: .*\n/m, '')
+      .replaceAll(`To: ${f.email}`, 'To: redacted@yahoo.com');
+    expect(await parseBounceMessage(redacted, opts)).toMatchObject([
+      { type: 'complaint', messageId: mid(f.deliveryId), email: 'redacted@yahoo.com' },
+    ]);
     // "not-spam" is the opposite of a complaint: a report, with nothing to record.
     const notSpam = fixture(f.file).replace('Feedback-Type: abuse', 'Feedback-Type: not-spam');
     expect(await analyseBounceMessage(notSpam, opts)).toEqual({ kind: 'arf', reports: [] });
@@ -155,7 +194,8 @@ describe('parsing bounce messages', () => {
       [undefined, '4.2.0', 'soft'],
       [undefined, '2.0.0', null],
     ];
-    for (const [action, status, expected] of cases) expect([action, status, classifyDeliveryStatus(action, status)]).toEqual([action, status, expected]);
+    for (const [action, status, expected] of cases)
+      expect([action, status, classifyDeliveryStatus(action, status)]).toEqual([action, status, expected]);
   });
 
   it('reports each failed recipient by address when nothing names the message, skipping successful ones', async () => {
@@ -166,8 +206,22 @@ describe('parsing bounce messages', () => {
       'Final-Recipient: rfc822;three@example.com\nAction: failed\nDiagnostic-Code: smtp; 554 5.7.1 Service unavailable; client host blocked',
     ]);
     expect(await parseBounceMessage(message, opts)).toEqual([
-      { type: 'hard', source: 'dsn', deliveryId: undefined, messageId: undefined, email: 'one@example.com', diagnostic: 'smtp; 550 5.1.1 no such user' },
-      { type: 'soft', source: 'dsn', deliveryId: undefined, messageId: undefined, email: 'three@example.com', diagnostic: 'smtp; 554 5.7.1 Service unavailable; client host blocked' },
+      {
+        type: 'hard',
+        source: 'dsn',
+        deliveryId: undefined,
+        messageId: undefined,
+        email: 'one@example.com',
+        diagnostic: 'smtp; 550 5.1.1 no such user',
+      },
+      {
+        type: 'soft',
+        source: 'dsn',
+        deliveryId: undefined,
+        messageId: undefined,
+        email: 'three@example.com',
+        diagnostic: 'smtp; 554 5.7.1 Service unavailable; client host blocked',
+      },
     ]);
     const successOnly = dsn(['Final-Recipient: rfc822; two@example.com\nAction: relayed\nStatus: 2.0.0']);
     expect(await analyseBounceMessage(successOnly, opts)).toEqual({ kind: 'dsn', reports: [] });
@@ -182,25 +236,44 @@ describe('parsing bounce messages', () => {
       ],
       { to: `bounces+${id}@${DOMAIN}`, original: `From: updates@${DOMAIN}\nMessage-ID: ${mid(id)}\nSubject: x` },
     );
-    expect(await parseBounceMessage(message, opts)).toEqual([{ type: 'hard', source: 'dsn', deliveryId: id, messageId: mid(id), email: 'b@example.com', diagnostic: 'failed 5.1.1' }]);
+    expect(await parseBounceMessage(message, opts)).toEqual([
+      {
+        type: 'hard',
+        source: 'dsn',
+        deliveryId: id,
+        messageId: mid(id),
+        email: 'b@example.com',
+        diagnostic: 'failed 5.1.1',
+      },
+    ]);
   });
 });
 
 describe.each(databaseKinds)('ingesting bounce messages on %s', (kind) => {
   let h: Harness;
   beforeAll(async () => {
-    h = await createHarness(kind, { MAIL_FROM: `How Teams Think Before They Build <updates@${DOMAIN}>`, BOUNCE_ADDRESS: `bounces@${DOMAIN}` });
+    h = await createHarness(kind, {
+      MAIL_FROM: `How Teams Think Before They Build <updates@${DOMAIN}>`,
+      BOUNCE_ADDRESS: `bounces@${DOMAIN}`,
+    });
   });
   afterAll(() => h?.close());
 
   const ingest = (raw: string | Uint8Array, headers: Record<string, string> = {}) =>
     h.request('/admin/v1/bounces/ingest', {
       method: 'POST',
-      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, accept: 'application/json', 'content-type': 'message/rfc822', ...headers },
+      headers: {
+        authorization: `Bearer ${ADMIN_TOKEN}`,
+        accept: 'application/json',
+        'content-type': 'message/rfc822',
+        ...headers,
+      },
       body: raw as BodyInit,
     });
-  const statusOf = async (id: string) => (await h.query<{ status: string }>('select status from subscribers where id = $1', [id]))[0]!.status;
-  const bounceCount = async () => Number((await h.query<{ n: string }>('select count(*) as n from bounce_events'))[0]!.n);
+  const statusOf = async (id: string) =>
+    (await h.query<{ status: string }>('select status from subscribers where id = $1', [id]))[0]!.status;
+  const bounceCount = async () =>
+    Number((await h.query<{ n: string }>('select count(*) as n from bounce_events'))[0]!.n);
 
   /** A broadcast to `n` new subscribers of a topic of their own, delivered; its deliveries by subscriber. */
   async function sentBroadcast(n: number) {
@@ -218,10 +291,18 @@ describe.each(databaseKinds)('ingesting bounce messages on %s', (kind) => {
 
   it('suppresses the right subscribers from a Postfix DSN (VERP), a Gmail DSN (Message-ID) and an ARF complaint', async () => {
     const { topic, rows } = await sentBroadcast(5);
-    const [gone, noSuch, angry, slow, bystander] = rows as [(typeof rows)[0], (typeof rows)[0], (typeof rows)[0], (typeof rows)[0], (typeof rows)[0]];
+    const [gone, noSuch, angry, slow, bystander] = rows as [
+      (typeof rows)[0],
+      (typeof rows)[0],
+      (typeof rows)[0],
+      (typeof rows)[0],
+      (typeof rows)[0],
+    ];
     // The fixtures are what this installation really sends and gets back.
     expect(gone.message_id).toBe(mid(gone.id));
-    expect(h.smtp.messages.find((m) => m.parsed.messageId === gone.message_id)?.envelope.from).toBe(`bounces+${gone.id}@${DOMAIN}`);
+    expect(h.smtp.messages.find((m) => m.parsed.messageId === gone.message_id)?.envelope.from).toBe(
+      `bounces+${gone.id}@${DOMAIN}`,
+    );
 
     const postfix = await ingest(fixtureFor('postfix', { deliveryId: gone.id, email: gone.to }));
     expect(postfix.status, await postfix.clone().text()).toBe(200);
@@ -238,13 +319,13 @@ describe.each(databaseKinds)('ingesting bounce messages on %s', (kind) => {
     const delayed = await ingest(fixtureFor('delayed', { deliveryId: slow.id, email: slow.to }));
     expect(await delayed.json()).toEqual({ kind: 'dsn', reports: 1, suppressed: 0, unknown: 0 });
 
-    expect([await statusOf(gone.subscriber_id), await statusOf(noSuch.subscriber_id), await statusOf(angry.subscriber_id), await statusOf(slow.subscriber_id), await statusOf(bystander.subscriber_id)]).toEqual([
-      'bounced',
-      'bounced',
-      'complained',
-      'active',
-      'active',
-    ]);
+    expect([
+      await statusOf(gone.subscriber_id),
+      await statusOf(noSuch.subscriber_id),
+      await statusOf(angry.subscriber_id),
+      await statusOf(slow.subscriber_id),
+      await statusOf(bystander.subscriber_id),
+    ]).toEqual(['bounced', 'bounced', 'complained', 'active', 'active']);
     const ledger = await h.query<{ subscriber_id: string; source: string }>(
       `select subscriber_id, source from consent_events where kind = 'suppressed' and subscriber_id = any($1::uuid[]) order by seq`,
       [rows.map((r) => r.subscriber_id)],
@@ -270,7 +351,9 @@ describe.each(databaseKinds)('ingesting bounce messages on %s', (kind) => {
 
     // The same DSN again (the bounce mailbox fetched twice): no second ledger event.
     await ingest(fixtureFor('postfix', { deliveryId: gone.id, email: gone.to }));
-    const again = await h.query(`select 1 from consent_events where kind = 'suppressed' and subscriber_id = $1`, [gone.subscriber_id]);
+    const again = await h.query(`select 1 from consent_events where kind = 'suppressed' and subscriber_id = $1`, [
+      gone.subscriber_id,
+    ]);
     expect(again).toHaveLength(1);
 
     // The next broadcast to the topic goes to the two left.
@@ -285,7 +368,9 @@ describe.each(databaseKinds)('ingesting bounce messages on %s', (kind) => {
     expect(await statusOf(s.id)).toBe('bounced');
 
     const before = await bounceCount();
-    const stranger = await ingest(fixtureFor('gmail', { deliveryId: randomUUID(), email: 'never.subscribed@gmail.com' }));
+    const stranger = await ingest(
+      fixtureFor('gmail', { deliveryId: randomUUID(), email: 'never.subscribed@gmail.com' }),
+    );
     expect(await stranger.json()).toEqual({ kind: 'dsn', reports: 1, suppressed: 0, unknown: 1 });
     expect(await bounceCount()).toBe(before);
   });
@@ -294,14 +379,21 @@ describe.each(databaseKinds)('ingesting bounce messages on %s', (kind) => {
     const before = await bounceCount();
     const autoReply = await ingest(fixture(FIXTURES.autoReply.file));
     expect(autoReply.status).toBe(422);
-    expect((await autoReply.json()).error).toMatchObject({ code: 'validation_failed', message: expect.stringContaining('RFC 3464') });
+    expect((await autoReply.json()).error).toMatchObject({
+      code: 'validation_failed',
+      message: expect.stringContaining('RFC 3464'),
+    });
     expect((await ingest('')).status).toBe(422);
     expect((await ingest(new Uint8Array([0xff, 0xfe, 0x00, 0x01, 0x02]))).status).toBe(422);
 
     const asJson = await ingest(JSON.stringify({ raw: 'x' }), { 'content-type': 'application/json' });
     expect(asJson.status).toBe(415);
     expect((await asJson.json()).error.code).toBe('unsupported_media_type');
-    const noToken = await h.request('/admin/v1/bounces/ingest', { method: 'POST', headers: { 'content-type': 'message/rfc822', accept: 'application/json' }, body: fixture(FIXTURES.postfix.file) });
+    const noToken = await h.request('/admin/v1/bounces/ingest', {
+      method: 'POST',
+      headers: { 'content-type': 'message/rfc822', accept: 'application/json' },
+      body: fixture(FIXTURES.postfix.file),
+    });
     expect(noToken.status).toBe(401);
 
     const huge = ingest(fixture(FIXTURES.postfix.file) + 'x'.repeat(1024 * 1024));
@@ -316,7 +408,10 @@ describe.each(databaseKinds)('ingesting bounce messages on %s', (kind) => {
     const d = rows[0]!;
     const postfix = fixtureFor('postfix', { deliveryId: d.id, email: d.to });
     // 300 kB of returned message body, well past the 64 kB JSON limit.
-    const big = postfix.replace('Read the article -> ', `${'Lorem ipsum dolor sit amet, consectetur adipiscing elit.\n'.repeat(5000)}Read the article -> `);
+    const big = postfix.replace(
+      'Read the article -> ',
+      `${'Lorem ipsum dolor sit amet, consectetur adipiscing elit.\n'.repeat(5000)}Read the article -> `,
+    );
     expect(big.length).toBeGreaterThan(250_000);
     const res = await ingest(big);
     expect(res.status, await res.clone().text()).toBe(200);

@@ -17,27 +17,45 @@ describe.each(databaseKinds)('bounce webhook on %s', (kind) => {
   /** Stripe-style signature over the raw body, at the service clock's time unless told otherwise. */
   const sign = (body: string, opts: { t?: number; secret?: string } = {}) => {
     const t = opts.t ?? Math.floor(h.clock.now().getTime() / 1000);
-    return `t=${t},v1=${createHmac('sha256', opts.secret ?? WEBHOOK_SECRET).update(`${t}.${body}`).digest('hex')}`;
+    return `t=${t},v1=${createHmac('sha256', opts.secret ?? WEBHOOK_SECRET)
+      .update(`${t}.${body}`)
+      .digest('hex')}`;
   };
   const post = (payload: unknown, opts: { signature?: string | null; t?: number; secret?: string } = {}) => {
     const body = typeof payload === 'string' ? payload : JSON.stringify(payload);
     const signature = opts.signature === undefined ? sign(body, opts) : opts.signature;
     return h.request('/webhooks/bounces', {
       method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json', ...(signature === null ? {} : { 'x-quire-signature': signature }) },
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/json',
+        ...(signature === null ? {} : { 'x-quire-signature': signature }),
+      },
       body,
     });
   };
-  const statusOf = async (id: string) => (await h.query<{ status: string }>('select status from subscribers where id = $1', [id]))[0]!.status;
+  const statusOf = async (id: string) =>
+    (await h.query<{ status: string }>('select status from subscribers where id = $1', [id]))[0]!.status;
   const ledgerOf = (id: string) =>
-    h.query<{ kind: string; source: string }>(`select kind, source from consent_events where subscriber_id = $1 and kind = 'suppressed' order by seq`, [id]);
+    h.query<{ kind: string; source: string }>(
+      `select kind, source from consent_events where subscriber_id = $1 and kind = 'suppressed' order by seq`,
+      [id],
+    );
   const suppressionsOf = (id: string) =>
-    h.query<{ reason: string }>('select x.reason from suppressions x join subscribers s on s.email_hash = x.email_hash where s.id = $1 order by x.reason', [id]);
-  const bounceCount = async () => Number((await h.query<{ n: string }>('select count(*) as n from bounce_events'))[0]!.n);
+    h.query<{ reason: string }>(
+      'select x.reason from suppressions x join subscribers s on s.email_hash = x.email_hash where s.id = $1 order by x.reason',
+      [id],
+    );
+  const bounceCount = async () =>
+    Number((await h.query<{ n: string }>('select count(*) as n from bounce_events'))[0]!.n);
 
   it('records a signed hard bounce: suppressed, marked bounced, one ledger event — and the same event again adds none', async () => {
     const s = await activeSubscriber(h);
-    const event = { type: 'hard', email: s.email, diagnostic: 'smtp; 550 5.1.1 <x>: Recipient address rejected: User unknown' };
+    const event = {
+      type: 'hard',
+      email: s.email,
+      diagnostic: 'smtp; 550 5.1.1 <x>: Recipient address rejected: User unknown',
+    };
     const res = await post(event);
     expect(res.status, await res.clone().text()).toBe(200);
     expect(await res.json()).toEqual({ received: 1, suppressed: 1, unknown: 0 });
@@ -109,7 +127,8 @@ describe.each(databaseKinds)('bounce webhook on %s', (kind) => {
 
   it('answers unknown for an address it never held, and keeps nothing about it', async () => {
     const before = await bounceCount();
-    const suppressions = async () => Number((await h.query<{ n: string }>('select count(*) as n from suppressions'))[0]!.n);
+    const suppressions = async () =>
+      Number((await h.query<{ n: string }>('select count(*) as n from suppressions'))[0]!.n);
     const suppressedBefore = await suppressions();
     const res = await post({ type: 'hard', email: uniqueEmail('stranger') });
     expect(res.status).toBe(200);
@@ -133,7 +152,9 @@ describe.each(databaseKinds)('bounce webhook on %s', (kind) => {
     expect(rows.map((r) => r.status)).toEqual(['sent', 'sent', 'sent']);
     const [bounced, complained, kept] = rows as [(typeof rows)[0], (typeof rows)[0], (typeof rows)[0]];
     // VERP: each message's envelope sender names its delivery.
-    expect(h.smtp.messages.find((m) => m.parsed.messageId === bounced.message_id)?.envelope.from).toBe(`bounces+${bounced.id}@quire.test`);
+    expect(h.smtp.messages.find((m) => m.parsed.messageId === bounced.message_id)?.envelope.from).toBe(
+      `bounces+${bounced.id}@quire.test`,
+    );
 
     const res = await post({
       events: [
@@ -145,16 +166,27 @@ describe.each(databaseKinds)('bounce webhook on %s', (kind) => {
     expect(await statusOf(bounced.subscriber_id)).toBe('bounced');
     expect(await statusOf(complained.subscriber_id)).toBe('complained');
     expect(await statusOf(kept.subscriber_id)).toBe('active');
-    const after = await h.query<{ id: string; status: string; last_error: string | null }>(`select id, status, last_error from deliveries where broadcast_id = $1`, [first.id]);
-    expect(after.find((d) => d.id === bounced.id)).toMatchObject({ status: 'bounced', last_error: 'smtp; 550 5.1.1 user unknown' });
-    const [linked] = await h.query<{ n: string }>('select count(*) as n from bounce_events where delivery_id = $1', [bounced.id]);
+    const after = await h.query<{ id: string; status: string; last_error: string | null }>(
+      `select id, status, last_error from deliveries where broadcast_id = $1`,
+      [first.id],
+    );
+    expect(after.find((d) => d.id === bounced.id)).toMatchObject({
+      status: 'bounced',
+      last_error: 'smtp; 550 5.1.1 user unknown',
+    });
+    const [linked] = await h.query<{ n: string }>('select count(*) as n from bounce_events where delivery_id = $1', [
+      bounced.id,
+    ]);
     expect(Number(linked!.n)).toBe(1);
 
     const next = await draftBroadcast(h, { topic });
     const audience = await (await admin(h, `/admin/v1/broadcasts/${next.id}/audience`)).json();
     expect(audience.audience).toBe(1);
     await admin(h, `/admin/v1/broadcasts/${next.id}/send`, { method: 'POST' });
-    const frozen = await h.query<{ subscriber_id: string }>(`select subscriber_id from deliveries where broadcast_id = $1`, [next.id]);
+    const frozen = await h.query<{ subscriber_id: string }>(
+      `select subscriber_id from deliveries where broadcast_id = $1`,
+      [next.id],
+    );
     expect(frozen.map((r) => r.subscriber_id)).toEqual([kept.subscriber_id]);
     expect(ids).toContain(kept.subscriber_id);
   });
@@ -163,14 +195,20 @@ describe.each(databaseKinds)('bounce webhook on %s', (kind) => {
     const [a, b, c] = [await activeSubscriber(h), await activeSubscriber(h), await activeSubscriber(h)];
     const before = await bounceCount();
 
-    const invalid = await post({ events: [{ type: 'hard', email: a.email }, { type: 'hard' }, { type: 'bounced', email: b.email }] });
+    const invalid = await post({
+      events: [{ type: 'hard', email: a.email }, { type: 'hard' }, { type: 'bounced', email: b.email }],
+    });
     expect(invalid.status).toBe(422);
     const envelope = await invalid.json();
     expect(envelope.error.code).toBe('validation_failed');
-    expect(envelope.error.fields.map((f: { path: string }) => f.path)).toEqual(expect.arrayContaining(['events.1.email', 'events.2.type']));
+    expect(envelope.error.fields.map((f: { path: string }) => f.path)).toEqual(
+      expect.arrayContaining(['events.1.email', 'events.2.type']),
+    );
     expect((await post({ type: 'hard' })).status).toBe(422);
     expect((await post({ events: [] })).status).toBe(422);
-    expect((await post({ events: Array.from({ length: 101 }, () => ({ type: 'soft', email: a.email })) })).status).toBe(422);
+    expect((await post({ events: Array.from({ length: 101 }, () => ({ type: 'soft', email: a.email })) })).status).toBe(
+      422,
+    );
     const notJson = await post('{"type": "hard",');
     expect(notJson.status).toBe(400);
     expect((await notJson.json()).error.code).toBe('invalid_json');
@@ -186,7 +224,11 @@ describe.each(databaseKinds)('bounce webhook on %s', (kind) => {
     });
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ received: 4, suppressed: 2, unknown: 1 });
-    expect([await statusOf(a.id), await statusOf(b.id), await statusOf(c.id)]).toEqual(['bounced', 'complained', 'active']);
+    expect([await statusOf(a.id), await statusOf(b.id), await statusOf(c.id)]).toEqual([
+      'bounced',
+      'complained',
+      'active',
+    ]);
     expect(await bounceCount()).toBe(before + 3);
   });
 
@@ -237,7 +279,11 @@ describe.each(databaseKinds)('bounce webhook without WEBHOOK_SECRET on %s', (kin
     const t = Math.floor(h.clock.now().getTime() / 1000);
     // Even a body signed with an empty secret finds nothing.
     const signature = `t=${t},v1=${createHmac('sha256', '').update(`${t}.${body}`).digest('hex')}`;
-    const res = await h.request('/webhooks/bounces', { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json', 'x-quire-signature': signature }, body });
+    const res = await h.request('/webhooks/bounces', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json', 'x-quire-signature': signature },
+      body,
+    });
     expect(res.status).toBe(404);
     expect((await res.json()).error.code).toBe('not_found');
   });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { activeSubscriber, pathOf, postSignup, uniqueEmail } from '../support/factories.js';
 import { admin, broadcastState, createTopic, draftBroadcast, seedActiveSubscribers } from '../support/broadcasts.js';
+import { activeSubscriber, pathOf, postSignup, uniqueEmail } from '../support/factories.js';
 import { createHarness, databaseKinds, type Harness } from '../support/harness.js';
 
 describe.each(databaseKinds)('broadcasts on %s', (kind) => {
@@ -12,7 +12,11 @@ describe.each(databaseKinds)('broadcasts on %s', (kind) => {
 
   it('lists broadcast templates with a props JSON Schema and example props', async () => {
     const res = await admin(h, '/admin/v1/templates');
-    const list = (await res.json()) as { name: string; propsSchema: { type: string; properties: object }; exampleProps: object }[];
+    const list = (await res.json()) as {
+      name: string;
+      propsSchema: { type: string; properties: object };
+      exampleProps: object;
+    }[];
     expect(list.map((t) => t.name).sort()).toEqual(['release-announcement', 'update-announcement']);
     for (const t of list) {
       expect(t.propsSchema.type).toBe('object');
@@ -26,17 +30,32 @@ describe.each(databaseKinds)('broadcasts on %s', (kind) => {
     expect(draft.status).toBe('draft');
     const bad = await admin(h, '/admin/v1/broadcasts', {
       method: 'POST',
-      body: JSON.stringify({ template: 'release-announcement', topic: 'release', subject: 'Out now', props: { title: 'x', coverImageUrl: 'http://insecure.example/c.png' } }),
+      body: JSON.stringify({
+        template: 'release-announcement',
+        topic: 'release',
+        subject: 'Out now',
+        props: { title: 'x', coverImageUrl: 'http://insecure.example/c.png' },
+      }),
     });
     expect(bad.status).toBe(422);
     const body = await bad.json();
     expect(body.error.code).toBe('validation_failed');
-    expect(body.error.fields.map((f: { path: string }) => f.path)).toEqual(expect.arrayContaining(['props.coverImageUrl', 'props.coverAlt']));
-    const unknown = await admin(h, '/admin/v1/broadcasts', { method: 'POST', body: JSON.stringify({ template: 'nope', topic: 'release', subject: 's', props: {} }) });
+    expect(body.error.fields.map((f: { path: string }) => f.path)).toEqual(
+      expect.arrayContaining(['props.coverImageUrl', 'props.coverAlt']),
+    );
+    const unknown = await admin(h, '/admin/v1/broadcasts', {
+      method: 'POST',
+      body: JSON.stringify({ template: 'nope', topic: 'release', subject: 's', props: {} }),
+    });
     expect(unknown.status).toBe(422);
     const crlf = await admin(h, '/admin/v1/broadcasts', {
       method: 'POST',
-      body: JSON.stringify({ template: 'update-announcement', topic: 'updates', subject: 'Hi\r\nBcc: victim@example.com', props: {} }),
+      body: JSON.stringify({
+        template: 'update-announcement',
+        topic: 'updates',
+        subject: 'Hi\r\nBcc: victim@example.com',
+        props: {},
+      }),
     });
     expect(crlf.status).toBe(422);
   });
@@ -53,13 +72,19 @@ describe.each(databaseKinds)('broadcasts on %s', (kind) => {
 
   it('sends test messages marked as tests to given addresses only', async () => {
     const draft = await draftBroadcast(h);
-    const res = await admin(h, `/admin/v1/broadcasts/${draft.id}/test`, { method: 'POST', body: JSON.stringify({ to: ['author@example.com'] }) });
+    const res = await admin(h, `/admin/v1/broadcasts/${draft.id}/test`, {
+      method: 'POST',
+      body: JSON.stringify({ to: ['author@example.com'] }),
+    });
     expect(res.status).toBe(202);
     await h.deliver();
     const mail = h.smtp.to('author@example.com').at(-1)!;
     expect(mail.parsed.subject).toMatch(/^\[Test\] /);
     expect((await broadcastState(h, draft.id)).status).toBe('draft');
-    const bad = await admin(h, `/admin/v1/broadcasts/${draft.id}/test`, { method: 'POST', body: JSON.stringify({ to: ['not-an-address'] }) });
+    const bad = await admin(h, `/admin/v1/broadcasts/${draft.id}/test`, {
+      method: 'POST',
+      body: JSON.stringify({ to: ['not-an-address'] }),
+    });
     expect(bad.status).toBe(422);
   });
 });
@@ -72,13 +97,24 @@ describe.each(databaseKinds)('broadcast audience on %s', (kind) => {
   afterAll(() => h?.close());
 
   it('counts and freezes exactly the active, subscribed, unsuppressed subscribers', async () => {
-    const inTopic = [await activeSubscriber(h), await activeSubscriber(h), await activeSubscriber(h, { topics: ['updates'] })];
+    const inTopic = [
+      await activeSubscriber(h),
+      await activeSubscriber(h),
+      await activeSubscriber(h, { topics: ['updates'] }),
+    ];
     const releaseOnly = await activeSubscriber(h, { topics: ['release'] });
     await postSignup(h, { email: uniqueEmail('pending') });
     const unsubscribed = await activeSubscriber(h);
-    await h.request(pathOf(unsubscribed.unsubscribeUrl), { method: 'POST', body: 'List-Unsubscribe=One-Click', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    await h.request(pathOf(unsubscribed.unsubscribeUrl), {
+      method: 'POST',
+      body: 'List-Unsubscribe=One-Click',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
     const suppressed = await activeSubscriber(h);
-    await h.query(`insert into suppressions (email_hash, reason) select email_hash, 'manual' from subscribers where id = $1`, [suppressed.id]);
+    await h.query(
+      `insert into suppressions (email_hash, reason) select email_hash, 'manual' from subscribers where id = $1`,
+      [suppressed.id],
+    );
 
     const draft = await draftBroadcast(h, { topic: 'updates' });
     const audience = await (await admin(h, `/admin/v1/broadcasts/${draft.id}/audience`)).json();
@@ -88,7 +124,10 @@ describe.each(databaseKinds)('broadcast audience on %s', (kind) => {
     expect(sent.status).toBe(202);
     const again = await admin(h, `/admin/v1/broadcasts/${draft.id}/send`, { method: 'POST' }); // a double click
     expect(again.status).toBe(202);
-    const frozen = await h.query<{ subscriber_id: string }>(`select subscriber_id from deliveries where broadcast_id = $1 and kind = 'broadcast'`, [draft.id]);
+    const frozen = await h.query<{ subscriber_id: string }>(
+      `select subscriber_id from deliveries where broadcast_id = $1 and kind = 'broadcast'`,
+      [draft.id],
+    );
     expect(frozen.map((r) => r.subscriber_id).sort()).toEqual(inTopic.map((s) => s.id).sort());
     expect(frozen.map((r) => r.subscriber_id)).not.toContain(releaseOnly.id);
 
@@ -96,7 +135,8 @@ describe.each(databaseKinds)('broadcast audience on %s', (kind) => {
     const state = await broadcastState(h, draft.id);
     expect(state.status).toBe('sent');
     expect(state.counts).toMatchObject({ sent: 3, queued: 0, sending: 0 });
-    for (const s of inTopic) expect(h.smtp.to(s.email).filter((m) => m.parsed.subject?.startsWith('New chapter'))).toHaveLength(1);
+    for (const s of inTopic)
+      expect(h.smtp.to(s.email).filter((m) => m.parsed.subject?.startsWith('New chapter'))).toHaveLength(1);
   });
 });
 
@@ -116,18 +156,30 @@ describe.each(databaseKinds)('broadcast delivery on %s', (kind) => {
   };
   /** For each frozen recipient, how many messages of this broadcast reached the SMTP server. */
   const mailsPerRecipient = async (broadcastId: string) => {
-    const rows = await h.query<{ to: string; id: string }>(`select "to", id from deliveries where broadcast_id = $1 and kind = 'broadcast'`, [broadcastId]);
+    const rows = await h.query<{ to: string; id: string }>(
+      `select "to", id from deliveries where broadcast_id = $1 and kind = 'broadcast'`,
+      [broadcastId],
+    );
     return rows.map((r) => h.smtp.messages.filter((m) => m.parsed.messageId === `<${r.id}@quire.test>`).length);
   };
 
   it('carries RFC 8058 headers, a Message-ID on our domain and the unsubscribe link in both parts', async () => {
     const { id } = await sendTo(1);
     await h.deliver();
-    const [row] = await h.query<{ to: string; message_id: string }>(`select "to", message_id from deliveries where broadcast_id = $1`, [id]);
+    const [row] = await h.query<{ to: string; message_id: string }>(
+      `select "to", message_id from deliveries where broadcast_id = $1`,
+      [id],
+    );
     const mail = h.smtp.to(row!.to).at(-1)!;
-    const header = (name: string) => mail.parsed.headerLines.find((l) => l.key === name)?.line.replace(/^[^:]+:\s*/, '').replace(/\r?\n\s+/g, ' ');
+    const header = (name: string) =>
+      mail.parsed.headerLines
+        .find((l) => l.key === name)
+        ?.line.replace(/^[^:]+:\s*/, '')
+        .replace(/\r?\n\s+/g, ' ');
     const lu = header('list-unsubscribe')!;
-    expect(lu).toMatch(/^<http:\/\/quire\.test\/unsubscribe\/[A-Za-z0-9_-]+>, <mailto:unsubscribe@quire\.test\?subject=unsubscribe%20[A-Za-z0-9_-]+>$/);
+    expect(lu).toMatch(
+      /^<http:\/\/quire\.test\/unsubscribe\/[A-Za-z0-9_-]+>, <mailto:unsubscribe@quire\.test\?subject=unsubscribe%20[A-Za-z0-9_-]+>$/,
+    );
     expect(header('list-unsubscribe-post')).toBe('List-Unsubscribe=One-Click');
     expect(mail.parsed.messageId).toBe(row!.message_id);
     expect(row!.message_id).toMatch(/@quire\.test>$/);
@@ -137,7 +189,11 @@ describe.each(databaseKinds)('broadcast delivery on %s', (kind) => {
     expect(mail.parsed.text).toContain('Quire Test Press');
     expect(mail.parsed.html).toContain('Quire Test Press');
     // The link works: one click unsubscribes.
-    const res = await h.request(pathOf(unsubscribeUrl), { method: 'POST', body: 'List-Unsubscribe=One-Click', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    const res = await h.request(pathOf(unsubscribeUrl), {
+      method: 'POST',
+      body: 'List-Unsubscribe=One-Click',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
     expect(res.status).toBe(200);
   });
 
@@ -157,7 +213,10 @@ describe.each(databaseKinds)('broadcast delivery on %s', (kind) => {
   it('two concurrent workers never send one row twice', async () => {
     const { id } = await sendTo(40);
     await Promise.all([h.deliver(), h.deliver()]);
-    const rows = await h.query(`select status, attempts, last_error from deliveries where broadcast_id = $1 and status <> 'sent'`, [id]);
+    const rows = await h.query(
+      `select status, attempts, last_error from deliveries where broadcast_id = $1 and status <> 'sent'`,
+      [id],
+    );
     expect(rows).toEqual([]);
     expect(await mailsPerRecipient(id)).toEqual(Array(40).fill(1));
     expect((await broadcastState(h, id)).status).toBe('sent');
@@ -192,9 +251,15 @@ describe.each(databaseKinds)('broadcast delivery on %s', (kind) => {
     const state = await broadcastState(h, id);
     expect(state.counts).toMatchObject({ bounced: 1, failed: 1 });
     expect(state.status).toBe('sent');
-    const statuses = await h.query<{ status: string }>(`select status from subscribers where id = any($1::uuid[]) order by status`, [ids]);
+    const statuses = await h.query<{ status: string }>(
+      `select status from subscribers where id = any($1::uuid[]) order by status`,
+      [ids],
+    );
     expect(statuses.map((s) => s.status)).toEqual(['active', 'bounced']);
-    const suppressions = await h.query(`select x.reason from suppressions x join subscribers s on s.email_hash = x.email_hash where s.id = any($1::uuid[])`, [ids]);
+    const suppressions = await h.query(
+      `select x.reason from suppressions x join subscribers s on s.email_hash = x.email_hash where s.id = any($1::uuid[])`,
+      [ids],
+    );
     expect(suppressions).toEqual([{ reason: 'hard_bounce' }]);
     const retried = await (await admin(h, `/admin/v1/broadcasts/${id}/retry-failed`, { method: 'POST' })).json();
     expect(retried.requeued).toBe(1);
@@ -227,7 +292,9 @@ describe.each(databaseKinds)('broadcast delivery on %s', (kind) => {
     await seedActiveSubscribers(h, 2, { topics: [topic] });
     const due = await draftBroadcast(h, { topic });
     const at = new Date(h.clock.now().getTime() + 60_000).toISOString();
-    const scheduled = await (await admin(h, `/admin/v1/broadcasts/${due.id}/send`, { method: 'POST', body: JSON.stringify({ at }) })).json();
+    const scheduled = await (
+      await admin(h, `/admin/v1/broadcasts/${due.id}/send`, { method: 'POST', body: JSON.stringify({ at }) })
+    ).json();
     expect(scheduled.status).toBe('scheduled');
     await h.deliver();
     expect((await broadcastState(h, due.id)).status).toBe('scheduled');
@@ -236,7 +303,10 @@ describe.each(databaseKinds)('broadcast delivery on %s', (kind) => {
     expect((await broadcastState(h, due.id)).status).toBe('sent');
 
     const late = await draftBroadcast(h, { topic });
-    await admin(h, `/admin/v1/broadcasts/${late.id}/send`, { method: 'POST', body: JSON.stringify({ at: new Date(h.clock.now().getTime() + 60_000).toISOString() }) });
+    await admin(h, `/admin/v1/broadcasts/${late.id}/send`, {
+      method: 'POST',
+      body: JSON.stringify({ at: new Date(h.clock.now().getTime() + 60_000).toISOString() }),
+    });
     h.clock.advance(3 * 3_600_000); // the system was down past the grace period
     await h.deliver();
     const held = await broadcastState(h, late.id);

@@ -1,13 +1,16 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHarness, databaseKinds, type Harness } from '../support/harness.js';
 import { lastMailTo, linkIn, pathOf, pendingSubscriber, postSignup, uniqueEmail } from '../support/factories.js';
+import { createHarness, databaseKinds, type Harness } from '../support/harness.js';
 import type { ReceivedMail } from '../support/smtp-sink.js';
 
 /** A header exactly as it went over the wire, unfolded (RFC 5322 §2.2.3). */
 function rawHeader(mail: ReceivedMail, name: string): string | undefined {
   const line = mail.parsed.headerLines.find((h) => h.key === name.toLowerCase())?.line;
-  return line?.slice(line.indexOf(':') + 1).replace(/\r?\n[ \t]+/g, ' ').trim();
+  return line
+    ?.slice(line.indexOf(':') + 1)
+    .replace(/\r?\n[ \t]+/g, ' ')
+    .trim();
 }
 
 describe.each(databaseKinds)('confirmation (double opt-in) on %s', (kind) => {
@@ -35,9 +38,10 @@ describe.each(databaseKinds)('confirmation (double opt-in) on %s', (kind) => {
       [subscriberId],
     );
   const subscriptionsOf = (subscriberId: string) =>
-    h.query<{ topic: string; subscribed: boolean }>('select topic, subscribed from subscriptions where subscriber_id = $1 order by topic', [
-      subscriberId,
-    ]);
+    h.query<{ topic: string; subscribed: boolean }>(
+      'select topic, subscribed from subscriptions where subscriber_id = $1 order by topic',
+      [subscriberId],
+    );
   const postConfirm = (url: string, headers: Record<string, string> = { accept: 'application/json' }) =>
     h.request(pathOf(url), { method: 'POST', headers });
 
@@ -85,7 +89,10 @@ describe.each(databaseKinds)('confirmation (double opt-in) on %s', (kind) => {
 
     // Nothing is sent inside the request: the welcome goes through the outbox.
     const mailsBefore = h.smtp.to(email).length;
-    const [welcomeRow] = await h.query<{ status: string }>("select status from deliveries where subscriber_id = $1 and kind = 'welcome'", [sub.id]);
+    const [welcomeRow] = await h.query<{ status: string }>(
+      "select status from deliveries where subscriber_id = $1 and kind = 'welcome'",
+      [sub.id],
+    );
     expect(welcomeRow?.status).toBe('queued');
     expect(h.smtp.to(email)).toHaveLength(mailsBefore);
   });
@@ -136,7 +143,9 @@ describe.each(databaseKinds)('confirmation (double opt-in) on %s', (kind) => {
     await h.deliver();
     expect(h.smtp.to(email)).toHaveLength(mails);
     expect(await eventsOf(sub.id)).toEqual(events);
-    expect(await h.query("select id from deliveries where subscriber_id = $1 and kind = 'welcome'", [sub.id])).toHaveLength(1);
+    expect(
+      await h.query("select id from deliveries where subscriber_id = $1 and kind = 'welcome'", [sub.id]),
+    ).toHaveLength(1);
     expect(await subscriberOf(email)).toEqual(sub);
 
     // A spent link stays "already confirmed" after it would have expired, not a confusing 410.
@@ -166,7 +175,9 @@ describe.each(databaseKinds)('confirmation (double opt-in) on %s', (kind) => {
     expect((await tokensOf(sub.id)).map((t) => t.used_at)).toEqual([null]);
     expect(await subscriptionsOf(sub.id)).toEqual([]);
     await h.deliver();
-    expect(await h.query("select id from deliveries where subscriber_id = $1 and kind = 'welcome'", [sub.id])).toHaveLength(0);
+    expect(
+      await h.query("select id from deliveries where subscriber_id = $1 and kind = 'welcome'", [sub.id]),
+    ).toHaveLength(0);
   });
 
   it('one millisecond before 48 h the link still confirms', async () => {
@@ -192,7 +203,11 @@ describe.each(databaseKinds)('confirmation (double opt-in) on %s', (kind) => {
       expect(res.status).toBe(404);
       const body = await res.json();
       expect(Object.keys(body)).toEqual(['error']);
-      expect(body.error).toMatchObject({ code: 'invalid_token', message: expect.any(String), requestId: expect.any(String) });
+      expect(body.error).toMatchObject({
+        code: 'invalid_token',
+        message: expect.any(String),
+        requestId: expect.any(String),
+      });
     }
     expect(await subscriberOf(email)).toEqual(sub);
     expect((await tokensOf(sub.id)).map((t) => t.used_at)).toEqual([null]);
@@ -224,13 +239,19 @@ describe.each(databaseKinds)('confirmation (double opt-in) on %s', (kind) => {
     expect(await res.text()).toContain('<h1>You&#39;re on the list</h1>');
     expect((await subscriberOf(email)).status).toBe('active');
 
-    const again = await postConfirm(confirmUrl, { accept: 'text/html', 'content-type': 'application/x-www-form-urlencoded' });
+    const again = await postConfirm(confirmUrl, {
+      accept: 'text/html',
+      'content-type': 'application/x-www-form-urlencoded',
+    });
     expect(again.status).toBe(200);
     expect(await again.text()).toContain('already confirmed');
   });
 
   it('a browser following an invalid link gets an HTML error page, not JSON', async () => {
-    const res = await h.request(`/confirm/${'B'.repeat(43)}`, { method: 'POST', headers: { accept: 'text/html', 'content-type': 'application/x-www-form-urlencoded' } });
+    const res = await h.request(`/confirm/${'B'.repeat(43)}`, {
+      method: 'POST',
+      headers: { accept: 'text/html', 'content-type': 'application/x-www-form-urlencoded' },
+    });
     expect(res.status).toBe(404);
     expect(res.headers.get('content-type')).toMatch(/^text\/html/);
   });
@@ -259,7 +280,12 @@ describe.each(databaseKinds)('confirmation (double opt-in) on %s', (kind) => {
       { topic: 'release', subscribed: true },
       { topic: 'updates', subscribed: true },
     ]);
-    expect(await h.query('select reason from suppressions s join subscribers u on u.email_hash = s.email_hash where u.id = $1', [sub.id])).toEqual([]);
+    expect(
+      await h.query(
+        'select reason from suppressions s join subscribers u on u.email_hash = s.email_hash where u.id = $1',
+        [sub.id],
+      ),
+    ).toEqual([]);
     const kinds = (await eventsOf(sub.id)).map((e) => e.kind);
     expect(kinds).toEqual(['requested', 'confirmed', 'unsubscribed', 'requested', 'confirmed']);
 
@@ -295,7 +321,9 @@ describe.each(databaseKinds)('outstanding confirmation links on %s', (kind) => {
     expect(await old.json()).toEqual({ status: 'already_confirmed' });
 
     const again = await pendingSubscriber(h);
-    const [row] = await h.query<{ id: string }>('select id from subscribers where lower(email) = lower($1)', [again.email]);
+    const [row] = await h.query<{ id: string }>('select id from subscribers where lower(email) = lower($1)', [
+      again.email,
+    ]);
     const { unsubscribe } = await import('../../src/core/unsubscribe.js');
     await unsubscribe(h.services, row!.id, {});
     await h.request(pathOf(again.confirmUrl), { method: 'POST', headers: { accept: 'application/json' } });

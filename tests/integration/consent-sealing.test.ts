@@ -1,9 +1,14 @@
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyConsentChain } from '../../src/core/consent.js';
-import { createConsentSealer, hasUnsealedEvents, LEDGER_LOCK, sealConsentEvents } from '../../src/core/consent-sealer.js';
-import { createHarness, databaseKinds, type Harness } from '../support/harness.js';
+import {
+  createConsentSealer,
+  hasUnsealedEvents,
+  LEDGER_LOCK,
+  sealConsentEvents,
+} from '../../src/core/consent-sealer.js';
 import { activeSubscriber, postSignup, uniqueEmail } from '../support/factories.js';
+import { createHarness, databaseKinds, type Harness } from '../support/harness.js';
 
 interface Row {
   seq: number;
@@ -11,7 +16,8 @@ interface Row {
   prev_hash: string | null;
   hash: string | null;
 }
-const rows = (h: Harness) => h.query<Row>('select seq::int as seq, chain_seq::int as chain_seq, prev_hash, hash from consent_events order by seq');
+const rows = (h: Harness) =>
+  h.query<Row>('select seq::int as seq, chain_seq::int as chain_seq, prev_hash, hash from consent_events order by seq');
 const unsealed = async (h: Harness) => (await rows(h)).filter((r) => r.chain_seq === null);
 
 describe.each(databaseKinds)('consent ledger sealing on %s', (kind) => {
@@ -23,7 +29,9 @@ describe.each(databaseKinds)('consent ledger sealing on %s', (kind) => {
 
   it('a signup writes its event unsealed in its own transaction; sealing links it after the head, once', async () => {
     await h.seal();
-    const [head] = await h.query<{ chain_seq: number; hash: string }>('select chain_seq::int as chain_seq, hash from consent_events order by chain_seq desc nulls last limit 1');
+    const [head] = await h.query<{ chain_seq: number; hash: string }>(
+      'select chain_seq::int as chain_seq, hash from consent_events order by chain_seq desc nulls last limit 1',
+    );
     expect((await postSignup(h, { email: uniqueEmail('seal') })).status).toBe(202);
     const [pending] = await unsealed(h);
     expect(pending).toMatchObject({ chain_seq: null, prev_hash: null, hash: null });
@@ -38,7 +46,11 @@ describe.each(databaseKinds)('consent ledger sealing on %s', (kind) => {
   });
 
   it('seals a backlog larger than one batch in several, in seq order, as one chain', async () => {
-    await Promise.all(Array.from({ length: 7 }, (_, i) => postSignup(h, { email: uniqueEmail(`backlog${i}`) }, { ip: `198.51.100.${i + 1}` })));
+    await Promise.all(
+      Array.from({ length: 7 }, (_, i) =>
+        postSignup(h, { email: uniqueEmail(`backlog${i}`) }, { ip: `198.51.100.${i + 1}` }),
+      ),
+    );
     const backlog = await unsealed(h);
     expect(backlog).toHaveLength(7);
     expect(await sealConsentEvents(h.services.db, { wait: true, batchSize: 3 })).toBe(7);
@@ -55,18 +67,31 @@ describe.each(databaseKinds)('consent ledger sealing on %s', (kind) => {
     const fakeLink = ['9'.repeat(64), 'a'.repeat(64)];
     // Sealing that also edits the event is refused…
     await expect(
-      h.query(`update consent_events set chain_seq = 1000000, prev_hash = $2, hash = $3, kind = 'confirmed' where seq = $1`, [pending!.seq, ...fakeLink]),
+      h.query(
+        `update consent_events set chain_seq = 1000000, prev_hash = $2, hash = $3, kind = 'confirmed' where seq = $1`,
+        [pending!.seq, ...fakeLink],
+      ),
     ).rejects.toThrow(/append-only/);
     // …an unsealed event cannot be edited either…
-    await expect(h.query(`update consent_events set topics = '["forged"]'::jsonb where seq = $1`, [pending!.seq])).rejects.toThrow(/append-only/);
+    await expect(
+      h.query(`update consent_events set topics = '["forged"]'::jsonb where seq = $1`, [pending!.seq]),
+    ).rejects.toThrow(/append-only/);
     // …and once sealed, its link cannot be rewritten.
     await h.seal();
-    await expect(h.query(`update consent_events set prev_hash = $2, hash = $3 where seq = $1`, [pending!.seq, ...fakeLink])).rejects.toThrow(/append-only/);
-    await expect(h.query(`update consent_events set chain_seq = null, prev_hash = null, hash = null where seq = $1`, [pending!.seq])).rejects.toThrow(/append-only/);
+    await expect(
+      h.query(`update consent_events set prev_hash = $2, hash = $3 where seq = $1`, [pending!.seq, ...fakeLink]),
+    ).rejects.toThrow(/append-only/);
+    await expect(
+      h.query(`update consent_events set chain_seq = null, prev_hash = null, hash = null where seq = $1`, [
+        pending!.seq,
+      ]),
+    ).rejects.toThrow(/append-only/);
     // A half-sealed row breaks the table's check.
     expect((await postSignup(h, { email: uniqueEmail('half') })).status).toBe(202);
     const [half] = await unsealed(h);
-    await expect(h.query(`update consent_events set chain_seq = 1000001 where seq = $1`, [half!.seq])).rejects.toThrow(/consent_events_sealed_whole/);
+    await expect(h.query(`update consent_events set chain_seq = 1000001 where seq = $1`, [half!.seq])).rejects.toThrow(
+      /consent_events_sealed_whole/,
+    );
     await h.seal();
     expect(await verifyConsentChain(h.services.db)).toMatchObject({ ok: true, pending: 0 });
   });
@@ -131,7 +156,11 @@ describe.runIf(databaseKinds.includes('postgres'))('consent ledger sealing acros
     });
     try {
       await inserted;
-      await Promise.all(Array.from({ length: 5 }, (_, i) => postSignup(h, { email: uniqueEmail(`fast${i}`) }, { ip: `192.0.2.${i + 50}` })));
+      await Promise.all(
+        Array.from({ length: 5 }, (_, i) =>
+          postSignup(h, { email: uniqueEmail(`fast${i}`) }, { ip: `192.0.2.${i + 50}` }),
+        ),
+      );
       expect(await h.seal()).toBe(5);
     } finally {
       releaseSlow();
@@ -139,14 +168,20 @@ describe.runIf(databaseKinds.includes('postgres'))('consent ledger sealing acros
     }
     expect(await h.seal()).toBe(1);
 
-    const chain = await h.query<{ email_hash: string; seq: number }>('select email_hash, seq::int as seq from consent_events order by chain_seq desc limit 6');
+    const chain = await h.query<{ email_hash: string; seq: number }>(
+      'select email_hash, seq::int as seq from consent_events order by chain_seq desc limit 6',
+    );
     expect(chain[0]!.email_hash).toBe('slow');
     expect(chain.slice(1).every((r) => r.seq > chain[0]!.seq)).toBe(true);
     expect(await verifyConsentChain(h.services.db)).toMatchObject({ ok: true, pending: 0 });
   });
 
   it('sealers racing in parallel seal every event exactly once', async () => {
-    await Promise.all(Array.from({ length: 30 }, (_, i) => postSignup(h, { email: uniqueEmail(`race${i}`) }, { ip: `203.0.113.${i + 100}` })));
+    await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        postSignup(h, { email: uniqueEmail(`race${i}`) }, { ip: `203.0.113.${i + 100}` }),
+      ),
+    );
     const sealed = await Promise.all([
       sealConsentEvents(h.services.db, { wait: true, batchSize: 4 }),
       sealConsentEvents(h.services.db, { wait: true, batchSize: 7 }),

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createOutboxStore } from '../../src/delivery/outbox-store.js';
-import { createHarness, databaseKinds, type Harness } from '../support/harness.js';
 import { lastMailTo, postSignup, uniqueEmail } from '../support/factories.js';
+import { createHarness, databaseKinds, type Harness } from '../support/harness.js';
 
 /** The engine's attempt budget (services.ts): a transient failure on the last one is final. */
 const MAX_ATTEMPTS = 8;
@@ -45,7 +45,12 @@ describe.each(databaseKinds)('delivery on %s', (kind) => {
   }
 
   const subscriberOf = async (email: string) =>
-    (await h.query<{ id: string; status: string; email_hash: string }>('select id, status, email_hash from subscribers where lower(email) = lower($1)', [email]))[0]!;
+    (
+      await h.query<{ id: string; status: string; email_hash: string }>(
+        'select id, status, email_hash from subscribers where lower(email) = lower($1)',
+        [email],
+      )
+    )[0]!;
 
   /** Move the test clock just past a row's next attempt. */
   const advancePast = (at: Date) => h.clock.advance(Math.max(0, at.getTime() - h.clock.now().getTime()) + 1000);
@@ -137,7 +142,9 @@ describe.each(databaseKinds)('delivery on %s', (kind) => {
     expect(row.last_error).toMatch(/550/);
     const sub = await subscriberOf(email);
     expect(sub.status).toBe('bounced');
-    expect(await h.query('select reason from suppressions where email_hash = $1', [sub.email_hash])).toEqual([{ reason: 'hard_bounce' }]);
+    expect(await h.query('select reason from suppressions where email_hash = $1', [sub.email_hash])).toEqual([
+      { reason: 'hard_bounce' },
+    ]);
     const events = await h.query<{ kind: string; source: string; email_hash: string }>(
       'select kind, source, email_hash from consent_events where subscriber_id = $1 order by seq',
       [sub.id],
@@ -154,7 +161,9 @@ describe.each(databaseKinds)('delivery on %s', (kind) => {
     expect(await deliveriesTo(email)).toHaveLength(1);
     expect((await subscriberOf(email)).status).toBe('bounced');
 
-    const verify = await h.request('/admin/v1/consent/verify', { headers: { authorization: `Bearer ${h.config.ADMIN_TOKEN}` } });
+    const verify = await h.request('/admin/v1/consent/verify', {
+      headers: { authorization: `Bearer ${h.config.ADMIN_TOKEN}` },
+    });
     expect(await verify.json()).toMatchObject({ ok: true });
   });
 
@@ -168,7 +177,11 @@ describe.each(databaseKinds)('delivery on %s', (kind) => {
     const sub = await subscriberOf(email);
     expect(sub.status).toBe('pending');
     expect(await h.query('select 1 from suppressions where email_hash = $1', [sub.email_hash])).toHaveLength(0);
-    expect((await h.query<{ kind: string }>('select kind from consent_events where subscriber_id = $1', [sub.id])).map((e) => e.kind)).toEqual(['requested']);
+    expect(
+      (await h.query<{ kind: string }>('select kind from consent_events where subscriber_id = $1', [sub.id])).map(
+        (e) => e.kind,
+      ),
+    ).toEqual(['requested']);
 
     // Not retried.
     h.clock.advance(2 * HOUR);
@@ -236,7 +249,10 @@ describe.each(databaseKinds)('delivery on %s', (kind) => {
     const email = await signUp('leased');
     const { id } = await onlyDeliveryTo(email);
     const leaseUntil = new Date(h.clock.now().getTime() + 5 * 60_000);
-    await h.query(`update deliveries set status = 'sending', attempts = 1, lease_until = $2 where id = $1`, [id, leaseUntil.toISOString()]);
+    await h.query(`update deliveries set status = 'sending', attempts = 1, lease_until = $2 where id = $1`, [
+      id,
+      leaseUntil.toISOString(),
+    ]);
     expect((await h.deliver()).claimed).toBe(0);
     expect(h.smtp.to(email)).toHaveLength(0);
     advancePast(leaseUntil);
@@ -255,7 +271,12 @@ describe.each(databaseKinds)('delivery on %s', (kind) => {
     h.clock.advance(61_000);
     expect(await h.deliver()).toMatchObject({ claimed: 1, sent: 1 });
     // The first worker wakes up and tries to settle the row it no longer holds.
-    expect(await store.markSentMany([{ job: stale!, messageId: '<stale@quire.test>', providerMessageId: null }], h.clock.now())).toBe(0);
+    expect(
+      await store.markSentMany(
+        [{ job: stale!, messageId: '<stale@quire.test>', providerMessageId: null }],
+        h.clock.now(),
+      ),
+    ).toBe(0);
     await store.retryLater(stale!, 'stale worker', new Date(h.clock.now().getTime() + 1000));
     await store.markFailed(stale!, 'stale worker', 'failed');
     const row = await onlyDeliveryTo(email);

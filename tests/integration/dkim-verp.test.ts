@@ -3,7 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { admin, createTopic, draftBroadcast, seedActiveSubscribers } from '../support/broadcasts.js';
 import { createHarness, databaseKinds, type Harness } from '../support/harness.js';
 
-const privateKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+const privateKey = generateKeyPairSync('rsa', { modulusLength: 2048 })
+  .privateKey.export({ type: 'pkcs8', format: 'pem' })
+  .toString();
 
 describe.each(databaseKinds)('DKIM and VERP on %s', (kind) => {
   let h: Harness;
@@ -24,13 +26,17 @@ describe.each(databaseKinds)('DKIM and VERP on %s', (kind) => {
     const draft = await draftBroadcast(h, { topic });
     await admin(h, `/admin/v1/broadcasts/${draft.id}/send`, { method: 'POST' });
     await h.deliver();
-    const [row] = await h.query<{ id: string; to: string }>(`select id, "to" from deliveries where broadcast_id = $1`, [draft.id]);
+    const [row] = await h.query<{ id: string; to: string }>(`select id, "to" from deliveries where broadcast_id = $1`, [
+      draft.id,
+    ]);
     const mail = h.smtp.to(row!.to).at(-1)!;
     const signature = mail.parsed.headerLines.find((l) => l.key === 'dkim-signature')!.line.replace(/\r?\n\s+/g, ' ');
     expect(signature).toMatch(/d=quire\.test/);
     expect(signature).toMatch(/s=news2026/);
     const signed = /\bh=([^;]+)/.exec(signature)![1]!.replace(/\s/g, '').toLowerCase().split(':');
-    expect(signed).toEqual(expect.arrayContaining(['from', 'to', 'subject', 'message-id', 'list-unsubscribe', 'list-unsubscribe-post']));
+    expect(signed).toEqual(
+      expect.arrayContaining(['from', 'to', 'subject', 'message-id', 'list-unsubscribe', 'list-unsubscribe-post']),
+    );
     expect(mail.envelope.from).toBe(`bounces+${row!.id}@quire.test`);
   });
 

@@ -1,10 +1,10 @@
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.js';
-import { connectPostgres } from '../../src/db/client.js';
-import { createHarness, databaseKinds, type Harness } from '../support/harness.js';
-import { lastMailTo, linkIn, pathOf, postSignup, postSignupForm, uniqueEmail } from '../support/factories.js';
 import { TEXTS } from '../../src/core/texts.js';
+import { connectPostgres } from '../../src/db/client.js';
+import { lastMailTo, linkIn, pathOf, postSignup, postSignupForm, uniqueEmail } from '../support/factories.js';
+import { createHarness, databaseKinds, type Harness } from '../support/harness.js';
 
 const json = { 'content-type': 'application/json', accept: 'application/json' };
 
@@ -37,7 +37,12 @@ async function expectEnvelope(res: Response, status: number, code: string) {
   });
   expect(body.error.message.length).toBeGreaterThan(0);
   expect(body.error.requestId).toBe(res.headers.get('x-request-id'));
-  return body.error as { code: string; message: string; requestId: string; fields?: { path: string; message: string }[] };
+  return body.error as {
+    code: string;
+    message: string;
+    requestId: string;
+    fields?: { path: string; message: string }[];
+  };
 }
 
 /** A TCP port on which nothing listens (bound, then released). */
@@ -75,7 +80,11 @@ describe.each(databaseKinds)('HTTP errors and plumbing on %s', (kind) => {
     });
 
     it('answers 415 to a missing content type', async () => {
-      const res = await h.request('/v1/subscriptions', { method: 'POST', headers: { accept: 'application/json' }, body: 'email=x' });
+      const res = await h.request('/v1/subscriptions', {
+        method: 'POST',
+        headers: { accept: 'application/json' },
+        body: 'email=x',
+      });
       await expectEnvelope(res, 415, 'unsupported_media_type');
     });
 
@@ -108,12 +117,20 @@ describe.each(databaseKinds)('HTTP errors and plumbing on %s', (kind) => {
 
     it('answers 413 to a body over 64 kB that declares its length', async () => {
       const body = JSON.stringify({ email: email(), consent: true, name: 'x'.repeat(65 * 1024) });
-      const res = await h.request('/v1/subscriptions', { method: 'POST', headers: { ...json, 'content-length': String(Buffer.byteLength(body)) }, body });
+      const res = await h.request('/v1/subscriptions', {
+        method: 'POST',
+        headers: { ...json, 'content-length': String(Buffer.byteLength(body)) },
+        body,
+      });
       await expectEnvelope(res, 413, 'payload_too_large');
     });
 
     it('answers 413 to an oversized form post too', async () => {
-      const res = await postSignupForm(h, { email: email(), consent: 'on', name: 'x'.repeat(70 * 1024) }, { accept: 'application/json' });
+      const res = await postSignupForm(
+        h,
+        { email: email(), consent: 'on', name: 'x'.repeat(70 * 1024) },
+        { accept: 'application/json' },
+      );
       await expectEnvelope(res, 413, 'payload_too_large');
     });
 
@@ -126,7 +143,11 @@ describe.each(databaseKinds)('HTTP errors and plumbing on %s', (kind) => {
     });
 
     it('answers 422 to CR/LF in the source', async () => {
-      await expectEnvelope(await postSignup(h, { email: email(), source: 'site\r\nX-Evil: 1' }), 422, 'validation_failed');
+      await expectEnvelope(
+        await postSignup(h, { email: email(), source: 'site\r\nX-Evil: 1' }),
+        422,
+        'validation_failed',
+      );
     });
 
     it('treats __proto__ and constructor keys in a JSON signup as harmless data', async () => {
@@ -152,24 +173,39 @@ describe.each(databaseKinds)('HTTP errors and plumbing on %s', (kind) => {
     it('treats __proto__ and constructor fields in a form post as harmless data', async () => {
       const address = email('form-proto');
       // Computed keys: a literal `__proto__:` would set the prototype instead of adding a field.
-      const fields: Record<string, string> = { email: address, consent: 'on', ['__proto__']: 'x', ['constructor']: 'y', ['toString']: 'z', ['hasOwnProperty']: 'w' };
+      const fields: Record<string, string> = {
+        email: address,
+        consent: 'on',
+        ['__proto__']: 'x',
+        ['constructor']: 'y',
+        ['toString']: 'z',
+        ['hasOwnProperty']: 'w',
+      };
       expect(Object.keys(fields)).toContain('__proto__');
       const res = await postSignupForm(h, fields, { accept: 'application/json' });
       expect([202, 422]).toContain(res.status);
-      expect(await h.query('select 1 from subscribers where lower(email) = lower($1)', [address])).toHaveLength(res.status === 202 ? 1 : 0);
+      expect(await h.query('select 1 from subscribers where lower(email) = lower($1)', [address])).toHaveLength(
+        res.status === 202 ? 1 : 0,
+      );
       expect(Object.prototype).not.toHaveProperty('polluted');
-      expect(typeof ({}).toString).toBe('function');
+      expect(typeof {}.toString).toBe('function');
     });
   });
 
   describe('routes', () => {
     it('answers an unknown route with a 404 envelope', async () => {
-      await expectEnvelope(await h.request('/v1/nothing-here', { headers: { accept: 'application/json' } }), 404, 'not_found');
+      await expectEnvelope(
+        await h.request('/v1/nothing-here', { headers: { accept: 'application/json' } }),
+        404,
+        'not_found',
+      );
       await expectEnvelope(await h.request('/v1/nothing-here'), 404, 'not_found');
     });
 
     it('answers an unknown route with an HTML page to a browser', async () => {
-      const res = await h.request('/no/such/page', { headers: { accept: 'text/html,application/xhtml+xml;q=0.9,*/*;q=0.8' } });
+      const res = await h.request('/no/such/page', {
+        headers: { accept: 'text/html,application/xhtml+xml;q=0.9,*/*;q=0.8' },
+      });
       expect(res.status).toBe(404);
       expect(res.headers.get('content-type')).toMatch(/^text\/html/);
       const html = await res.text();
@@ -182,7 +218,13 @@ describe.each(databaseKinds)('HTTP errors and plumbing on %s', (kind) => {
       expect(res.status).toBe(200);
       const doc = await res.json();
       expect(doc.openapi).toMatch(/^3\.1\./);
-      for (const path of ['/v1/subscriptions', '/v1/preferences/{token}', '/admin/v1/subscribers', '/healthz', '/readyz']) {
+      for (const path of [
+        '/v1/subscriptions',
+        '/v1/preferences/{token}',
+        '/admin/v1/subscribers',
+        '/healthz',
+        '/readyz',
+      ]) {
         expect(Object.keys(doc.paths), path).toContain(path);
       }
       expect(doc.paths['/v1/subscriptions'].post).toBeDefined();
@@ -246,7 +288,11 @@ describe.each(databaseKinds)('HTTP errors and plumbing on %s', (kind) => {
     it('answers the preflight of an allowed origin', async () => {
       const res = await h.request('/v1/subscriptions', {
         method: 'OPTIONS',
-        headers: { origin: allowed, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+        headers: {
+          origin: allowed,
+          'access-control-request-method': 'POST',
+          'access-control-request-headers': 'content-type',
+        },
       });
       expect(res.status).toBeLessThan(300);
       expect(res.headers.get('access-control-allow-origin')).toBe(allowed);
@@ -254,19 +300,22 @@ describe.each(databaseKinds)('HTTP errors and plumbing on %s', (kind) => {
       expect(res.headers.get('access-control-allow-headers')?.toLowerCase()).toContain('content-type');
     });
 
-    it.each(['https://evil.example', 'https://book.example.evil.example', 'http://book.example', 'null'])('gives %s no Access-Control-Allow-Origin', async (origin) => {
-      const post = await h.request('/v1/subscriptions', {
-        method: 'POST',
-        headers: { ...json, origin },
-        body: JSON.stringify({ email: email(), consent: true }),
-      });
-      expect(post.headers.get('access-control-allow-origin')).toBeNull();
-      const preflight = await h.request('/v1/subscriptions', {
-        method: 'OPTIONS',
-        headers: { origin, 'access-control-request-method': 'POST' },
-      });
-      expect(preflight.headers.get('access-control-allow-origin')).toBeNull();
-    });
+    it.each(['https://evil.example', 'https://book.example.evil.example', 'http://book.example', 'null'])(
+      'gives %s no Access-Control-Allow-Origin',
+      async (origin) => {
+        const post = await h.request('/v1/subscriptions', {
+          method: 'POST',
+          headers: { ...json, origin },
+          body: JSON.stringify({ email: email(), consent: true }),
+        });
+        expect(post.headers.get('access-control-allow-origin')).toBeNull();
+        const preflight = await h.request('/v1/subscriptions', {
+          method: 'OPTIONS',
+          headers: { origin, 'access-control-request-method': 'POST' },
+        });
+        expect(preflight.headers.get('access-control-allow-origin')).toBeNull();
+      },
+    );
   });
 
   describe('privacy of the logs', () => {
@@ -278,7 +327,9 @@ describe.each(databaseKinds)('HTTP errors and plumbing on %s', (kind) => {
       const token = confirmUrl.split('/').pop()!;
       secrets.push(token);
       expect((await h.request(pathOf(confirmUrl), { headers: { accept: 'text/html' } })).status).toBe(200);
-      expect((await h.request(pathOf(confirmUrl), { method: 'POST', headers: { accept: 'application/json' } })).status).toBe(200);
+      expect(
+        (await h.request(pathOf(confirmUrl), { method: 'POST', headers: { accept: 'application/json' } })).status,
+      ).toBe(200);
       await h.deliver();
       const welcome = lastMailTo(h, address).parsed.text ?? '';
       for (const prefix of ['/unsubscribe/', '/preferences/']) {
@@ -287,7 +338,9 @@ describe.each(databaseKinds)('HTTP errors and plumbing on %s', (kind) => {
         expect((await h.request(pathOf(url), { headers: { accept: 'text/html' } })).status).toBe(200);
       }
       const prefsToken = linkIn(welcome, '/preferences/').split('/').pop()!;
-      expect((await h.request(`/v1/preferences/${prefsToken}`, { headers: { accept: 'application/json' } })).status).toBe(200);
+      expect(
+        (await h.request(`/v1/preferences/${prefsToken}`, { headers: { accept: 'application/json' } })).status,
+      ).toBe(200);
       // Bad tokens and addresses in paths and query strings are not logged either.
       const bogus = 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
       secrets.push(bogus);
@@ -368,7 +421,10 @@ describe.runIf(databaseKinds.includes('postgres'))('PostgreSQL server unreachabl
   afterAll(() => h?.close());
 
   it('answers 503 when nothing listens at the database address, and /readyz 503', async () => {
-    const dead = await connectPostgres({ url: `postgres://postgres@127.0.0.1:${await closedPort()}/quire`, timeoutMs: 1000 });
+    const dead = await connectPostgres({
+      url: `postgres://postgres@127.0.0.1:${await closedPort()}/quire`,
+      timeoutMs: 1000,
+    });
     try {
       const app = createApp({ ...h.services, db: dead.db, database: dead });
       const signup = await app.request('/v1/subscriptions', {
@@ -390,7 +446,10 @@ describe.runIf(databaseKinds.includes('postgres'))('PostgreSQL server unreachabl
     const db = current!.db;
     const { default: postgres } = await import('postgres');
     const admin = postgres(process.env.TEST_DATABASE_URL!, { max: 1, onnotice: () => {} });
-    const locker = postgres(process.env.TEST_DATABASE_URL!.replace(/\/[^/]*$/, `/${db}`), { max: 1, onnotice: () => {} });
+    const locker = postgres(process.env.TEST_DATABASE_URL!.replace(/\/[^/]*$/, `/${db}`), {
+      max: 1,
+      onnotice: () => {},
+    });
     try {
       let release!: () => void;
       const released = new Promise<void>((r) => (release = r));
@@ -407,7 +466,8 @@ describe.runIf(databaseKinds.includes('postgres'))('PostgreSQL server unreachabl
       const pending = postSignup(h, {});
       // Wait until the signup's query is blocked on the lock, then cut every other backend of this database.
       for (let i = 0; i < 200; i++) {
-        const waiting = await admin`select count(*)::int as n from pg_stat_activity where datname = ${db} and wait_event_type = 'Lock'`;
+        const waiting =
+          await admin`select count(*)::int as n from pg_stat_activity where datname = ${db} and wait_event_type = 'Lock'`;
         if (waiting[0]!.n > 0) break;
         await new Promise((r) => setTimeout(r, 10));
       }

@@ -1,12 +1,11 @@
-import type { ImportResult } from '../../src/core/lists/import.js';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { csvField } from '../../src/core/lists/export.js';
 import { emailHashFor } from '../../src/core/identity.js';
+import { csvField } from '../../src/core/lists/export.js';
+import type { ImportResult } from '../../src/core/lists/import.js';
 import { admin } from '../support/broadcasts.js';
 import { activeSubscriber, linkIn, pathOf, pendingSubscriber, uniqueEmail } from '../support/factories.js';
-import { createHarness, databaseKinds, TEST_SECRET, type Harness } from '../support/harness.js';
-
+import { createHarness, databaseKinds, type Harness, TEST_SECRET } from '../support/harness.js';
 
 const EVIDENCE = { consent_at: '2026-03-14T18:30:00Z', consent_source: 'paper form at launch event' };
 const LEDGER_SOURCE = 'import:paper form at launch event@2026-03-14T18:30:00.000Z';
@@ -19,14 +18,22 @@ async function importRows(h: Harness, rows: Record<string, unknown>[]): Promise<
 
 const subscriberBy = async (h: Harness, email: string) =>
   (
-    await h.query<{ id: string; status: string; name: string | null; source: string | null; confirmed_at: Date | null }>(
-      'select id, status, name, source, confirmed_at from subscribers where lower(email) = lower($1)',
-      [email],
-    )
+    await h.query<{
+      id: string;
+      status: string;
+      name: string | null;
+      source: string | null;
+      confirmed_at: Date | null;
+    }>('select id, status, name, source, confirmed_at from subscribers where lower(email) = lower($1)', [email])
   )[0];
 
 const topicsOf = async (h: Harness, id: string) =>
-  (await h.query<{ topic: string }>('select topic from subscriptions where subscriber_id = $1 and subscribed order by topic', [id])).map((r) => r.topic);
+  (
+    await h.query<{ topic: string }>(
+      'select topic from subscriptions where subscriber_id = $1 and subscribed order by topic',
+      [id],
+    )
+  ).map((r) => r.topic);
 
 const eventsOf = (h: Harness, id: string) =>
   h.query<{ kind: string; source: string | null; topics: string[]; consent_text_version: number | null }>(
@@ -34,7 +41,8 @@ const eventsOf = (h: Harness, id: string) =>
     [id],
   );
 
-const verifyChain = async (h: Harness) => (await (await admin(h, '/admin/v1/consent/verify')).json()) as { ok: boolean };
+const verifyChain = async (h: Harness) =>
+  (await (await admin(h, '/admin/v1/consent/verify')).json()) as { ok: boolean };
 
 describe.each(databaseKinds)('subscriber import and export on %s', (kind) => {
   let h: Harness;
@@ -51,19 +59,30 @@ describe.each(databaseKinds)('subscriber import and export on %s', (kind) => {
         { email: ada, name: 'Ada Lovelace', topics: 'release;updates', ...EVIDENCE, consent_version: '1' },
         { email: `  ${grace.replace('@example.com', '@Example.COM')} `, topics: ['release'], ...EVIDENCE },
       ]);
-      expect(result).toEqual({ imported_active: 2, imported_pending: 0, skipped_existing: 0, skipped_suppressed: 0, invalid: 0, invalid_rows: [] });
+      expect(result).toEqual({
+        imported_active: 2,
+        imported_pending: 0,
+        skipped_existing: 0,
+        skipped_suppressed: 0,
+        invalid: 0,
+        invalid_rows: [],
+      });
 
       const a = (await subscriberBy(h, ada))!;
       expect(a).toMatchObject({ status: 'active', name: 'Ada Lovelace', source: 'import:paper form at launch event' });
       expect(a.confirmed_at).not.toBeNull();
       expect(await topicsOf(h, a.id)).toEqual(['release', 'updates']);
-      expect(await eventsOf(h, a.id)).toEqual([{ kind: 'imported', source: LEDGER_SOURCE, topics: ['release', 'updates'], consent_text_version: 1 }]);
+      expect(await eventsOf(h, a.id)).toEqual([
+        { kind: 'imported', source: LEDGER_SOURCE, topics: ['release', 'updates'], consent_text_version: 1 },
+      ]);
 
       const g = (await subscriberBy(h, grace))!;
       expect(g.status).toBe('active');
       expect(await topicsOf(h, g.id)).toEqual(['release']);
       // No consent text named: the ledger does not claim one.
-      expect(await eventsOf(h, g.id)).toEqual([{ kind: 'imported', source: LEDGER_SOURCE, topics: ['release'], consent_text_version: null }]);
+      expect(await eventsOf(h, g.id)).toEqual([
+        { kind: 'imported', source: LEDGER_SOURCE, topics: ['release'], consent_text_version: null },
+      ]);
 
       await h.deliver();
       expect(h.smtp.to(ada)).toHaveLength(0);
@@ -73,13 +92,18 @@ describe.each(databaseKinds)('subscriber import and export on %s', (kind) => {
     it('records a consent text that is not one of ours by its sha256 in the ledger source, and a known one by its version', async () => {
       const paper = uniqueEmail('paper');
       const known = uniqueEmail('known');
-      const [{ text }] = (await h.query<{ text: string }>('select text from consent_texts where version = 1')) as [{ text: string }];
+      const [{ text }] = (await h.query<{ text: string }>('select text from consent_texts where version = 1')) as [
+        { text: string },
+      ];
       await importRows(h, [
         { email: paper, ...EVIDENCE, consent_text: 'Tick to hear about the book.' },
         { email: known, ...EVIDENCE, consent_text: text },
       ]);
       const [paperEvent] = await eventsOf(h, (await subscriberBy(h, paper))!.id);
-      expect(paperEvent).toMatchObject({ consent_text_version: null, source: expect.stringMatching(new RegExp(`^${LEDGER_SOURCE}#text-sha256=[0-9a-f]{64}$`)) });
+      expect(paperEvent).toMatchObject({
+        consent_text_version: null,
+        source: expect.stringMatching(new RegExp(`^${LEDGER_SOURCE}#text-sha256=[0-9a-f]{64}$`)),
+      });
       const [knownEvent] = await eventsOf(h, (await subscriberBy(h, known))!.id);
       expect(knownEvent).toMatchObject({ consent_text_version: 1, source: LEDGER_SOURCE });
     });
@@ -92,7 +116,9 @@ describe.each(databaseKinds)('subscriber import and export on %s', (kind) => {
       const sub = (await subscriberBy(h, email))!;
       expect(sub).toMatchObject({ status: 'pending', confirmed_at: null });
       expect(await topicsOf(h, sub.id)).toEqual([]);
-      expect(await eventsOf(h, sub.id)).toEqual([{ kind: 'requested', source: 'import', topics: ['updates'], consent_text_version: 1 }]);
+      expect(await eventsOf(h, sub.id)).toEqual([
+        { kind: 'requested', source: 'import', topics: ['updates'], consent_text_version: 1 },
+      ]);
 
       await h.deliver();
       const mails = h.smtp.to(email);
@@ -107,7 +133,10 @@ describe.each(databaseKinds)('subscriber import and export on %s', (kind) => {
 
       // Only the person's own click makes it active, with the topics the import asked for.
       const confirmUrl = linkIn(mails[0]!.parsed.text ?? '', '/confirm/');
-      const confirmed = await h.request(pathOf(confirmUrl), { method: 'POST', headers: { accept: 'application/json' } });
+      const confirmed = await h.request(pathOf(confirmUrl), {
+        method: 'POST',
+        headers: { accept: 'application/json' },
+      });
       expect(await confirmed.json()).toEqual({ status: 'confirmed' });
       expect((await subscriberBy(h, email))!.status).toBe('active');
       expect(await topicsOf(h, sub.id)).toEqual(['updates']);
@@ -126,7 +155,9 @@ describe.each(databaseKinds)('subscriber import and export on %s', (kind) => {
       expect((await admin(h, `/admin/v1/subscribers/${erased.id}`, { method: 'DELETE' })).status).toBe(200);
 
       const bounced = uniqueEmail('bounced');
-      await h.query(`insert into suppressions (email_hash, reason) values ($1, 'hard_bounce')`, [emailHashFor(TEST_SECRET, bounced.toLowerCase())]);
+      await h.query(`insert into suppressions (email_hash, reason) values ($1, 'hard_bounce')`, [
+        emailHashFor(TEST_SECRET, bounced.toLowerCase()),
+      ]);
 
       const mailsBefore = h.smtp.messages.length;
       const withEvidence = await importRows(h, [
@@ -134,8 +165,19 @@ describe.each(databaseKinds)('subscriber import and export on %s', (kind) => {
         { email: erased.email, ...EVIDENCE },
         { email: bounced, ...EVIDENCE },
       ]);
-      expect(withEvidence).toEqual({ imported_active: 0, imported_pending: 0, skipped_existing: 0, skipped_suppressed: 3, invalid: 0, invalid_rows: [] });
-      const without = await importRows(h, [{ email: unsubscribed.email }, { email: erased.email.toUpperCase() }, { email: bounced }]);
+      expect(withEvidence).toEqual({
+        imported_active: 0,
+        imported_pending: 0,
+        skipped_existing: 0,
+        skipped_suppressed: 3,
+        invalid: 0,
+        invalid_rows: [],
+      });
+      const without = await importRows(h, [
+        { email: unsubscribed.email },
+        { email: erased.email.toUpperCase() },
+        { email: bounced },
+      ]);
       expect(without).toMatchObject({ imported_pending: 0, skipped_suppressed: 3 });
 
       expect((await subscriberBy(h, unsubscribed.email))!.status).toBe('unsubscribed');
@@ -158,7 +200,12 @@ describe.each(databaseKinds)('subscriber import and export on %s', (kind) => {
         { email: waiting.email, ...EVIDENCE, topics: 'release' },
         { email: waitingNoEvidence.email },
       ]);
-      expect(result).toMatchObject({ imported_active: 1, imported_pending: 0, skipped_existing: 2, skipped_suppressed: 0 });
+      expect(result).toMatchObject({
+        imported_active: 1,
+        imported_pending: 0,
+        skipped_existing: 2,
+        skipped_suppressed: 0,
+      });
       expect(result.invalid_rows).toEqual([{ row: 2, field: 'email', message: 'duplicate of row 1' }]);
 
       const after = (await subscriberBy(h, active.email))!;
@@ -234,35 +281,69 @@ describe.each(databaseKinds)('subscriber import and export on %s', (kind) => {
 
     it('refuses more than 1,000 rows, a body over 2 MB, and anything that is not a list of rows', async () => {
       const tooMany = Array.from({ length: 1001 }, (_, i) => ({ email: `x${i}@example.com` }));
-      const many = await admin(h, '/admin/v1/subscribers/import', { method: 'POST', body: JSON.stringify({ rows: tooMany }) });
+      const many = await admin(h, '/admin/v1/subscribers/import', {
+        method: 'POST',
+        body: JSON.stringify({ rows: tooMany }),
+      });
       expect(many.status).toBe(422);
 
-      const huge = await admin(h, '/admin/v1/subscribers/import', { method: 'POST', body: JSON.stringify({ rows: [{ email: 'a@example.com', consent_text: 'x'.repeat(2_100_000) }] }) });
+      const huge = await admin(h, '/admin/v1/subscribers/import', {
+        method: 'POST',
+        body: JSON.stringify({ rows: [{ email: 'a@example.com', consent_text: 'x'.repeat(2_100_000) }] }),
+      });
       expect(huge.status).toBe(413);
       // Other routes keep their 64 kB limit.
-      const other = await admin(h, '/admin/v1/broadcasts', { method: 'POST', body: JSON.stringify({ template: 'x'.repeat(70 * 1024) }) });
+      const other = await admin(h, '/admin/v1/broadcasts', {
+        method: 'POST',
+        body: JSON.stringify({ template: 'x'.repeat(70 * 1024) }),
+      });
       expect(other.status).toBe(413);
 
-      const notRows = await admin(h, '/admin/v1/subscribers/import', { method: 'POST', body: JSON.stringify({ emails: ['a@example.com'] }) });
+      const notRows = await admin(h, '/admin/v1/subscribers/import', {
+        method: 'POST',
+        body: JSON.stringify({ emails: ['a@example.com'] }),
+      });
       expect(notRows.status).toBe(422);
-      const noToken = await h.request('/admin/v1/subscribers/import', { method: 'POST', body: JSON.stringify({ rows: [] }), headers: { 'content-type': 'application/json' } });
+      const noToken = await h.request('/admin/v1/subscribers/import', {
+        method: 'POST',
+        body: JSON.stringify({ rows: [] }),
+        headers: { 'content-type': 'application/json' },
+      });
       expect(noToken.status).toBe(401);
     });
   });
 
   describe('GET /admin/v1/subscribers/export', () => {
     it('quotes per RFC 4180 and guards against formula injection, so csv-parse reads back every tricky name', async () => {
-      const tricky = ['Smith, Jane', 'Jane "JJ" Smith', 'Line one\nLine two', '=HYPERLINK("http://evil.example","x")', '+SUM(A1)', '-1', '@cmd', '  spaced  ', 'Zoë Ünicode'];
+      const tricky = [
+        'Smith, Jane',
+        'Jane "JJ" Smith',
+        'Line one\nLine two',
+        '=HYPERLINK("http://evil.example","x")',
+        '+SUM(A1)',
+        '-1',
+        '@cmd',
+        '  spaced  ',
+        'Zoë Ünicode',
+      ];
       const emails = tricky.map(() => uniqueEmail('tricky'));
-      const imported = await importRows(h, emails.map((email) => ({ email, ...EVIDENCE, topics: 'release;updates' })));
+      const imported = await importRows(
+        h,
+        emails.map((email) => ({ email, ...EVIDENCE, topics: 'release;updates' })),
+      );
       expect(imported.imported_active).toBe(tricky.length);
       // Names with control characters cannot come in through the API; put them straight in the table.
-      for (const [i, email] of emails.entries()) await h.query('update subscribers set name = $1 where lower(email) = lower($2)', [tricky[i], email]);
+      for (const [i, email] of emails.entries())
+        await h.query('update subscribers set name = $1 where lower(email) = lower($2)', [tricky[i], email]);
 
-      const res = await admin(h, '/admin/v1/subscribers/export?status=active&topic=release', { headers: { accept: 'text/csv' } });
+      const res = await admin(h, '/admin/v1/subscribers/export?status=active&topic=release', {
+        headers: { accept: 'text/csv' },
+      });
       expect(res.status).toBe(200);
       expect(res.headers.get('content-type')).toMatch(/^text\/csv/);
-      expect(res.headers.get('content-disposition')).toMatch(/^attachment; filename="subscribers-\d{4}-\d{2}-\d{2}\.csv"$/);
+      expect(res.headers.get('content-disposition')).toMatch(
+        /^attachment; filename="subscribers-\d{4}-\d{2}-\d{2}\.csv"$/,
+      );
       const text = await res.text();
       expect(text.startsWith('email,name,status,topics,created_at,confirmed_at\r\n')).toBe(true);
 
@@ -289,8 +370,12 @@ describe.each(databaseKinds)('subscriber import and export on %s', (kind) => {
       expect(new Set(records.map((r) => r.email)).size).toBe(records.length);
       expect(records.some((r) => r.email === '')).toBe(false);
 
-      const pending = parse(await (await admin(h, '/admin/v1/subscribers/export?status=pending')).text(), { columns: true }) as Record<string, string>[];
-      const [dbPending] = await h.query<{ n: number }>(`select count(*)::int as n from subscribers where status = 'pending'`);
+      const pending = parse(await (await admin(h, '/admin/v1/subscribers/export?status=pending')).text(), {
+        columns: true,
+      }) as Record<string, string>[];
+      const [dbPending] = await h.query<{ n: number }>(
+        `select count(*)::int as n from subscribers where status = 'pending'`,
+      );
       expect(pending).toHaveLength(dbPending!.n);
       expect(pending.every((r) => r.status === 'pending' && r.confirmed_at === '')).toBe(true);
     });

@@ -4,7 +4,7 @@ import { inboundRoute, receiveInbound } from '../../src/core/inbound.js';
 import { signLinkToken } from '../../src/core/tokens.js';
 import { unsubscribeMailto, verpAddress } from '../../src/mail/headers.js';
 import { activeSubscriber, lastMailTo, pendingSubscriber } from '../support/factories.js';
-import { createHarness, databaseKinds, TEST_SECRET, type Harness } from '../support/harness.js';
+import { createHarness, databaseKinds, type Harness, TEST_SECRET } from '../support/harness.js';
 import { dsnMail, largeMail, mailtoOf, plainMail, unsubscribeMail } from './inbound-mail.js';
 
 /**

@@ -12,7 +12,11 @@ describe.each(databaseKinds)('links by email: "manage my subscription" and a fre
   });
   afterAll(() => h?.close());
 
-  const postForm = (path: string, fields: Record<string, string>, headers: Record<string, string> = { origin: ORIGIN }) =>
+  const postForm = (
+    path: string,
+    fields: Record<string, string>,
+    headers: Record<string, string> = { origin: ORIGIN },
+  ) =>
     h.request(path, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html', ...headers },
@@ -33,10 +37,17 @@ describe.each(databaseKinds)('links by email: "manage my subscription" and a fre
     const active = await activeSubscriber(h);
     const pending = await pendingSubscriber(h);
     const unsubscribed = await activeSubscriber(h);
-    await h.request(pathOf(unsubscribed.unsubscribeUrl), { method: 'POST', body: 'List-Unsubscribe=One-Click', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    await h.request(pathOf(unsubscribed.unsubscribeUrl), {
+      method: 'POST',
+      body: 'List-Unsubscribe=One-Click',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
     const bounced = await activeSubscriber(h);
     await h.query("update subscribers set status = 'bounced' where id = $1", [bounced.id]);
-    await h.query("insert into suppressions (email_hash, reason, at) select email_hash, 'hard_bounce', now() from subscribers where id = $1", [bounced.id]);
+    await h.query(
+      "insert into suppressions (email_hash, reason, at) select email_hash, 'hard_bounce', now() from subscribers where id = $1",
+      [bounced.id],
+    );
     const unknown = uniqueEmail('nobody');
 
     const pages = new Set<string>();
@@ -48,9 +59,12 @@ describe.each(databaseKinds)('links by email: "manage my subscription" and a fre
     expect(pages.size).toBe(1);
     expect([...pages][0]).toContain('If that address is on our list, we&#39;ve sent it a link to your preferences.');
 
-    for (const email of [active.email, pending.email, unsubscribed.email]) expect(await deliveriesOf(email, 'preferences_link'), email).toHaveLength(1);
+    for (const email of [active.email, pending.email, unsubscribed.email])
+      expect(await deliveriesOf(email, 'preferences_link'), email).toHaveLength(1);
     expect(await deliveriesOf(bounced.email, 'preferences_link')).toHaveLength(0);
-    expect(await h.query("select 1 from deliveries where kind = 'preferences_link' and \"to\" = $1", [unknown])).toHaveLength(0);
+    expect(
+      await h.query('select 1 from deliveries where kind = \'preferences_link\' and "to" = $1', [unknown]),
+    ).toHaveLength(0);
     expect(h.logs.join('\n')).not.toContain(unknown);
   });
 
@@ -109,7 +123,9 @@ describe.each(databaseKinds)('links by email: "manage my subscription" and a fre
     const eventsBefore = await h.query('select kind from consent_events where subscriber_id = $1', [id]);
     const res = await postForm('/resend-confirmation', { email: pending.email });
     expect(res.status).toBe(200);
-    expect(await res.text()).toContain('If that address is waiting for confirmation, we&#39;ve sent it a new confirmation link.');
+    expect(await res.text()).toContain(
+      'If that address is waiting for confirmation, we&#39;ve sent it a new confirmation link.',
+    );
     await h.deliver();
     const fresh = linkIn(lastMailTo(h, pending.email).parsed.text ?? '', '/confirm/');
     expect(fresh).not.toBe(pending.confirmUrl);
@@ -117,7 +133,10 @@ describe.each(databaseKinds)('links by email: "manage my subscription" and a fre
     expect(await h.query('select kind from consent_events where subscriber_id = $1', [id])).toEqual(eventsBefore);
     const confirmed = await h.request(pathOf(fresh), { method: 'POST', headers: { accept: 'application/json' } });
     expect(await confirmed.json()).toEqual({ status: 'confirmed' });
-    const [event] = await h.query<{ topics: string[] }>("select topics from consent_events where subscriber_id = $1 and kind = 'confirmed'", [id]);
+    const [event] = await h.query<{ topics: string[] }>(
+      "select topics from consent_events where subscriber_id = $1 and kind = 'confirmed'",
+      [id],
+    );
     expect(event!.topics).toEqual(['updates']);
 
     // Now active: asking again sends nothing, with the same answer.

@@ -1,9 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TEST_SECRET } from '../support/harness.js';
 import { createTestDatabase } from '../support/postgres.js';
 import { SmtpSink } from '../support/smtp-sink.js';
-import { TEST_SECRET } from '../support/harness.js';
 
 /**
  * Regression (issue 7, chaos `pg-outage`): when PostgreSQL went away under a signup load, postgres.js
@@ -113,7 +113,10 @@ describe.runIf(process.env.TEST_DATABASE_URL)('quire when PostgreSQL crashes und
     quire.stderr!.on('data', (d: Buffer) => (output += d.toString()));
     const deadline = Date.now() + 30_000;
     for (;;) {
-      const ok = await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false);
+      const ok = await fetch(`http://127.0.0.1:${port}/healthz`).then(
+        (r) => r.ok,
+        () => false,
+      );
       if (ok) break;
       if (Date.now() > deadline || quire.exitCode !== null) throw new Error(`quire did not start:\n${output}`);
       await new Promise((r) => setTimeout(r, 100));
@@ -137,11 +140,18 @@ describe.runIf(process.env.TEST_DATABASE_URL)('quire when PostgreSQL crashes und
         const i = n++;
         const res = await fetch(`http://127.0.0.1:${port}/v1/subscriptions`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json', accept: 'application/json', 'x-forwarded-for': `198.18.${i % 250}.${1 + (i % 200)}` },
+          headers: {
+            'content-type': 'application/json',
+            accept: 'application/json',
+            'x-forwarded-for': `198.18.${i % 250}.${1 + (i % 200)}`,
+          },
           body: JSON.stringify({ email: `restart.${i}@example.com`, consent: true }),
           signal: AbortSignal.timeout(DB_TIMEOUT_MS + 8000),
         }).then(
-          async (r) => ({ status: r.status, code: r.status === 202 ? undefined : ((await r.json()) as { error?: { code?: string } }).error?.code }),
+          async (r) => ({
+            status: r.status,
+            code: r.status === 202 ? undefined : ((await r.json()) as { error?: { code?: string } }).error?.code,
+          }),
           () => ({ status: 0, code: 'no answer' }),
         );
         results.push({ at: Date.now(), ms: Date.now() - started, ...res });
@@ -167,7 +177,9 @@ describe.runIf(process.env.TEST_DATABASE_URL)('quire when PostgreSQL crashes und
     await Promise.all(loops);
 
     expect(quire.exitCode, output).toBeNull();
-    const unexpected = results.filter((r) => !(r.status === 202 || (r.status === 503 && r.code === 'service_unavailable')));
+    const unexpected = results.filter(
+      (r) => !(r.status === 202 || (r.status === 503 && r.code === 'service_unavailable')),
+    );
     expect(unexpected, JSON.stringify(unexpected.slice(0, 5))).toEqual([]);
     expect(results.filter((r) => r.status === 503).length).toBeGreaterThan(0);
     // Every request answers by DB_TIMEOUT_MS + 1 s (the request deadline), with room for a busy event loop.

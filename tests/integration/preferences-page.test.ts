@@ -9,7 +9,11 @@ describe.each(databaseKinds)('preference centre page on %s', (kind) => {
   });
   afterAll(() => h?.close());
 
-  const postForm = (path: string, fields: [string, string][], headers: Record<string, string> = { origin: 'http://quire.test' }) =>
+  const postForm = (
+    path: string,
+    fields: [string, string][],
+    headers: Record<string, string> = { origin: 'http://quire.test' },
+  ) =>
     h.request(path, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html', ...headers },
@@ -25,20 +29,32 @@ describe.each(databaseKinds)('preference centre page on %s', (kind) => {
 
   it('saves a same-origin post and redirects back to the page, which shows the saved state', async () => {
     const sub = await activeSubscriber(h);
-    const res = await postForm(pathOf(sub.preferencesUrl), [['intent', 'save'], ['topics', 'release'], ['name', 'Ada']]);
+    const res = await postForm(pathOf(sub.preferencesUrl), [
+      ['intent', 'save'],
+      ['topics', 'release'],
+      ['name', 'Ada'],
+    ]);
     // 303 back to the page (post/redirect/get): reloading it shows the state, it does not post again.
     expect(res.status).toBe(303);
     expect(res.headers.get('location')).toBe(`${pathOf(sub.preferencesUrl)}?saved=saved`);
     const html = await (await h.request(res.headers.get('location')!, { headers: { accept: 'text/html' } })).text();
     expect(html).toContain('Saved.');
     expect(html).toContain('value="updates"/>');
-    const rows = await h.query<{ topic: string; subscribed: boolean }>('select topic, subscribed from subscriptions where subscriber_id = $1 order by topic', [sub.id]);
-    expect(rows).toEqual([{ topic: 'release', subscribed: true }, { topic: 'updates', subscribed: false }]);
+    const rows = await h.query<{ topic: string; subscribed: boolean }>(
+      'select topic, subscribed from subscriptions where subscriber_id = $1 order by topic',
+      [sub.id],
+    );
+    expect(rows).toEqual([
+      { topic: 'release', subscribed: true },
+      { topic: 'updates', subscribed: false },
+    ]);
   });
 
   it('refuses a cross-site form post and changes nothing', async () => {
     const sub = await activeSubscriber(h);
-    const res = await postForm(pathOf(sub.preferencesUrl), [['intent', 'unsubscribe_all']], { origin: 'https://evil.example' });
+    const res = await postForm(pathOf(sub.preferencesUrl), [['intent', 'unsubscribe_all']], {
+      origin: 'https://evil.example',
+    });
     expect(res.status).toBe(403);
     const [row] = await h.query<{ status: string }>('select status from subscribers where id = $1', [sub.id]);
     expect(row!.status).toBe('active');
@@ -50,7 +66,10 @@ describe.each(databaseKinds)('preference centre page on %s', (kind) => {
     expect(await ask.text()).toContain('Yes, delete my data');
     let [row] = await h.query<{ status: string }>('select status from subscribers where id = $1', [sub.id]);
     expect(row!.status).toBe('active');
-    const done = await postForm(pathOf(sub.preferencesUrl), [['intent', 'erase'], ['confirm', 'true']]);
+    const done = await postForm(pathOf(sub.preferencesUrl), [
+      ['intent', 'erase'],
+      ['confirm', 'true'],
+    ]);
     expect(done.status).toBe(200);
     [row] = await h.query<{ status: string }>('select status from subscribers where id = $1', [sub.id]);
     expect(row!.status).toBe('erased');

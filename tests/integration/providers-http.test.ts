@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { MailError, type BatchOutcome } from '../../src/mail/mailer.js';
-import { callApi, chunk, failure, redact, retryAfterMs, sendInChunks, statusFailure } from '../../src/mail/providers/http.js';
+import { type BatchOutcome, MailError } from '../../src/mail/mailer.js';
+import {
+  callApi,
+  chunk,
+  failure,
+  redact,
+  retryAfterMs,
+  sendInChunks,
+  statusFailure,
+} from '../../src/mail/providers/http.js';
 import { sampleMessage } from '../stand-ins/support.js';
 
 const call = { provider: 'example', secrets: ['sk_live_abcdef123456'], timeoutMs: 1000 };
@@ -22,7 +30,8 @@ describe('provider HTTP helpers', () => {
     expect(of(429, { 'retry-after': '3' })).toMatchObject({ rateLimited: true, retryAfterMs: 3000, permanent: false });
     for (const status of [401, 403, 404, 405, 502, 503])
       expect(of(status)).toMatchObject({ relayUnavailable: true, permanent: false, isHardBounce: false });
-    for (const status of [408, 500, 504]) expect(of(status)).toMatchObject({ relayUnavailable: false, permanent: false });
+    for (const status of [408, 500, 504])
+      expect(of(status)).toMatchObject({ relayUnavailable: false, permanent: false });
     for (const status of [400, 413, 422]) expect(of(status)).toMatchObject({ permanent: true, responseCode: status });
   });
 
@@ -31,21 +40,31 @@ describe('provider HTTP helpers', () => {
     expect(redact(`a ${secret} b ${encodeURIComponent(secret)}`, [secret])).toBe('a [redacted] b [redacted]');
     const error = failure(call, 'server said: bad token sk_live_abcdef123456\nsecond line', false);
     expect(error.message).toBe('example: server said: bad token [redacted] second line');
-    const status = statusFailure(call, new Response(null, { status: 401 }), 'Authorization: Bearer sk_live_abcdef123456 refused');
+    const status = statusFailure(
+      call,
+      new Response(null, { status: 401 }),
+      'Authorization: Bearer sk_live_abcdef123456 refused',
+    );
     expect(status.message).not.toContain('sk_live_abcdef123456');
   });
 
   it('reports a refused connection as unreachable and a timeout as possibly sent', async () => {
     const refused = Object.assign(new TypeError('fetch failed'), { cause: { code: 'ECONNREFUSED' } });
-    const e1 = await callApi(new Request('http://127.0.0.1:9/'), { ...call, fetch: () => Promise.reject(refused) }).catch(
-      (e: unknown) => e,
-    );
+    const e1 = await callApi(new Request('http://127.0.0.1:9/'), {
+      ...call,
+      fetch: () => Promise.reject(refused),
+    }).catch((e: unknown) => e);
     expect(e1).toMatchObject({ relayUnavailable: true, permanent: false });
     const timeout = new DOMException('The operation was aborted due to timeout', 'TimeoutError');
-    const e2 = await callApi(new Request('http://127.0.0.1:9/'), { ...call, fetch: () => Promise.reject(timeout) }).catch(
-      (e: unknown) => e,
-    );
-    expect(e2).toMatchObject({ relayUnavailable: false, permanent: false, message: 'example: request failed: no response within 1000 ms' });
+    const e2 = await callApi(new Request('http://127.0.0.1:9/'), {
+      ...call,
+      fetch: () => Promise.reject(timeout),
+    }).catch((e: unknown) => e);
+    expect(e2).toMatchObject({
+      relayUnavailable: false,
+      permanent: false,
+      message: 'example: request failed: no response within 1000 ms',
+    });
   });
 
   it('splits by count and by size, keeping an oversized item alone', () => {

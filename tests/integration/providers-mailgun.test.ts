@@ -4,7 +4,12 @@ import { listUnsubscribeHeaders } from '../../src/mail/headers.js';
 import { MailError, type OutgoingMessage } from '../../src/mail/mailer.js';
 import { createMailgunMailer, type MailgunOptions } from '../../src/mail/providers/mailgun.js';
 import { composeMime } from '../../src/mail/providers/per-message.js';
-import { MAILGUN_TEST, startMailgunStandIn, type MailgunStandIn, type MailgunStandInOptions } from '../stand-ins/mailgun.js';
+import {
+  MAILGUN_TEST,
+  type MailgunStandIn,
+  type MailgunStandInOptions,
+  startMailgunStandIn,
+} from '../stand-ins/mailgun.js';
 
 const run = randomUUID().slice(0, 8);
 const message = (i: number): OutgoingMessage => ({
@@ -15,7 +20,10 @@ const message = (i: number): OutgoingMessage => ({
   text: `Hello reader ${i}\n\nUnsubscribe: https://news.example.com/u/${run}-${i}\n`,
   messageId: `<${run}.${i}@mg.example.com>`,
   headers: {
-    ...listUnsubscribeHeaders(`https://news.example.com/u/${run}-${i}`, `mailto:unsubscribe+${run}-${i}@mg.example.com`),
+    ...listUnsubscribeHeaders(
+      `https://news.example.com/u/${run}-${i}`,
+      `mailto:unsubscribe+${run}-${i}@mg.example.com`,
+    ),
     'List-Id': 'How Teams Think <howteamsthink.mg.example.com>',
   },
 });
@@ -72,13 +80,16 @@ describe('Mailgun transport against its stand-in', () => {
     const { standIn, mailer } = await setup();
     const all = Array.from({ length: 250 }, (_, i) => message(i));
     const outcomes = [];
-    for (let i = 0; i < all.length; i += mailer.maxBatch) outcomes.push(...(await mailer.sendBatch(all.slice(i, i + mailer.maxBatch))));
+    for (let i = 0; i < all.length; i += mailer.maxBatch)
+      outcomes.push(...(await mailer.sendBatch(all.slice(i, i + mailer.maxBatch))));
 
     expect(outcomes.every((o) => o.ok)).toBe(true);
     const counts = standIn.countByRecipient();
     expect(counts.size).toBe(250);
     expect([...counts.values()].every((n) => n === 1)).toBe(true);
-    expect(standIn.messages.map((g) => g.headers.get('message-id')![0]).sort()).toEqual(all.map((m) => m.messageId).sort());
+    expect(standIn.messages.map((g) => g.headers.get('message-id')![0]).sort()).toEqual(
+      all.map((m) => m.messageId).sort(),
+    );
   });
 
   it('reports a 429 as rateLimited with the wait it names, and records nothing for the refused message', async () => {
@@ -97,8 +108,19 @@ describe('Mailgun transport against its stand-in', () => {
     const outcomes = await mailer.sendBatch([0, 1, 2, 3, 4].map(message));
     expect(outcomes.map((o) => o.ok)).toEqual([true, true, true, false, true]);
     const failed = outcomes[3]!;
-    expect(failed.ok === false && failed.error).toMatchObject({ permanent: true, responseCode: 400, isHardBounce: true, rateLimited: false, relayUnavailable: false });
-    expect([...standIn.countByRecipient().keys()].sort()).toEqual(['reader0@example.net', 'reader1@example.net', 'reader2@example.net', 'reader4@example.net']);
+    expect(failed.ok === false && failed.error).toMatchObject({
+      permanent: true,
+      responseCode: 400,
+      isHardBounce: true,
+      rateLimited: false,
+      relayUnavailable: false,
+    });
+    expect([...standIn.countByRecipient().keys()].sort()).toEqual([
+      'reader0@example.net',
+      'reader1@example.net',
+      'reader2@example.net',
+      'reader4@example.net',
+    ]);
   });
 
   it('treats a wrong key as a fault of the whole transport, without the key in the error', async () => {
@@ -116,17 +138,28 @@ describe('Mailgun transport against its stand-in', () => {
   it('treats a server error as transient, not as the recipient’s fault', async () => {
     const { standIn, mailer } = await setup();
     standIn.failNext(1, 500);
-    expect(await rejection(mailer.send(message(1)))).toMatchObject({ permanent: false, relayUnavailable: false, responseCode: 500 });
+    expect(await rejection(mailer.send(message(1)))).toMatchObject({
+      permanent: false,
+      relayUnavailable: false,
+      responseCode: 500,
+    });
     await mailer.send(message(1));
     expect(standIn.messages).toHaveLength(1);
   });
 
   it('uses the API host of the domain’s region', async () => {
     const urls: string[] = [];
-    const fetch = async (req: Request) => (urls.push(req.url), Response.json({ id: '<x@mg.example.com>', message: 'Queued. Thank you.' }));
-    await createMailgunMailer({ ...MAILGUN_TEST, region: 'eu', fetch: fetch as typeof globalThis.fetch }).send(message(1));
+    const fetch = async (req: Request) => (
+      urls.push(req.url), Response.json({ id: '<x@mg.example.com>', message: 'Queued. Thank you.' })
+    );
+    await createMailgunMailer({ ...MAILGUN_TEST, region: 'eu', fetch: fetch as typeof globalThis.fetch }).send(
+      message(1),
+    );
     await createMailgunMailer({ ...MAILGUN_TEST, fetch: fetch as typeof globalThis.fetch }).send(message(1));
-    expect(urls).toEqual(['https://api.eu.mailgun.net/v3/mg.example.com/messages.mime', 'https://api.mailgun.net/v3/mg.example.com/messages.mime']);
+    expect(urls).toEqual([
+      'https://api.eu.mailgun.net/v3/mg.example.com/messages.mime',
+      'https://api.mailgun.net/v3/mg.example.com/messages.mime',
+    ]);
   });
 });
 
@@ -139,32 +172,148 @@ describe('the Mailgun stand-in is strict', () => {
     return f;
   };
   const file = (text = mime) => new Blob([text], { type: 'message/rfc822' });
-  const post = async (body: FormData | string, init: { path?: string; authorization?: string | null; contentType?: string } = {}) => {
+  const post = async (
+    body: FormData | string,
+    init: { path?: string; authorization?: string | null; contentType?: string } = {},
+  ) => {
     const headers: Record<string, string> = {};
     if (init.authorization !== null) headers.authorization = init.authorization ?? auth;
     if (init.contentType) headers['content-type'] = init.contentType;
-    const res = await fetch(`${standIn!.url}${init.path ?? `/v3/${MAILGUN_TEST.domain}/messages.mime`}`, { method: 'POST', headers, body });
+    const res = await fetch(`${standIn!.url}${init.path ?? `/v3/${MAILGUN_TEST.domain}/messages.mime`}`, {
+      method: 'POST',
+      headers,
+      body,
+    });
     return { status: res.status, text: await res.text() };
   };
 
   it('accepts a well-formed request', async () => {
     standIn = await startMailgunStandIn();
-    expect((await post(form([['to', 'b@example.net'], ['message', file()]]))).status).toBe(200);
+    expect(
+      (
+        await post(
+          form([
+            ['to', 'b@example.net'],
+            ['message', file()],
+          ]),
+        )
+      ).status,
+    ).toBe(200);
   });
 
   it.each<[string, () => { body: FormData | string; init?: Parameters<typeof post>[1] }, number]>([
-    ['a request without credentials', () => ({ body: form([['to', 'b@example.net'], ['message', file()]]), init: { authorization: null } }), 401],
-    ['a user other than api', () => ({ body: form([['to', 'b@example.net'], ['message', file()]]), init: { authorization: `Basic ${Buffer.from(`admin:${MAILGUN_TEST.apiKey}`).toString('base64')}` } }), 401],
-    ['an unknown domain', () => ({ body: form([['to', 'b@example.net'], ['message', file()]]), init: { path: '/v3/nope.example.com/messages.mime' } }), 404],
-    ['a urlencoded body', () => ({ body: 'to=b%40example.net&message=x', init: { contentType: 'application/x-www-form-urlencoded' } }), 400],
-    ['an unknown parameter', () => ({ body: form([['to', 'b@example.net'], ['message', file()], ['priority', 'high']]) }), 400],
-    ['the message as a plain field, not a file', () => ({ body: form([['to', 'b@example.net'], ['message', mime]]) }), 400],
+    [
+      'a request without credentials',
+      () => ({
+        body: form([
+          ['to', 'b@example.net'],
+          ['message', file()],
+        ]),
+        init: { authorization: null },
+      }),
+      401,
+    ],
+    [
+      'a user other than api',
+      () => ({
+        body: form([
+          ['to', 'b@example.net'],
+          ['message', file()],
+        ]),
+        init: { authorization: `Basic ${Buffer.from(`admin:${MAILGUN_TEST.apiKey}`).toString('base64')}` },
+      }),
+      401,
+    ],
+    [
+      'an unknown domain',
+      () => ({
+        body: form([
+          ['to', 'b@example.net'],
+          ['message', file()],
+        ]),
+        init: { path: '/v3/nope.example.com/messages.mime' },
+      }),
+      404,
+    ],
+    [
+      'a urlencoded body',
+      () => ({ body: 'to=b%40example.net&message=x', init: { contentType: 'application/x-www-form-urlencoded' } }),
+      400,
+    ],
+    [
+      'an unknown parameter',
+      () => ({
+        body: form([
+          ['to', 'b@example.net'],
+          ['message', file()],
+          ['priority', 'high'],
+        ]),
+      }),
+      400,
+    ],
+    [
+      'the message as a plain field, not a file',
+      () => ({
+        body: form([
+          ['to', 'b@example.net'],
+          ['message', mime],
+        ]),
+      }),
+      400,
+    ],
     ['a missing to', () => ({ body: form([['message', file()]]) }), 400],
-    ['a to that is not an address', () => ({ body: form([['to', 'not-an-address'], ['message', file()]]) }), 400],
-    ['more recipients than a request takes', () => ({ body: form([['to', Array.from({ length: 1001 }, (_, i) => `r${i}@example.net`).join(',')], ['message', file()]]) }), 400],
-    ['a yes/no option that says neither', () => ({ body: form([['to', 'b@example.net'], ['message', file()], ['o:testmode', 'maybe']]) }), 400],
-    ['MIME without a From header', () => ({ body: form([['to', 'b@example.net'], ['message', file('To: b@example.net\r\n\r\nhello\r\n')]]) }), 400],
-    ['options over the size limit', () => ({ body: form([['to', 'b@example.net'], ['message', file()], ['v:data', 'x'.repeat(17 * 1024)]]) }), 400],
+    [
+      'a to that is not an address',
+      () => ({
+        body: form([
+          ['to', 'not-an-address'],
+          ['message', file()],
+        ]),
+      }),
+      400,
+    ],
+    [
+      'more recipients than a request takes',
+      () => ({
+        body: form([
+          ['to', Array.from({ length: 1001 }, (_, i) => `r${i}@example.net`).join(',')],
+          ['message', file()],
+        ]),
+      }),
+      400,
+    ],
+    [
+      'a yes/no option that says neither',
+      () => ({
+        body: form([
+          ['to', 'b@example.net'],
+          ['message', file()],
+          ['o:testmode', 'maybe'],
+        ]),
+      }),
+      400,
+    ],
+    [
+      'MIME without a From header',
+      () => ({
+        body: form([
+          ['to', 'b@example.net'],
+          ['message', file('To: b@example.net\r\n\r\nhello\r\n')],
+        ]),
+      }),
+      400,
+    ],
+    [
+      'options over the size limit',
+      () => ({
+        body: form([
+          ['to', 'b@example.net'],
+          ['message', file()],
+          ['v:data', 'x'.repeat(17 * 1024)],
+        ]),
+      }),
+      400,
+    ],
   ])('refuses %s', async (_name, make, status) => {
     standIn = await startMailgunStandIn();
     const { body, init } = make();

@@ -2,9 +2,13 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MailError, type BatchOutcome, type OutgoingMessage } from '../../src/mail/mailer.js';
-import { createPostmarkMailer, POSTMARK_MAX_BATCH_BYTES, type PostmarkOptions } from '../../src/mail/providers/postmark.js';
-import { startPostmarkStandIn, type PostmarkStandIn, type PostmarkStandInOptions } from '../stand-ins/postmark.js';
+import { type BatchOutcome, MailError, type OutgoingMessage } from '../../src/mail/mailer.js';
+import {
+  createPostmarkMailer,
+  POSTMARK_MAX_BATCH_BYTES,
+  type PostmarkOptions,
+} from '../../src/mail/providers/postmark.js';
+import { type PostmarkStandIn, type PostmarkStandInOptions, startPostmarkStandIn } from '../stand-ins/postmark.js';
 import { sampleMessage } from '../stand-ins/support.js';
 
 const TOKEN = 'pm-server-7c1d0e5a-93b2-4f0e-b8a1-2d6c4e9f1a3b';
@@ -30,7 +34,8 @@ const rejection = (p: Promise<unknown>) =>
       return e as MailError;
     },
   );
-const headerMap = (headers: { Name: string; Value: string }[]) => Object.fromEntries(headers.map((h) => [h.Name, h.Value]));
+const headerMap = (headers: { Name: string; Value: string }[]) =>
+  Object.fromEntries(headers.map((h) => [h.Name, h.Value]));
 
 function expectExactlyOnce(s: PostmarkStandIn, sent: OutgoingMessage[], outcomes: BatchOutcome[]) {
   const counts = s.countByRecipient();
@@ -123,7 +128,12 @@ describe('Postmark transport', () => {
       responseCode: 422,
     });
     expect(inactive!.error.message).toContain('ErrorCode 406');
-    expect(invalid!.error).toMatchObject({ permanent: true, suppressed: false, isHardBounce: true, relayUnavailable: false });
+    expect(invalid!.error).toMatchObject({
+      permanent: true,
+      suppressed: false,
+      isHardBounce: true,
+      relayUnavailable: false,
+    });
     expect(invalid!.error.message).toContain('ErrorCode 300');
     expectExactlyOnce(s, [sent[0]!, sent[3]!], [outcomes[0]!, outcomes[3]!]);
   });
@@ -141,7 +151,13 @@ describe('Postmark transport', () => {
     const mailer = mailerFor(s, { serverToken: wrong });
     for (const attempt of [mailer.send(sampleMessage(1)), mailer.sendBatch(messages(3))]) {
       const error = await rejection(attempt);
-      expect(error).toMatchObject({ relayUnavailable: true, permanent: false, isHardBounce: false, suppressed: false, responseCode: 401 });
+      expect(error).toMatchObject({
+        relayUnavailable: true,
+        permanent: false,
+        isHardBounce: false,
+        suppressed: false,
+        responseCode: 401,
+      });
       expect(error.message).not.toContain(wrong);
       expect(error.message).not.toContain(TOKEN);
     }
@@ -170,10 +186,13 @@ describe('Postmark transport', () => {
       { ErrorCode: 406, Message: 'You tried to send to recipient(s) that have been marked as inactive.' },
     ]) {
       const fetchStub = (async () => Response.json(body, { status: 422 })) as unknown as typeof fetch;
-      const outcomes = await createPostmarkMailer({ serverToken: TOKEN, baseUrl: 'http://127.0.0.1:9', fetch: fetchStub }).sendBatch(
-        messages(3),
-      );
-      for (const o of outcomes) expect(o).toMatchObject({ ok: false, error: { permanent: true, isHardBounce: false, suppressed: false } });
+      const outcomes = await createPostmarkMailer({
+        serverToken: TOKEN,
+        baseUrl: 'http://127.0.0.1:9',
+        fetch: fetchStub,
+      }).sendBatch(messages(3));
+      for (const o of outcomes)
+        expect(o).toMatchObject({ ok: false, error: { permanent: true, isHardBounce: false, suppressed: false } });
     }
   });
 
@@ -181,14 +200,25 @@ describe('Postmark transport', () => {
     const s = await start();
     const mailer = mailerFor(s);
     s.failNext(1, 500);
-    expect(await rejection(mailer.sendBatch(messages(2)))).toMatchObject({ permanent: false, relayUnavailable: false, responseCode: 500 });
+    expect(await rejection(mailer.sendBatch(messages(2)))).toMatchObject({
+      permanent: false,
+      relayUnavailable: false,
+      responseCode: 500,
+    });
     s.failNext(1, 503);
-    expect(await rejection(mailer.send(sampleMessage(1)))).toMatchObject({ permanent: false, relayUnavailable: true, responseCode: 503 });
+    expect(await rejection(mailer.send(sampleMessage(1)))).toMatchObject({
+      permanent: false,
+      relayUnavailable: true,
+      responseCode: 503,
+    });
     expect(s.messages).toHaveLength(0);
 
     const gone = await startPostmarkStandIn({ serverToken: TOKEN });
     await gone.close();
-    expect(await rejection(mailerFor(gone).send(sampleMessage(1)))).toMatchObject({ relayUnavailable: true, permanent: false });
+    expect(await rejection(mailerFor(gone).send(sampleMessage(1)))).toMatchObject({
+      relayUnavailable: true,
+      permanent: false,
+    });
   });
 });
 
@@ -196,21 +226,48 @@ describe('Postmark stand-in', () => {
   const post = (s: PostmarkStandIn, path: string, body: unknown, headers: Record<string, string> = {}) =>
     fetch(`${s.url}${path}`, {
       method: 'POST',
-      headers: { Accept: 'application/json', 'Content-Type': 'application/json', 'X-Postmark-Server-Token': TOKEN, ...headers },
+      headers: {
+        Accept: 'application/json',
+        'Content-Type': 'application/json',
+        'X-Postmark-Server-Token': TOKEN,
+        ...headers,
+      },
       body: typeof body === 'string' ? body : JSON.stringify(body),
     }).then(async (r) => ({ status: r.status, body: (await r.json().catch(() => undefined)) as unknown }));
-  const message = (n = 1) => ({ From: 'news@author.example', To: `reader${n}@example.org`, Subject: 'Hi', TextBody: 'Hello' });
+  const message = (n = 1) => ({
+    From: 'news@author.example',
+    To: `reader${n}@example.org`,
+    Subject: 'Hi',
+    TextBody: 'Hello',
+  });
 
   it('refuses what Postmark documents as wrong, recording nothing', async () => {
     const s = await start();
-    expect(await post(s, '/email', { ...message(), Unknown: 1 })).toMatchObject({ status: 422, body: { ErrorCode: 403 } });
-    expect(await post(s, '/email', { ...message(), Headers: { 'List-Id': 'x' } })).toMatchObject({ status: 422, body: { ErrorCode: 403 } });
-    expect(await post(s, '/email', { ...message(), Headers: [{ Name: 'List-Id', Value: 'x', Extra: 1 }] })).toMatchObject({ status: 422 });
-    expect(await post(s, '/email', message(), { 'X-Postmark-Server-Token': '' })).toMatchObject({ status: 401, body: { ErrorCode: 10 } });
+    expect(await post(s, '/email', { ...message(), Unknown: 1 })).toMatchObject({
+      status: 422,
+      body: { ErrorCode: 403 },
+    });
+    expect(await post(s, '/email', { ...message(), Headers: { 'List-Id': 'x' } })).toMatchObject({
+      status: 422,
+      body: { ErrorCode: 403 },
+    });
+    expect(
+      await post(s, '/email', { ...message(), Headers: [{ Name: 'List-Id', Value: 'x', Extra: 1 }] }),
+    ).toMatchObject({ status: 422 });
+    expect(await post(s, '/email', message(), { 'X-Postmark-Server-Token': '' })).toMatchObject({
+      status: 401,
+      body: { ErrorCode: 10 },
+    });
     expect(await post(s, '/email', message(), { Accept: '' })).toMatchObject({ status: 422, body: { ErrorCode: 409 } });
     expect(await post(s, '/email', '{not json')).toMatchObject({ status: 422, body: { ErrorCode: 402 } });
-    expect(await post(s, '/email', { ...message(), TextBody: undefined })).toMatchObject({ status: 422, body: { ErrorCode: 300 } });
-    expect(await post(s, '/email', { ...message(), MessageStream: 'nope' })).toMatchObject({ status: 422, body: { ErrorCode: 1235 } });
+    expect(await post(s, '/email', { ...message(), TextBody: undefined })).toMatchObject({
+      status: 422,
+      body: { ErrorCode: 300 },
+    });
+    expect(await post(s, '/email', { ...message(), MessageStream: 'nope' })).toMatchObject({
+      status: 422,
+      body: { ErrorCode: 1235 },
+    });
     expect(
       await post(
         s,
@@ -235,7 +292,13 @@ describe('Postmark stand-in', () => {
     expect(answer).toMatchObject({
       status: 200,
       body: [
-        { ErrorCode: 0, Message: 'OK', To: 'reader1@example.org', MessageID: expect.any(String), SubmittedAt: expect.any(String) },
+        {
+          ErrorCode: 0,
+          Message: 'OK',
+          To: 'reader1@example.org',
+          MessageID: expect.any(String),
+          SubmittedAt: expect.any(String),
+        },
         { ErrorCode: 406, Message: expect.stringContaining('Found inactive addresses: reader2@example.org.') },
       ],
     });
@@ -246,7 +309,17 @@ describe('Postmark stand-in', () => {
   it('runs as a process of its own', async () => {
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', 'tests/stand-ins/postmark.ts', '--port', '0', '--server-token', TOKEN, '--inactive', 'reader00001@example.org'],
+      [
+        '--import',
+        'tsx',
+        'tests/stand-ins/postmark.ts',
+        '--port',
+        '0',
+        '--server-token',
+        TOKEN,
+        '--inactive',
+        'reader00001@example.org',
+      ],
       {
         stdio: ['ignore', 'pipe', 'inherit'],
       },

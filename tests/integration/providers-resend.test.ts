@@ -2,9 +2,9 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MailError, type BatchOutcome, type OutgoingMessage } from '../../src/mail/mailer.js';
+import { type BatchOutcome, MailError, type OutgoingMessage } from '../../src/mail/mailer.js';
 import { createResendMailer, type ResendOptions } from '../../src/mail/providers/resend.js';
-import { startResendStandIn, type ResendStandIn, type ResendStandInOptions } from '../stand-ins/resend.js';
+import { type ResendStandIn, type ResendStandInOptions, startResendStandIn } from '../stand-ins/resend.js';
 import { sampleMessage } from '../stand-ins/support.js';
 
 const KEY = 're_test_Zq81kLw0PmX';
@@ -52,7 +52,14 @@ describe('Resend transport', () => {
 
     expect(s.messages).toHaveLength(1);
     const got = s.messages[0]!;
-    expect(got).toMatchObject({ endpoint: '/emails', from: m.from, to: [m.to], subject: m.subject, html: m.html, text: m.text });
+    expect(got).toMatchObject({
+      endpoint: '/emails',
+      from: m.from,
+      to: [m.to],
+      subject: m.subject,
+      html: m.html,
+      text: m.text,
+    });
     expect(got.headers).toEqual({ 'Message-ID': m.messageId, ...m.headers });
     expect(result).toMatchObject({ messageId: m.messageId, providerMessageId: got.id });
 
@@ -95,7 +102,8 @@ describe('Resend transport', () => {
     const outcomes = await mailerFor(s).sendBatch(sent);
 
     expect(outcomes.slice(0, 200).every((o) => o.ok)).toBe(true);
-    for (const o of outcomes.slice(200)) expect(o).toMatchObject({ ok: false, error: { rateLimited: true, retryAfterMs: 1000 } });
+    for (const o of outcomes.slice(200))
+      expect(o).toMatchObject({ ok: false, error: { rateLimited: true, retryAfterMs: 1000 } });
     expect(s.messages).toHaveLength(200);
     expectExactlyOnce(s, sent.slice(0, 200), outcomes.slice(0, 200));
   });
@@ -109,7 +117,12 @@ describe('Resend transport', () => {
     expect(outcomes.map((o) => o.ok)).toEqual([true, false, true]);
     const refused = outcomes[1]!;
     if (refused.ok) throw new Error('unreachable');
-    expect(refused.error).toMatchObject({ permanent: true, isHardBounce: true, suppressed: false, relayUnavailable: false });
+    expect(refused.error).toMatchObject({
+      permanent: true,
+      isHardBounce: true,
+      suppressed: false,
+      relayUnavailable: false,
+    });
     expect(s.messages.map((m) => m.to[0])).toEqual([sent[0]!.to, sent[2]!.to]);
     expectExactlyOnce(s, [sent[0]!, sent[2]!], [outcomes[0]!, outcomes[2]!]);
   });
@@ -127,7 +140,13 @@ describe('Resend transport', () => {
     const mailer = mailerFor(s, { apiKey: wrong });
     for (const attempt of [mailer.send(sampleMessage(1)), mailer.sendBatch(messages(3))]) {
       const error = await rejection(attempt);
-      expect(error).toMatchObject({ relayUnavailable: true, permanent: false, isHardBounce: false, suppressed: false, responseCode: 403 });
+      expect(error).toMatchObject({
+        relayUnavailable: true,
+        permanent: false,
+        isHardBounce: false,
+        suppressed: false,
+        responseCode: 403,
+      });
       expect(error.message).not.toContain(wrong);
       expect(error.message).not.toContain(KEY);
     }
@@ -183,27 +202,43 @@ describe('Resend transport', () => {
     const mailer = mailerFor(s);
     await mailer.sendBatch(messages(2));
     const changed = await mailer.sendBatch(messages(2).map((m) => ({ ...m, subject: `${m.subject} (edited)` })));
-    for (const o of changed) expect(o).toMatchObject({ ok: true, result: { response: expect.stringMatching(/accepted before/) } });
+    for (const o of changed)
+      expect(o).toMatchObject({ ok: true, result: { response: expect.stringMatching(/accepted before/) } });
     const [single] = messages(1);
     await mailer.send(single!);
-    await expect(mailer.send({ ...single!, subject: 'rendered again' })).resolves.toMatchObject({ messageId: single!.messageId });
+    await expect(mailer.send({ ...single!, subject: 'rendered again' })).resolves.toMatchObject({
+      messageId: single!.messageId,
+    });
     expect(s.messages).toHaveLength(3);
   });
 
   it('never reads a refusal of a whole batch as a verdict on each recipient', async () => {
     const body = { statusCode: 400, name: 'validation_error', message: 'emails[1]: Invalid `to` field.' };
     const fetchStub = (async () => Response.json(body, { status: 400 })) as unknown as typeof fetch;
-    const outcomes = await createResendMailer({ apiKey: KEY, baseUrl: 'http://127.0.0.1:9', fetch: fetchStub }).sendBatch(messages(3));
-    for (const o of outcomes) expect(o).toMatchObject({ ok: false, error: { permanent: true, isHardBounce: false, suppressed: false } });
+    const outcomes = await createResendMailer({
+      apiKey: KEY,
+      baseUrl: 'http://127.0.0.1:9',
+      fetch: fetchStub,
+    }).sendBatch(messages(3));
+    for (const o of outcomes)
+      expect(o).toMatchObject({ ok: false, error: { permanent: true, isHardBounce: false, suppressed: false } });
   });
 
   it('tells transient faults from an unreachable API', async () => {
     const s = await start({ delayMs: 0 });
     const mailer = mailerFor(s);
     s.failNext(1, 500);
-    expect(await rejection(mailer.send(sampleMessage(1)))).toMatchObject({ permanent: false, relayUnavailable: false, responseCode: 500 });
+    expect(await rejection(mailer.send(sampleMessage(1)))).toMatchObject({
+      permanent: false,
+      relayUnavailable: false,
+      responseCode: 500,
+    });
     s.failNext(1, 503);
-    expect(await rejection(mailer.send(sampleMessage(1)))).toMatchObject({ permanent: false, relayUnavailable: true, responseCode: 503 });
+    expect(await rejection(mailer.send(sampleMessage(1)))).toMatchObject({
+      permanent: false,
+      relayUnavailable: true,
+      responseCode: 503,
+    });
     expect(s.messages).toHaveLength(0);
 
     const slow = await startResendStandIn({ apiKey: KEY, delayMs: 400 });
@@ -217,7 +252,10 @@ describe('Resend transport', () => {
 
     const gone = await startResendStandIn({ apiKey: KEY });
     await gone.close();
-    expect(await rejection(mailerFor(gone).sendBatch(messages(2)))).toMatchObject({ relayUnavailable: true, permanent: false });
+    expect(await rejection(mailerFor(gone).sendBatch(messages(2)))).toMatchObject({
+      relayUnavailable: true,
+      permanent: false,
+    });
   });
 });
 
@@ -232,7 +270,12 @@ describe('Resend stand-in', () => {
       headers: r.headers,
       body: (await r.json().catch(() => undefined)) as Record<string, unknown>,
     }));
-  const email = (n = 1) => ({ from: 'The Author <news@author.example>', to: [`reader${n}@example.org`], subject: 'Hi', text: 'Hello' });
+  const email = (n = 1) => ({
+    from: 'The Author <news@author.example>',
+    to: [`reader${n}@example.org`],
+    subject: 'Hi',
+    text: 'Hello',
+  });
 
   it('refuses what Resend documents as wrong, recording nothing', async () => {
     const s = await start();
@@ -240,7 +283,10 @@ describe('Resend stand-in', () => {
       status: 400,
       body: { name: 'validation_error', statusCode: 400 },
     });
-    expect(await post(s, '/emails', email(), { Authorization: '' })).toMatchObject({ status: 401, body: { name: 'missing_api_key' } });
+    expect(await post(s, '/emails', email(), { Authorization: '' })).toMatchObject({
+      status: 401,
+      body: { name: 'missing_api_key' },
+    });
     expect(await post(s, '/emails', email(), { Authorization: 'Bearer re_other' })).toMatchObject({
       status: 403,
       body: { name: 'invalid_api_key' },
@@ -261,7 +307,9 @@ describe('Resend stand-in', () => {
       body: { name: 'missing_required_field' },
     });
     expect(await post(s, '/emails', { ...email(), headers: { 'Bad Name': 'x' } })).toMatchObject({ status: 400 });
-    expect(await post(s, '/emails', 'from=a', { 'Content-Type': 'application/x-www-form-urlencoded' })).toMatchObject({ status: 400 });
+    expect(await post(s, '/emails', 'from=a', { 'Content-Type': 'application/x-www-form-urlencoded' })).toMatchObject({
+      status: 400,
+    });
     expect(await post(s, '/emails', email(), { 'Idempotency-Key': 'k'.repeat(257) })).toMatchObject({
       status: 400,
       body: { name: 'invalid_idempotency_key' },
@@ -276,7 +324,10 @@ describe('Resend stand-in', () => {
   it('answers a repeated key with the first response, and a changed body with 409', async () => {
     const s = await start();
     const first = await post(s, '/emails', email(), { 'Idempotency-Key': 'welcome/1' });
-    expect(await post(s, '/emails', email(), { 'Idempotency-Key': 'welcome/1' })).toMatchObject({ status: 200, body: first.body });
+    expect(await post(s, '/emails', email(), { 'Idempotency-Key': 'welcome/1' })).toMatchObject({
+      status: 200,
+      body: first.body,
+    });
     expect(await post(s, '/emails', email(2), { 'Idempotency-Key': 'welcome/1' })).toMatchObject({
       status: 409,
       body: { name: 'invalid_idempotent_request' },
@@ -305,9 +356,13 @@ describe('Resend stand-in', () => {
   });
 
   it('runs as a process of its own', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'tests/stand-ins/resend.ts', '--port', '0', '--api-key', KEY], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'tests/stand-ins/resend.ts', '--port', '0', '--api-key', KEY],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     try {
       const [line] = (await once(createInterface({ input: child.stdout }), 'line')) as [string];
       const { url } = JSON.parse(line) as { url: string };

@@ -2,8 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { listUnsubscribeHeaders } from '../../src/mail/headers.js';
 import { MailError, type OutgoingMessage } from '../../src/mail/mailer.js';
-import { createSendgridMailer, toSendgrid, type SendgridOptions } from '../../src/mail/providers/sendgrid.js';
-import { SENDGRID_TEST_KEY, startSendgridStandIn, type SendgridStandIn, type SendgridStandInOptions } from '../stand-ins/sendgrid.js';
+import { createSendgridMailer, type SendgridOptions, toSendgrid } from '../../src/mail/providers/sendgrid.js';
+import {
+  SENDGRID_TEST_KEY,
+  type SendgridStandIn,
+  type SendgridStandInOptions,
+  startSendgridStandIn,
+} from '../stand-ins/sendgrid.js';
 
 const run = randomUUID().slice(0, 8);
 const message = (i: number): OutgoingMessage => ({
@@ -14,7 +19,10 @@ const message = (i: number): OutgoingMessage => ({
   text: `Hello reader ${i}\n\nUnsubscribe: https://news.example.com/u/${run}-${i}\n`,
   messageId: `<${run}.${i}@news.example.com>`,
   headers: {
-    ...listUnsubscribeHeaders(`https://news.example.com/u/${run}-${i}`, `mailto:unsubscribe+${run}-${i}@news.example.com`),
+    ...listUnsubscribeHeaders(
+      `https://news.example.com/u/${run}-${i}`,
+      `mailto:unsubscribe+${run}-${i}@news.example.com`,
+    ),
     'List-Id': 'How Teams Think <howteamsthink.news.example.com>',
   },
 });
@@ -61,7 +69,11 @@ describe('SendGrid transport against its stand-in', () => {
   });
 
   it('sends the fields of a broadcast whose MIME was pre-built, and keeps Reply-To out of the headers', () => {
-    const body = toSendgrid({ ...message(2), raw: Buffer.from('ignored'), headers: { ...message(2).headers, 'Reply-To': '"Author, The" <author@example.com>' } });
+    const body = toSendgrid({
+      ...message(2),
+      raw: Buffer.from('ignored'),
+      headers: { ...message(2).headers, 'Reply-To': '"Author, The" <author@example.com>' },
+    });
     expect(body.reply_to).toEqual({ email: 'author@example.com', name: 'Author, The' });
     expect(Object.keys(body.personalizations[0]!.headers).map((h) => h.toLowerCase())).not.toContain('reply-to');
   });
@@ -70,7 +82,8 @@ describe('SendGrid transport against its stand-in', () => {
     const { standIn, mailer } = await setup();
     const all = Array.from({ length: 250 }, (_, i) => message(i));
     const outcomes = [];
-    for (let i = 0; i < all.length; i += mailer.maxBatch) outcomes.push(...(await mailer.sendBatch(all.slice(i, i + mailer.maxBatch))));
+    for (let i = 0; i < all.length; i += mailer.maxBatch)
+      outcomes.push(...(await mailer.sendBatch(all.slice(i, i + mailer.maxBatch))));
 
     expect(outcomes.every((o) => o.ok)).toBe(true);
     const ids = outcomes.map((o) => (o.ok ? o.result.providerMessageId : undefined));
@@ -97,13 +110,27 @@ describe('SendGrid transport against its stand-in', () => {
     const outcomes = await mailer.sendBatch([0, 1, 2, 3, 4].map(message));
     expect(outcomes.map((o) => o.ok)).toEqual([true, true, true, false, true]);
     const failed = outcomes[3]!;
-    expect(failed.ok === false && failed.error).toMatchObject({ permanent: true, responseCode: 400, isHardBounce: true, rateLimited: false, relayUnavailable: false });
+    expect(failed.ok === false && failed.error).toMatchObject({
+      permanent: true,
+      responseCode: 400,
+      isHardBounce: true,
+      rateLimited: false,
+      relayUnavailable: false,
+    });
     expect(failed.ok === false && failed.error.message).toMatch(/personalizations\.0\.to\.0\.email/);
-    expect([...standIn.countByRecipient().keys()].sort()).toEqual(['reader0@example.net', 'reader1@example.net', 'reader2@example.net', 'reader4@example.net']);
+    expect([...standIn.countByRecipient().keys()].sort()).toEqual([
+      'reader0@example.net',
+      'reader1@example.net',
+      'reader2@example.net',
+      'reader4@example.net',
+    ]);
   });
 
   it('treats a wrong key as a fault of the whole transport, without the key in the error', async () => {
-    const { standIn, mailer } = await setup({}, { apiKey: 'SG.wrongkey0000000000.1111111111111111111111111111111111111111' });
+    const { standIn, mailer } = await setup(
+      {},
+      { apiKey: 'SG.wrongkey0000000000.1111111111111111111111111111111111111111' },
+    );
     const err = await rejection(mailer.send(message(1)));
     expect(err).toMatchObject({ relayUnavailable: true, permanent: false, responseCode: 401 });
     expect(err.message).not.toContain('SG.wrongkey');
@@ -121,20 +148,37 @@ describe('SendGrid transport against its stand-in', () => {
   it('treats a server error as transient, not as the recipient’s fault', async () => {
     const { standIn, mailer } = await setup();
     standIn.failNext(1, 500);
-    expect(await rejection(mailer.send(message(1)))).toMatchObject({ permanent: false, relayUnavailable: false, responseCode: 500 });
+    expect(await rejection(mailer.send(message(1)))).toMatchObject({
+      permanent: false,
+      relayUnavailable: false,
+      responseCode: 500,
+    });
   });
 });
 
 describe('the SendGrid stand-in is strict', () => {
   const valid = () => toSendgrid(message(1)) as Record<string, unknown>;
-  const post = async (body: unknown, init: { authorization?: string | null; contentType?: string; path?: string } = {}) => {
+  const post = async (
+    body: unknown,
+    init: { authorization?: string | null; contentType?: string; path?: string } = {},
+  ) => {
     const headers: Record<string, string> = { 'content-type': init.contentType ?? 'application/json' };
     if (init.authorization !== null) headers.authorization = init.authorization ?? `Bearer ${SENDGRID_TEST_KEY}`;
-    const res = await fetch(`${standIn!.url}${init.path ?? '/v3/mail/send'}`, { method: 'POST', headers, body: typeof body === 'string' ? body : JSON.stringify(body) });
+    const res = await fetch(`${standIn!.url}${init.path ?? '/v3/mail/send'}`, {
+      method: 'POST',
+      headers,
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    });
     const text = await res.text();
-    return { status: res.status, body: text ? (JSON.parse(text) as { errors?: { field: string | null; message: string }[] }) : undefined };
+    return {
+      status: res.status,
+      body: text ? (JSON.parse(text) as { errors?: { field: string | null; message: string }[] }) : undefined,
+    };
   };
-  const personalization = (over: Record<string, unknown>) => ({ ...valid(), personalizations: [{ ...(valid().personalizations as object[])[0], ...over }] });
+  const personalization = (over: Record<string, unknown>) => ({
+    ...valid(),
+    personalizations: [{ ...(valid().personalizations as object[])[0], ...over }],
+  });
 
   it('accepts a well-formed request', async () => {
     standIn = await startSendgridStandIn();
@@ -143,19 +187,74 @@ describe('the SendGrid stand-in is strict', () => {
 
   it.each<[string, () => { body: unknown; init?: Parameters<typeof post>[1] }, number, string | null]>([
     ['a request without credentials', () => ({ body: valid(), init: { authorization: null } }), 401, null],
-    ['a Basic instead of a Bearer key', () => ({ body: valid(), init: { authorization: `Basic ${SENDGRID_TEST_KEY}` } }), 401, null],
-    ['a body that is not JSON', () => ({ body: 'personalizations=1', init: { contentType: 'application/x-www-form-urlencoded' } }), 415, null],
+    [
+      'a Basic instead of a Bearer key',
+      () => ({ body: valid(), init: { authorization: `Basic ${SENDGRID_TEST_KEY}` } }),
+      401,
+      null,
+    ],
+    [
+      'a body that is not JSON',
+      () => ({ body: 'personalizations=1', init: { contentType: 'application/x-www-form-urlencoded' } }),
+      415,
+      null,
+    ],
     ['malformed JSON', () => ({ body: '{"personalizations":' }), 400, null],
     ['an unknown field', () => ({ body: { ...valid(), priority: 'high' } }), 400, 'priority'],
     ['no personalizations', () => ({ body: { ...valid(), personalizations: [] } }), 400, 'personalizations'],
-    ['more personalizations than a request takes', () => ({ body: { ...valid(), personalizations: Array.from({ length: 1001 }, (_, i) => ({ to: [{ email: `r${i}@example.net` }] })) } }), 400, 'personalizations'],
-    ['the same address twice', () => ({ body: { ...valid(), personalizations: [{ to: [{ email: 'a@example.net' }] }, { to: [{ email: 'A@example.net' }] }] } }), 400, 'personalizations.1'],
+    [
+      'more personalizations than a request takes',
+      () => ({
+        body: {
+          ...valid(),
+          personalizations: Array.from({ length: 1001 }, (_, i) => ({ to: [{ email: `r${i}@example.net` }] })),
+        },
+      }),
+      400,
+      'personalizations',
+    ],
+    [
+      'the same address twice',
+      () => ({
+        body: {
+          ...valid(),
+          personalizations: [{ to: [{ email: 'a@example.net' }] }, { to: [{ email: 'A@example.net' }] }],
+        },
+      }),
+      400,
+      'personalizations.1',
+    ],
     ['a personalization without to', () => ({ body: personalization({ to: [] }) }), 400, 'personalizations.0.to'],
-    ['a reserved header', () => ({ body: personalization({ headers: { Subject: 'x' } }) }), 400, 'personalizations.0.headers'],
-    ['a header value that is not a string', () => ({ body: personalization({ headers: { 'X-Count': 3 } }) }), 400, 'personalizations.0.headers'],
-    ['custom args that are not strings', () => ({ body: personalization({ custom_args: { n: 1 } }) }), 400, 'personalizations.0.custom_args'],
-    ['text/html before text/plain', () => ({ body: { ...valid(), content: [...(valid().content as object[])].reverse() } }), 400, 'content'],
-    ['an empty content value', () => ({ body: { ...valid(), content: [{ type: 'text/plain', value: '' }] } }), 400, 'content.0.value'],
+    [
+      'a reserved header',
+      () => ({ body: personalization({ headers: { Subject: 'x' } }) }),
+      400,
+      'personalizations.0.headers',
+    ],
+    [
+      'a header value that is not a string',
+      () => ({ body: personalization({ headers: { 'X-Count': 3 } }) }),
+      400,
+      'personalizations.0.headers',
+    ],
+    [
+      'custom args that are not strings',
+      () => ({ body: personalization({ custom_args: { n: 1 } }) }),
+      400,
+      'personalizations.0.custom_args',
+    ],
+    [
+      'text/html before text/plain',
+      () => ({ body: { ...valid(), content: [...(valid().content as object[])].reverse() } }),
+      400,
+      'content',
+    ],
+    [
+      'an empty content value',
+      () => ({ body: { ...valid(), content: [{ type: 'text/plain', value: '' }] } }),
+      400,
+      'content.0.value',
+    ],
     ['no subject anywhere', () => ({ body: { ...valid(), subject: undefined } }), 400, 'subject'],
     ['a from without an address', () => ({ body: { ...valid(), from: { name: 'Nobody' } } }), 400, 'from'],
   ])('refuses %s', async (_name, make, status, field) => {

@@ -5,7 +5,7 @@ import { listUnsubscribeHeaders } from '../../src/mail/headers.js';
 import { MailError, type OutgoingMessage } from '../../src/mail/mailer.js';
 import { composeMime } from '../../src/mail/providers/per-message.js';
 import { createSesMailer, type SesOptions } from '../../src/mail/providers/ses.js';
-import { SES_TEST_CREDENTIALS, startSesStandIn, type SesStandIn, type SesStandInOptions } from '../stand-ins/ses.js';
+import { SES_TEST_CREDENTIALS, type SesStandIn, type SesStandInOptions, startSesStandIn } from '../stand-ins/ses.js';
 
 const run = randomUUID().slice(0, 8);
 const message = (i: number): OutgoingMessage => ({
@@ -16,7 +16,10 @@ const message = (i: number): OutgoingMessage => ({
   text: `Hello reader ${i}\n\nUnsubscribe: https://news.example.com/u/${run}-${i}\n`,
   messageId: `<${run}.${i}@news.example.com>`,
   headers: {
-    ...listUnsubscribeHeaders(`https://news.example.com/u/${run}-${i}`, `mailto:unsubscribe+${run}-${i}@news.example.com`),
+    ...listUnsubscribeHeaders(
+      `https://news.example.com/u/${run}-${i}`,
+      `mailto:unsubscribe+${run}-${i}@news.example.com`,
+    ),
     'List-Id': 'How Teams Think <howteamsthink.news.example.com>',
   },
 });
@@ -72,16 +75,20 @@ describe('Amazon SES v2 transport against its stand-in', () => {
     const { standIn, mailer } = await setup();
     const all = Array.from({ length: 250 }, (_, i) => message(i));
     const outcomes = [];
-    for (let i = 0; i < all.length; i += mailer.maxBatch) outcomes.push(...(await mailer.sendBatch(all.slice(i, i + mailer.maxBatch))));
+    for (let i = 0; i < all.length; i += mailer.maxBatch)
+      outcomes.push(...(await mailer.sendBatch(all.slice(i, i + mailer.maxBatch))));
 
     expect(outcomes.every((o) => o.ok)).toBe(true);
     const ids = outcomes.map((o) => (o.ok ? o.result.providerMessageId : undefined));
     expect(new Set(ids).size).toBe(250);
     const perRecipient = new Map<string, number>();
-    for (const got of standIn.messages) for (const to of got.destination) perRecipient.set(to, (perRecipient.get(to) ?? 0) + 1);
+    for (const got of standIn.messages)
+      for (const to of got.destination) perRecipient.set(to, (perRecipient.get(to) ?? 0) + 1);
     expect(perRecipient.size).toBe(250);
     expect([...perRecipient.values()].every((n) => n === 1)).toBe(true);
-    expect(standIn.messages.map((g) => g.headers.get('message-id')![0]).sort()).toEqual(all.map((m) => m.messageId).sort());
+    expect(standIn.messages.map((g) => g.headers.get('message-id')![0]).sort()).toEqual(
+      all.map((m) => m.messageId).sort(),
+    );
   });
 
   it('reports throttling as rateLimited with a wait, and records nothing for the refused message', async () => {
@@ -126,7 +133,11 @@ describe('Amazon SES v2 transport against its stand-in', () => {
     expect(err.message).not.toContain('wrong/Secret+Key');
     await expect(mailer.sendBatch([message(2), message(3)])).rejects.toMatchObject({ relayUnavailable: true });
 
-    const unknownKey = createSesMailer({ ...SES_TEST_CREDENTIALS, accessKeyId: 'AKIDUNKNOWN000000000', baseUrl: standIn.url });
+    const unknownKey = createSesMailer({
+      ...SES_TEST_CREDENTIALS,
+      accessKeyId: 'AKIDUNKNOWN000000000',
+      baseUrl: standIn.url,
+    });
     expect(await rejection(unknownKey.send(message(4)))).toMatchObject({ relayUnavailable: true, responseCode: 403 });
     expect(standIn.messages).toHaveLength(0);
   });
@@ -140,11 +151,17 @@ describe('Amazon SES v2 transport against its stand-in', () => {
 
   it('signs for the regional endpoint by default', async () => {
     const seen: { url: string; authorization: string | null }[] = [];
-    const fetch = async (req: Request) => (seen.push({ url: req.url, authorization: req.headers.get('authorization') }), Response.json({ MessageId: 'm-1' }));
-    const result = await createSesMailer({ ...SES_TEST_CREDENTIALS, fetch: fetch as typeof globalThis.fetch }).send(message(1));
+    const fetch = async (req: Request) => (
+      seen.push({ url: req.url, authorization: req.headers.get('authorization') }), Response.json({ MessageId: 'm-1' })
+    );
+    const result = await createSesMailer({ ...SES_TEST_CREDENTIALS, fetch: fetch as typeof globalThis.fetch }).send(
+      message(1),
+    );
     expect(result.providerMessageId).toBe('m-1');
     expect(seen[0]!.url).toBe('https://email.eu-west-1.amazonaws.com/v2/email/outbound-emails');
-    expect(seen[0]!.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIDSTANDIN0EXAMPLE\/\d{8}\/eu-west-1\/ses\/aws4_request, SignedHeaders=[a-z0-9;-]*host[a-z0-9;-]*, Signature=[0-9a-f]{64}$/);
+    expect(seen[0]!.authorization).toMatch(
+      /^AWS4-HMAC-SHA256 Credential=AKIDSTANDIN0EXAMPLE\/\d{8}\/eu-west-1\/ses\/aws4_request, SignedHeaders=[a-z0-9;-]*host[a-z0-9;-]*, Signature=[0-9a-f]{64}$/,
+    );
   });
 
   it('treats an unverified sender as a fault of the whole transport, not of the recipient', async () => {
@@ -160,8 +177,14 @@ describe('Amazon SES v2 transport against its stand-in', () => {
 
   it('waits longer for the daily quota than for the sending rate', async () => {
     const throttled = (text: string) => async () =>
-      new Response(JSON.stringify({ message: text }), { status: 400, headers: { 'x-amzn-ErrorType': 'ThrottlingException:http://internal.amazon.com/coral/com.amazon.coral.availability/' } });
-    const send = (text: string) => createSesMailer({ ...SES_TEST_CREDENTIALS, fetch: throttled(text) as unknown as typeof fetch }).send(message(1));
+      new Response(JSON.stringify({ message: text }), {
+        status: 400,
+        headers: {
+          'x-amzn-ErrorType': 'ThrottlingException:http://internal.amazon.com/coral/com.amazon.coral.availability/',
+        },
+      });
+    const send = (text: string) =>
+      createSesMailer({ ...SES_TEST_CREDENTIALS, fetch: throttled(text) as unknown as typeof fetch }).send(message(1));
     const rate = await rejection(send('Maximum sending rate exceeded.'));
     const daily = await rejection(send('Daily message quota exceeded.'));
     expect(rate).toMatchObject({ rateLimited: true, retryAfterMs: 1_000 });
@@ -176,7 +199,10 @@ describe('Amazon SES v2 transport against its stand-in', () => {
   });
 
   it('passes the VERP envelope sender as the feedback address only when asked', async () => {
-    const { standIn, mailer } = await setup({}, { forwardFeedbackToEnvelopeFrom: true, configurationSetName: 'newsletter' });
+    const { standIn, mailer } = await setup(
+      {},
+      { forwardFeedbackToEnvelopeFrom: true, configurationSetName: 'newsletter' },
+    );
     await mailer.send({ ...message(1), envelopeFrom: 'bounces+abc@news.example.com' });
     expect(standIn.messages[0]).toMatchObject({
       feedbackForwardingEmailAddress: 'bounces+abc@news.example.com',
@@ -204,11 +230,15 @@ describe('the SES stand-in is strict', () => {
       body: (await res.json()) as { message?: string },
     };
   };
-  const raw = async (over: Partial<OutgoingMessage> = {}) => (await composeMime({ ...message(1), ...over })).toString('base64');
+  const raw = async (over: Partial<OutgoingMessage> = {}) =>
+    (await composeMime({ ...message(1), ...over })).toString('base64');
 
   it('accepts a well-formed signed request', async () => {
     standIn = await startSesStandIn();
-    const res = await post(standIn.url, { Destination: { ToAddresses: ['a@example.net'] }, Content: { Raw: { Data: await raw() } } });
+    const res = await post(standIn.url, {
+      Destination: { ToAddresses: ['a@example.net'] },
+      Content: { Raw: { Data: await raw() } },
+    });
     expect(res.status).toBe(200);
   });
 
@@ -219,9 +249,24 @@ describe('the SES stand-in is strict', () => {
       403,
       'MissingAuthenticationTokenException',
     ],
-    ['an unknown field', async () => ({ body: { Content: { Raw: { Data: await raw() } }, Priority: 'high' } }), 400, 'BadRequestException'],
-    ['data that is not base64', async () => ({ body: { Content: { Raw: { Data: 'not base64!' } } } }), 400, 'BadRequestException'],
-    ['Simple content', async () => ({ body: { Content: { Simple: { Subject: { Data: 'x' } } } } }), 400, 'BadRequestException'],
+    [
+      'an unknown field',
+      async () => ({ body: { Content: { Raw: { Data: await raw() } }, Priority: 'high' } }),
+      400,
+      'BadRequestException',
+    ],
+    [
+      'data that is not base64',
+      async () => ({ body: { Content: { Raw: { Data: 'not base64!' } } } }),
+      400,
+      'BadRequestException',
+    ],
+    [
+      'Simple content',
+      async () => ({ body: { Content: { Simple: { Subject: { Data: 'x' } } } } }),
+      400,
+      'BadRequestException',
+    ],
     [
       'a wrong path',
       async () => ({ body: { Content: { Raw: { Data: await raw() } } }, path: '/v2/email/outbound-email' }),
@@ -250,7 +295,11 @@ describe('the SES stand-in is strict', () => {
       async () => ({
         body: {
           Content: {
-            Raw: { Data: Buffer.from(`From: a@example.com\r\nTo: b@example.net\r\n\r\n${'x'.repeat(1200)}\r\n`).toString('base64') },
+            Raw: {
+              Data: Buffer.from(`From: a@example.com\r\nTo: b@example.net\r\n\r\n${'x'.repeat(1200)}\r\n`).toString(
+                'base64',
+              ),
+            },
           },
         },
       }),
@@ -259,7 +308,9 @@ describe('the SES stand-in is strict', () => {
     ],
     [
       'no recipient at all',
-      async () => ({ body: { Content: { Raw: { Data: Buffer.from('From: a@example.com\r\n\r\nhi\r\n').toString('base64') } } } }),
+      async () => ({
+        body: { Content: { Raw: { Data: Buffer.from('From: a@example.com\r\n\r\nhi\r\n').toString('base64') } } },
+      }),
       400,
       'MessageRejected',
     ],

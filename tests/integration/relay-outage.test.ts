@@ -2,9 +2,9 @@ import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDeliveryLoop } from '../../src/delivery/loop.js';
 import type { DeliveryJob, OutboxStore } from '../../src/delivery/outbox-store.js';
+import { createPacer } from '../../src/delivery/pacer.js';
 import { MailError, sendEach } from '../../src/mail/mailer.js';
 import { classifySmtpError as classifyMailError } from '../../src/mail/smtp.js';
-import { createPacer } from '../../src/delivery/pacer.js';
 import { admin, broadcastState, createTopic, draftBroadcast, seedActiveSubscribers } from '../support/broadcasts.js';
 import { createHarness, databaseKinds, type Harness } from '../support/harness.js';
 
@@ -17,11 +17,26 @@ import { createHarness, databaseKinds, type Harness } from '../support/harness.j
 describe('classifying a relay that cannot be reached', () => {
   it('marks connect failures, and not replies or a dropped session, as the relay being unavailable', async () => {
     const transport = nodemailer.createTransport({ host: '127.0.0.1', port: 1, connectionTimeout: 2000 });
-    const refused = await transport.sendMail({ from: 'a@example.com', to: 'b@example.com', subject: 's', text: 't' }).catch((e: unknown) => e);
+    const refused = await transport
+      .sendMail({ from: 'a@example.com', to: 'b@example.com', subject: 's', text: 't' })
+      .catch((e: unknown) => e);
     expect(classifyMailError(refused)).toMatchObject({ relayUnavailable: true, permanent: false });
-    expect(classifyMailError({ responseCode: 421, response: '421 4.7.0 Too many connections', code: 'EENVELOPE', command: 'CONN' }).relayUnavailable).toBe(false);
-    expect(classifyMailError({ code: 'ECONNECTION', command: 'CONN', message: 'Connection closed unexpectedly' }).relayUnavailable).toBe(false);
-    expect(classifyMailError({ code: 'ETIMEDOUT', timeoutType: 'GREETING_TIMEOUT', message: 'Greeting never received' }).relayUnavailable).toBe(true);
+    expect(
+      classifyMailError({
+        responseCode: 421,
+        response: '421 4.7.0 Too many connections',
+        code: 'EENVELOPE',
+        command: 'CONN',
+      }).relayUnavailable,
+    ).toBe(false);
+    expect(
+      classifyMailError({ code: 'ECONNECTION', command: 'CONN', message: 'Connection closed unexpectedly' })
+        .relayUnavailable,
+    ).toBe(false);
+    expect(
+      classifyMailError({ code: 'ETIMEDOUT', timeoutType: 'GREETING_TIMEOUT', message: 'Greeting never received' })
+        .relayUnavailable,
+    ).toBe(true);
   });
 });
 
@@ -33,22 +48,76 @@ describe('a delivery loop while the relay is down', () => {
       async claim(limit, leaseMs, now) {
         const ids = [...queued].slice(0, limit);
         for (const id of ids) queued.delete(id);
-        return ids.map((id): DeliveryJob => ({ id, kind: 'confirmation', subscriberId: null, confirmTokenId: null, broadcastId: null, to: 'x@example.com', attempts: 1, leaseUntil: new Date(now.getTime() + leaseMs), sendKey: null }));
+        return ids.map(
+          (id): DeliveryJob => ({
+            id,
+            kind: 'confirmation',
+            subscriberId: null,
+            confirmTokenId: null,
+            broadcastId: null,
+            to: 'x@example.com',
+            attempts: 1,
+            leaseUntil: new Date(now.getTime() + leaseMs),
+            sendKey: null,
+          }),
+        );
       },
-      async markSentMany() { return 0; },
+      async markSentMany() {
+        return 0;
+      },
       async markSkipped() {},
       async retryLater() {},
       async markFailed() {},
-      async release(jobs) { for (const j of jobs) queued.add(j.id); },
+      async release(jobs) {
+        for (const j of jobs) queued.add(j.id);
+      },
       async assignSendKey() {},
-      async sendKeyShared() { return false; },
+      async sendKeyShared() {
+        return false;
+      },
     };
-    const send = async (): Promise<never> => { sends++; throw new MailError('ESOCKET: connect ECONNREFUSED', false, { relayUnavailable: true }); };
-    const mailer = { name: 'refusing', maxBatch: 1, send, sendBatch: (m: Parameters<typeof sendEach>[1]) => sendEach(send, m), async close() {} };
-    const composer = { async compose() { return { message: { from: 'a@example.com', to: 'x@example.com', subject: 's', html: '', text: '', messageId: '<m@example.com>', headers: {} } }; } };
-    const loop = createDeliveryLoop(store, mailer, composer, { async hardBounce() {} }, {
-      batchSize: 50, concurrency: 4, leaseMs: 60_000, maxAttempts: 8, pauseAfterErrors: 25, now: () => new Date(), pace: createPacer(0), idleMs: 100,
-    });
+    const send = async (): Promise<never> => {
+      sends++;
+      throw new MailError('ESOCKET: connect ECONNREFUSED', false, { relayUnavailable: true });
+    };
+    const mailer = {
+      name: 'refusing',
+      maxBatch: 1,
+      send,
+      sendBatch: (m: Parameters<typeof sendEach>[1]) => sendEach(send, m),
+      async close() {},
+    };
+    const composer = {
+      async compose() {
+        return {
+          message: {
+            from: 'a@example.com',
+            to: 'x@example.com',
+            subject: 's',
+            html: '',
+            text: '',
+            messageId: '<m@example.com>',
+            headers: {},
+          },
+        };
+      },
+    };
+    const loop = createDeliveryLoop(
+      store,
+      mailer,
+      composer,
+      { async hardBounce() {} },
+      {
+        batchSize: 50,
+        concurrency: 4,
+        leaseMs: 60_000,
+        maxAttempts: 8,
+        pauseAfterErrors: 25,
+        now: () => new Date(),
+        pace: createPacer(0),
+        idleMs: 100,
+      },
+    );
     loop.start();
     for (let i = 0; i < 20; i++) {
       loop.wake(); // a signup queued mail
@@ -65,7 +134,11 @@ describe('a delivery loop while the relay is down', () => {
 describe.each(databaseKinds)('a broadcast while the SMTP relay is down, on %s', (kind) => {
   let h: Harness;
   beforeAll(async () => {
-    h = await createHarness(kind, { DELIVERY_BATCH: '50', DELIVERY_CONCURRENCY: '4', BROADCAST_PAUSE_AFTER_ERRORS: '25' });
+    h = await createHarness(kind, {
+      DELIVERY_BATCH: '50',
+      DELIVERY_CONCURRENCY: '4',
+      BROADCAST_PAUSE_AFTER_ERRORS: '25',
+    });
   });
   afterAll(() => h?.close());
 
@@ -89,7 +162,10 @@ describe.each(databaseKinds)('a broadcast while the SMTP relay is down, on %s', 
       const state = await broadcastState(h, id);
       expect(state.status).toBe('sending');
       expect(state.counts).toMatchObject({ sending: 0, sent: 0, failed: 0 });
-      const [spent] = await h.query<{ attempts: string }>(`select coalesce(sum(attempts), 0) as attempts from deliveries where broadcast_id = $1`, [id]);
+      const [spent] = await h.query<{ attempts: string }>(
+        `select coalesce(sum(attempts), 0) as attempts from deliveries where broadcast_id = $1`,
+        [id],
+      );
       expect(Number(spent!.attempts)).toBeLessThanOrEqual(10 * 4);
     } finally {
       await h.smtp.start(port);

@@ -45,7 +45,10 @@ describe.each(databaseKinds)('the request deadline on %s', (kind) => {
     ]);
     const elapsed = Date.now() - started;
     expect(json.status).toBe(503);
-    expect((await json.json()).error).toMatchObject({ code: 'service_unavailable', message: expect.stringContaining('Something went wrong on our side') });
+    expect((await json.json()).error).toMatchObject({
+      code: 'service_unavailable',
+      message: expect.stringContaining('Something went wrong on our side'),
+    });
     expect(form.status).toBe(503);
     expect(await form.text()).toContain('Something went wrong on our side');
     expect(elapsed).toBeGreaterThanOrEqual(DB_TIMEOUT_MS + 900);

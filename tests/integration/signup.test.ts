@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signFormStamp } from '../../src/core/tokens.js';
-import { createHarness, databaseKinds, TEST_SECRET, type Harness } from '../support/harness.js';
-import { lastMailTo, postSignup, postSignupForm, uniqueEmail } from '../support/factories.js';
 import { TEXTS } from '../../src/core/texts.js';
+import { signFormStamp } from '../../src/core/tokens.js';
+import { lastMailTo, postSignup, postSignupForm, uniqueEmail } from '../support/factories.js';
+import { createHarness, databaseKinds, type Harness, TEST_SECRET } from '../support/harness.js';
 
 describe.each(databaseKinds)('signup on %s', (kind) => {
   let h: Harness;
@@ -12,7 +12,12 @@ describe.each(databaseKinds)('signup on %s', (kind) => {
   afterAll(() => h?.close());
 
   const subscriberRow = async (email: string) =>
-    (await h.query<{ id: string; status: string; name: string | null; email: string }>('select * from subscribers where lower(email) = lower($1)', [email]))[0];
+    (
+      await h.query<{ id: string; status: string; name: string | null; email: string }>(
+        'select * from subscribers where lower(email) = lower($1)',
+        [email],
+      )
+    )[0];
 
   it('queues a confirmation mail through the outbox and answers 202 pending', async () => {
     const email = uniqueEmail();
@@ -38,7 +43,10 @@ describe.each(databaseKinds)('signup on %s', (kind) => {
     const suppressed = uniqueEmail('suppressed');
     await postSignup(h, { email: suppressed });
     const row = await subscriberRow(suppressed);
-    await h.query(`insert into suppressions (email_hash, reason) select email_hash, 'complaint' from subscribers where id = $1`, [row!.id]);
+    await h.query(
+      `insert into suppressions (email_hash, reason) select email_hash, 'complaint' from subscribers where id = $1`,
+      [row!.id],
+    );
     const pending = uniqueEmail('pending');
     await postSignup(h, { email: pending });
 
@@ -68,7 +76,10 @@ describe.each(databaseKinds)('signup on %s', (kind) => {
     await postSignup(h, { email });
     await h.deliver();
     const row = await subscriberRow(email);
-    await h.query(`insert into suppressions (email_hash, reason) select email_hash, 'hard_bounce' from subscribers where id = $1`, [row!.id]);
+    await h.query(
+      `insert into suppressions (email_hash, reason) select email_hash, 'hard_bounce' from subscribers where id = $1`,
+      [row!.id],
+    );
     h.clock.advance(3600_000);
     const before = h.smtp.to(email).length;
     expect((await postSignup(h, { email })).status).toBe(202);
@@ -92,7 +103,9 @@ describe.each(databaseKinds)('signup on %s', (kind) => {
     const local = `Mixed.${Date.now()}`;
     await postSignup(h, { email: `  ${local}@Example.COM ` });
     await postSignup(h, { email: `${local.toLowerCase()}@example.com` });
-    const rows = await h.query<{ email: string }>('select email from subscribers where lower(email) = lower($1)', [`${local}@example.com`]);
+    const rows = await h.query<{ email: string }>('select email from subscribers where lower(email) = lower($1)', [
+      `${local}@example.com`,
+    ]);
     expect(rows).toEqual([{ email: `${local}@example.com` }]);
   });
 
@@ -148,11 +161,22 @@ describe.each(databaseKinds)('signup on %s', (kind) => {
   it('records the requested topics, or the default-on ones, with the consent text version in the ledger', async () => {
     const email = uniqueEmail();
     await postSignup(h, { email, topics: ['release'], source: 'book-site' });
-    const [event] = await h.query<{ kind: string; topics: string[]; consent_text_version: number; source: string; ip_hash: string }>(
+    const [event] = await h.query<{
+      kind: string;
+      topics: string[];
+      consent_text_version: number;
+      source: string;
+      ip_hash: string;
+    }>(
       `select e.* from consent_events e join subscribers s on s.id = e.subscriber_id where lower(s.email) = lower($1)`,
       [email],
     );
-    expect(event).toMatchObject({ kind: 'requested', topics: ['release'], consent_text_version: 1, source: 'book-site' });
+    expect(event).toMatchObject({
+      kind: 'requested',
+      topics: ['release'],
+      consent_text_version: 1,
+      source: 'book-site',
+    });
     expect(event!.ip_hash).toMatch(/^[0-9a-f]{64}$/);
 
     const other = uniqueEmail();
@@ -179,7 +203,10 @@ describe.each(databaseKinds)('signup on %s', (kind) => {
     await postSignup(h, { email: forged, form_ts: `${h.clock.now().getTime() - 60_000}.AAAAAAAAAAAAAAAA` });
     expect(await subscriberRow(forged)).toBeUndefined();
     const human = uniqueEmail();
-    await postSignup(h, { email: human, form_ts: signFormStamp(TEST_SECRET, new Date(h.clock.now().getTime() - 10_000)) });
+    await postSignup(h, {
+      email: human,
+      form_ts: signFormStamp(TEST_SECRET, new Date(h.clock.now().getTime() - 10_000)),
+    });
     expect(await subscriberRow(human)).toBeTruthy();
   });
 
@@ -247,9 +274,11 @@ describe.each(databaseKinds)('signup rate limits on %s', (kind) => {
     for (let i = 0; i < 3; i++) expect((await postSignup(h, {}, { ip })).status).toBe(202);
     await h.deliver();
     const counts = async () =>
-      (await h.query<{ n: string }>(
-        `select concat_ws(',', (select count(*) from subscribers), (select count(*) from confirm_tokens), (select count(*) from deliveries), (select count(*) from consent_events)) as n`,
-      ))[0]!.n;
+      (
+        await h.query<{ n: string }>(
+          `select concat_ws(',', (select count(*) from subscribers), (select count(*) from confirm_tokens), (select count(*) from deliveries), (select count(*) from consent_events)) as n`,
+        )
+      )[0]!.n;
     const before = await counts();
     const email = uniqueEmail('refused');
     expect((await postSignup(h, { email }, { ip })).status).toBe(429);

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { templateNames } from '../../emails/index.js';
+import { TEXTS } from '../../src/core/texts.js';
 import { activeSubscriber, pathOf, pendingSubscriber } from '../support/factories.js';
 import { ADMIN_TOKEN, createHarness, databaseKinds, type Harness } from '../support/harness.js';
-import { TEXTS } from '../../src/core/texts.js';
 
 const ORIGIN = 'http://quire.test';
 const form = { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' };
@@ -14,8 +14,13 @@ describe.each(databaseKinds)('subscriber pages on %s', (kind) => {
   });
   afterAll(() => h?.close());
 
-  const statusOf = async (id: string) => (await h.query<{ status: string }>('select status from subscribers where id = $1', [id]))[0]!.status;
-  const events = (id: string) => h.query<{ kind: string; source: string }>('select kind, source from consent_events where subscriber_id = $1 order by seq', [id]);
+  const statusOf = async (id: string) =>
+    (await h.query<{ status: string }>('select status from subscribers where id = $1', [id]))[0]!.status;
+  const events = (id: string) =>
+    h.query<{ kind: string; source: string }>(
+      'select kind, source from consent_events where subscriber_id = $1 order by seq',
+      [id],
+    );
 
   describe('unsubscribe and "changed your mind?"', () => {
     it('the unsubscribe page links to preferences; the answer to the button offers a resubscribe form', async () => {
@@ -23,7 +28,11 @@ describe.each(databaseKinds)('subscriber pages on %s', (kind) => {
       const page = await (await h.request(pathOf(sub.unsubscribeUrl), { headers: { accept: 'text/html' } })).text();
       expect(page).toMatch(/href="http:\/\/quire\.test\/preferences\/[A-Za-z0-9_-]+"/);
 
-      const res = await h.request(pathOf(sub.unsubscribeUrl), { method: 'POST', headers: form, body: 'List-Unsubscribe=One-Click' });
+      const res = await h.request(pathOf(sub.unsubscribeUrl), {
+        method: 'POST',
+        headers: form,
+        body: 'List-Unsubscribe=One-Click',
+      });
       expect(res.status).toBe(200);
       expect(res.headers.get('location')).toBeNull();
       const html = await res.text();
@@ -33,8 +42,16 @@ describe.each(databaseKinds)('subscriber pages on %s', (kind) => {
 
     it('resubscribe (same-origin POST) makes the subscriber active again with a resubscribed ledger event', async () => {
       const sub = await activeSubscriber(h, { topics: ['release'] });
-      await h.request(pathOf(sub.unsubscribeUrl), { method: 'POST', headers: form, body: 'List-Unsubscribe=One-Click' });
-      const res = await h.request(`${pathOf(sub.unsubscribeUrl)}/resubscribe`, { method: 'POST', headers: { ...form, origin: ORIGIN }, body: '' });
+      await h.request(pathOf(sub.unsubscribeUrl), {
+        method: 'POST',
+        headers: form,
+        body: 'List-Unsubscribe=One-Click',
+      });
+      const res = await h.request(`${pathOf(sub.unsubscribeUrl)}/resubscribe`, {
+        method: 'POST',
+        headers: { ...form, origin: ORIGIN },
+        body: '',
+      });
       expect(res.status).toBe(200);
       const html = await res.text();
       expect(html).toContain('You&#39;re back on the list');
@@ -49,8 +66,16 @@ describe.each(databaseKinds)('subscriber pages on %s', (kind) => {
       ['no Origin and no Sec-Fetch-Site at all', {}],
     ])('resubscribe refuses a form post from %s and changes nothing', async (_label, headers) => {
       const sub = await activeSubscriber(h);
-      await h.request(pathOf(sub.unsubscribeUrl), { method: 'POST', headers: form, body: 'List-Unsubscribe=One-Click' });
-      const res = await h.request(`${pathOf(sub.unsubscribeUrl)}/resubscribe`, { method: 'POST', headers: { ...form, ...headers }, body: '' });
+      await h.request(pathOf(sub.unsubscribeUrl), {
+        method: 'POST',
+        headers: form,
+        body: 'List-Unsubscribe=One-Click',
+      });
+      const res = await h.request(`${pathOf(sub.unsubscribeUrl)}/resubscribe`, {
+        method: 'POST',
+        headers: { ...form, ...headers },
+        body: '',
+      });
       expect(res.status).toBe(403);
       expect(await statusOf(sub.id)).toBe('unsubscribed');
       expect((await events(sub.id)).map((e) => e.kind)).toEqual(['requested', 'confirmed', 'unsubscribed']);
@@ -58,11 +83,17 @@ describe.each(databaseKinds)('subscriber pages on %s', (kind) => {
 
     it('someone who never confirmed cannot be resubscribed from a link', async () => {
       const pending = await pendingSubscriber(h);
-      const [row] = await h.query<{ id: string }>('select id from subscribers where lower(email) = lower($1)', [pending.email]);
+      const [row] = await h.query<{ id: string }>('select id from subscribers where lower(email) = lower($1)', [
+        pending.email,
+      ]);
       const { subscriberLinks } = await import('../../src/core/links.js');
       const { unsubscribeUrl } = subscriberLinks(h.services, row!.id, h.clock.now());
       await h.request(pathOf(unsubscribeUrl), { method: 'POST', headers: form, body: 'List-Unsubscribe=One-Click' });
-      const res = await h.request(`${pathOf(unsubscribeUrl)}/resubscribe`, { method: 'POST', headers: { ...form, origin: ORIGIN }, body: '' });
+      const res = await h.request(`${pathOf(unsubscribeUrl)}/resubscribe`, {
+        method: 'POST',
+        headers: { ...form, origin: ORIGIN },
+        body: '',
+      });
       expect(await res.text()).toContain('needs a fresh signup');
       expect(await statusOf(row!.id)).toBe('unsubscribed');
     });
@@ -70,7 +101,11 @@ describe.each(databaseKinds)('subscriber pages on %s', (kind) => {
 
   describe('preference centre', () => {
     const post = (url: string, fields: [string, string][]) =>
-      h.request(pathOf(url), { method: 'POST', headers: { ...form, origin: ORIGIN }, body: new URLSearchParams(fields).toString() });
+      h.request(pathOf(url), {
+        method: 'POST',
+        headers: { ...form, origin: ORIGIN },
+        body: new URLSearchParams(fields).toString(),
+      });
 
     it('unsubscribe from everything, then resubscribe, each redirecting back with what happened', async () => {
       const sub = await activeSubscriber(h);
@@ -92,7 +127,9 @@ describe.each(databaseKinds)('subscriber pages on %s', (kind) => {
 
     it('an unknown ?saved= value shows no notice', async () => {
       const sub = await activeSubscriber(h);
-      const html = await (await h.request(`${pathOf(sub.preferencesUrl)}?saved=<script>`, { headers: { accept: 'text/html' } })).text();
+      const html = await (
+        await h.request(`${pathOf(sub.preferencesUrl)}?saved=<script>`, { headers: { accept: 'text/html' } })
+      ).text();
       expect(html).not.toContain('role="status"');
       expect(html).not.toContain('<script>');
     });
@@ -119,13 +156,17 @@ describe.each(databaseKinds)('subscriber pages on %s', (kind) => {
     it('the snippet, posted as a plain form, signs up and redirects to the thank-you page', async () => {
       const { snippet } = await (await h.request('/v1/signup-form')).json();
       // The hidden fields as the snippet has them; a person types the address and ticks the box.
-      const fields = [...(snippet as string).matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)].map((m) => [m[1]!, m[2]!]);
+      const fields = [...(snippet as string).matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)].map(
+        (m) => [m[1]!, m[2]!],
+      );
       expect(fields.map(([name]) => name).sort()).toEqual(['consent_version', 'source']);
       const body = new URLSearchParams([...fields, ['email', 'snippet.reader@example.com'], ['consent', 'true']]);
       const res = await h.request('/v1/subscriptions', { method: 'POST', headers: form, body: body.toString() });
       expect(res.status).toBe(303);
       expect(res.headers.get('location')).toBe('http://quire.test/subscribed');
-      const [row] = await h.query<{ source: string }>("select source from subscribers where email = 'snippet.reader@example.com'");
+      const [row] = await h.query<{ source: string }>(
+        "select source from subscribers where email = 'snippet.reader@example.com'",
+      );
       expect(row!.source).toBe('book-site');
     });
 
@@ -177,7 +218,9 @@ describe.each(databaseKinds)('subscriber pages on %s', (kind) => {
       const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
       const index = await (await h.request('/admin/preview', { headers: auth })).text();
       for (const name of templateNames()) expect(index).toContain(`href="/admin/preview/${name}"`);
-      const missing = await h.request('/admin/preview/no-such-template', { headers: { ...auth, accept: 'application/json' } });
+      const missing = await h.request('/admin/preview/no-such-template', {
+        headers: { ...auth, accept: 'application/json' },
+      });
       expect(missing.status).toBe(404);
       expect((await missing.json()).error.code).toBe('not_found');
       expect((await h.request('/admin/preview/constructor', { headers: auth })).status).toBe(404);
@@ -199,13 +242,21 @@ describe('development-only pages', () => {
   });
 
   it('in production the demo page, the captured mail and open previews are gone', async () => {
-    const h = await createHarness('pglite', { NODE_ENV: 'production', DATABASE_URL: 'postgres://unused@127.0.0.1:1/unused' });
+    const h = await createHarness('pglite', {
+      NODE_ENV: 'production',
+      DATABASE_URL: 'postgres://unused@127.0.0.1:1/unused',
+    });
     try {
-      expect(await (await h.request('/', { headers: { accept: 'text/html' } })).json()).toEqual({ name: 'quire', docs: '/docs' });
+      expect(await (await h.request('/', { headers: { accept: 'text/html' } })).json()).toEqual({
+        name: 'quire',
+        docs: '/docs',
+      });
       expect((await h.request('/_dev/mail', { headers: { accept: 'text/html' } })).status).toBe(404);
       expect((await h.request('/_dev/mail/x/html')).status).toBe(404);
       expect((await h.request('/admin/preview/welcome')).status).toBe(401);
-      expect((await h.request('/admin/preview/welcome', { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).status).toBe(200);
+      expect(
+        (await h.request('/admin/preview/welcome', { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).status,
+      ).toBe(200);
     } finally {
       await h.close();
     }

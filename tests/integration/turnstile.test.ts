@@ -4,7 +4,12 @@ import { postSignup, uniqueEmail } from '../support/factories.js';
 import { createHarness, databaseKinds, type Harness } from '../support/harness.js';
 
 /** Cloudflare's siteverify cannot be reached from here: a local stand-in speaks its protocol. */
-async function startSiteverify(): Promise<{ url: string; server: Server; requests: URLSearchParams[]; mode: { value: 'ok' | 'error' | 'hang' } }> {
+async function startSiteverify(): Promise<{
+  url: string;
+  server: Server;
+  requests: URLSearchParams[];
+  mode: { value: 'ok' | 'error' | 'hang' };
+}> {
   const requests: URLSearchParams[] = [];
   const mode = { value: 'ok' as 'ok' | 'error' | 'hang' };
   const server = createServer((req, res) => {
@@ -16,7 +21,11 @@ async function startSiteverify(): Promise<{ url: string; server: Server; request
       if (mode.value === 'hang') return; // never answers
       if (mode.value === 'error') return res.writeHead(500).end('oops');
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ success: form.get('secret') === 'turnstile-secret' && form.get('response') === 'human-token' }));
+      res.end(
+        JSON.stringify({
+          success: form.get('secret') === 'turnstile-secret' && form.get('response') === 'human-token',
+        }),
+      );
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
@@ -28,7 +37,11 @@ describe.each(databaseKinds)('Turnstile on %s', (kind) => {
   let verify: Awaited<ReturnType<typeof startSiteverify>>;
   beforeAll(async () => {
     verify = await startSiteverify();
-    h = await createHarness(kind, { TURNSTILE_SECRET_KEY: 'turnstile-secret', TURNSTILE_VERIFY_URL: verify.url, DB_TIMEOUT_MS: '500' });
+    h = await createHarness(kind, {
+      TURNSTILE_SECRET_KEY: 'turnstile-secret',
+      TURNSTILE_VERIFY_URL: verify.url,
+      DB_TIMEOUT_MS: '500',
+    });
   });
   afterAll(async () => {
     await h?.close();
@@ -37,7 +50,9 @@ describe.each(databaseKinds)('Turnstile on %s', (kind) => {
   });
 
   const count = async (email: string) =>
-    (await h.query<{ n: number }>('select count(*)::int as n from subscribers where lower(email) = lower($1)', [email]))[0]!.n;
+    (
+      await h.query<{ n: number }>('select count(*)::int as n from subscribers where lower(email) = lower($1)', [email])
+    )[0]!.n;
 
   it('accepts a signup whose token the verifier confirms, passing the client IP', async () => {
     const email = uniqueEmail();

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { subscriberLinks } from '../../src/core/links.js';
 import { resubscribe } from '../../src/core/unsubscribe.js';
-import { createHarness, databaseKinds, type Harness } from '../support/harness.js';
 import { activeSubscriber, lastMailTo, pathOf, pendingSubscriber } from '../support/factories.js';
+import { createHarness, databaseKinds, type Harness } from '../support/harness.js';
 import type { ReceivedMail } from '../support/smtp-sink.js';
 
 const DAY = 86_400_000;
@@ -12,7 +12,8 @@ const tokenOf = (url: string) => url.slice(url.lastIndexOf('/') + 1);
 /** Every http(s) link a mail carries: text part, HTML hrefs and the List-Unsubscribe header. */
 function linksIn(mail: ReceivedMail): string[] {
   const html = typeof mail.parsed.html === 'string' ? mail.parsed.html : '';
-  const header = mail.parsed.headerLines.find((l) => l.key === 'list-unsubscribe')?.line.replace(/\r?\n[ \t]+/g, ' ') ?? '';
+  const header =
+    mail.parsed.headerLines.find((l) => l.key === 'list-unsubscribe')?.line.replace(/\r?\n[ \t]+/g, ' ') ?? '';
   const found = [
     ...(mail.parsed.text ?? '').matchAll(/https?:\/\/[^\s\]>"]+/g),
     ...html.matchAll(/href="(https?:\/\/[^"]+)"/g),
@@ -28,9 +29,12 @@ describe.each(databaseKinds)('unsubscribe (RFC 8058) on %s', (kind) => {
   });
   afterAll(() => h?.close());
 
-  const statusOf = async (id: string) => (await h.query<{ status: string }>('select status from subscribers where id = $1', [id]))[0]!.status;
+  const statusOf = async (id: string) =>
+    (await h.query<{ status: string }>('select status from subscribers where id = $1', [id]))[0]!.status;
   const eventKinds = async (id: string) =>
-    (await h.query<{ kind: string }>('select kind from consent_events where subscriber_id = $1 order by seq', [id])).map((e) => e.kind);
+    (
+      await h.query<{ kind: string }>('select kind from consent_events where subscriber_id = $1 order by seq', [id])
+    ).map((e) => e.kind);
   const suppressionsOf = async (id: string) =>
     (
       await h.query<{ reason: string }>(
@@ -43,7 +47,9 @@ describe.each(databaseKinds)('unsubscribe (RFC 8058) on %s', (kind) => {
   async function snapshot() {
     const [subscribers, events, suppressions, subscriptions, tokens, deliveries] = await Promise.all([
       h.query('select id, status, name, confirmed_at, status_changed_at from subscribers order by id'),
-      h.query<{ n: number; head: string | null }>('select count(*)::int as n, max(seq)::text as head from consent_events'),
+      h.query<{ n: number; head: string | null }>(
+        'select count(*)::int as n, max(seq)::text as head from consent_events',
+      ),
       h.query('select email_hash, reason from suppressions order by email_hash, reason'),
       h.query('select subscriber_id, topic, subscribed, changed_at from subscriptions order by subscriber_id, topic'),
       h.query('select id, used_at from confirm_tokens order by id'),
@@ -54,7 +60,10 @@ describe.each(databaseKinds)('unsubscribe (RFC 8058) on %s', (kind) => {
 
   const oneClick = (url: string, body: BodyInit, headers: Record<string, string> = {}) =>
     h.request(pathOf(url), { method: 'POST', body, headers });
-  const urlencoded = () => ({ body: 'List-Unsubscribe=One-Click', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+  const urlencoded = () => ({
+    body: 'List-Unsubscribe=One-Click',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+  });
 
   it('one-click POST (urlencoded) answers 200 with no redirect and no cookie, needing no Origin, Referer or cookie', async () => {
     const sub = await activeSubscriber(h, { topics: ['release', 'updates'] });
@@ -102,7 +111,9 @@ describe.each(databaseKinds)('unsubscribe (RFC 8058) on %s', (kind) => {
 
   it('the URL in the List-Unsubscribe header is the one that works', async () => {
     const sub = await activeSubscriber(h);
-    const header = sub.welcome.parsed.headerLines.find((l) => l.key === 'list-unsubscribe')!.line.replace(/\r?\n[ \t]+/g, ' ');
+    const header = sub.welcome.parsed.headerLines
+      .find((l) => l.key === 'list-unsubscribe')!
+      .line.replace(/\r?\n[ \t]+/g, ' ');
     const https = /<(https?:\/\/[^>]+)>/.exec(header)![1]!;
     const { body, headers } = urlencoded();
     expect((await oneClick(https, body, headers)).status).toBe(200);
@@ -142,7 +153,10 @@ describe.each(databaseKinds)('unsubscribe (RFC 8058) on %s', (kind) => {
     const scan = async (links: string[]) => {
       for (const link of links) {
         for (const method of ['GET', 'HEAD']) {
-          const res = await h.request(pathOf(link), { method, headers: { accept: 'text/html', 'user-agent': 'LinkScanner/1.0' } });
+          const res = await h.request(pathOf(link), {
+            method,
+            headers: { accept: 'text/html', 'user-agent': 'LinkScanner/1.0' },
+          });
           expect(res.status, `${method} ${pathOf(link)}`).toBe(200);
         }
       }
@@ -151,7 +165,10 @@ describe.each(databaseKinds)('unsubscribe (RFC 8058) on %s', (kind) => {
     let before = await snapshot();
     await scan(confirmLinks);
     expect(await snapshot()).toEqual(before);
-    const [pendingRow] = await h.query<{ status: string }>('select status from subscribers where lower(email) = lower($1)', [pending.email]);
+    const [pendingRow] = await h.query<{ status: string }>(
+      'select status from subscribers where lower(email) = lower($1)',
+      [pending.email],
+    );
     expect(pendingRow!.status).toBe('pending');
 
     // The person confirms (POST); then the scanner sees the welcome mail.
@@ -165,7 +182,10 @@ describe.each(databaseKinds)('unsubscribe (RFC 8058) on %s', (kind) => {
     before = await snapshot();
     await scan([...welcomeLinks, ...confirmLinks]);
     expect(await snapshot()).toEqual(before);
-    const [activeRow] = await h.query<{ status: string }>('select status from subscribers where lower(email) = lower($1)', [pending.email]);
+    const [activeRow] = await h.query<{ status: string }>(
+      'select status from subscribers where lower(email) = lower($1)',
+      [pending.email],
+    );
     expect(activeRow!.status).toBe('active');
   });
 
@@ -180,7 +200,11 @@ describe.each(databaseKinds)('unsubscribe (RFC 8058) on %s', (kind) => {
     const before = await snapshot();
     const bad = `/unsubscribe/${forge(tokenOf(sub.unsubscribeUrl))}`;
     for (const method of ['GET', 'POST']) {
-      const res = await h.request(bad, { method, body: method === 'POST' ? 'List-Unsubscribe=One-Click' : undefined, headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' } });
+      const res = await h.request(bad, {
+        method,
+        body: method === 'POST' ? 'List-Unsubscribe=One-Click' : undefined,
+        headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+      });
       expect(res.status).toBe(404);
       const body = await res.json();
       expect(body.error).toMatchObject({ code: 'invalid_token', requestId: expect.any(String) });
@@ -233,8 +257,13 @@ describe.each(databaseKinds)('unsubscribe (RFC 8058) on %s', (kind) => {
   it('after unsubscribing nothing more is sent: a welcome queued earlier is skipped at delivery time', async () => {
     const pending = await pendingSubscriber(h);
     expect((await h.request(pathOf(pending.confirmUrl), { method: 'POST' })).status).toBe(200);
-    const [row] = await h.query<{ id: string }>('select id from subscribers where lower(email) = lower($1)', [pending.email]);
-    const [queued] = await h.query<{ id: string; status: string }>("select id, status from deliveries where subscriber_id = $1 and kind = 'welcome'", [row!.id]);
+    const [row] = await h.query<{ id: string }>('select id from subscribers where lower(email) = lower($1)', [
+      pending.email,
+    ]);
+    const [queued] = await h.query<{ id: string; status: string }>(
+      "select id, status from deliveries where subscriber_id = $1 and kind = 'welcome'",
+      [row!.id],
+    );
     expect(queued!.status).toBe('queued');
 
     // The same link the welcome mail would carry.
@@ -257,7 +286,9 @@ describe.each(databaseKinds)('unsubscribe (RFC 8058) on %s', (kind) => {
     expect(await suppressionsOf(sub.id)).toEqual(['unsubscribed']);
 
     h.clock.advance(DAY);
-    expect(await resubscribe(h.services, sub.id, { ip: '198.51.100.9', userAgent: 'Mozilla/5.0' })).toBe('resubscribed');
+    expect(await resubscribe(h.services, sub.id, { ip: '198.51.100.9', userAgent: 'Mozilla/5.0' })).toBe(
+      'resubscribed',
+    );
     expect(await statusOf(sub.id)).toBe('active');
     expect(await suppressionsOf(sub.id)).toEqual([]);
     expect(await eventKinds(sub.id)).toEqual(['requested', 'confirmed', 'unsubscribed', 'resubscribed']);
@@ -272,7 +303,9 @@ describe.each(databaseKinds)('unsubscribe (RFC 8058) on %s', (kind) => {
     // Nothing to do for someone already active, or for someone who never confirmed.
     expect(await resubscribe(h.services, sub.id, {})).toBe('unchanged');
     const pending = await pendingSubscriber(h);
-    const [p] = await h.query<{ id: string }>('select id from subscribers where lower(email) = lower($1)', [pending.email]);
+    const [p] = await h.query<{ id: string }>('select id from subscribers where lower(email) = lower($1)', [
+      pending.email,
+    ]);
     expect(await resubscribe(h.services, p!.id, {})).toBe('unchanged');
     expect(await eventKinds(p!.id)).toEqual(['requested']);
   });

@@ -4,7 +4,7 @@ import { startPostmarkStandIn } from '../stand-ins/postmark.js';
 import { startResendStandIn } from '../stand-ins/resend.js';
 import type { StandIn } from '../stand-ins/support.js';
 import { admin, broadcastState, createTopic, draftBroadcast, seedActiveSubscribers } from '../support/broadcasts.js';
-import { createHarness, TEST_SECRET, type Harness } from '../support/harness.js';
+import { createHarness, type Harness, TEST_SECRET } from '../support/harness.js';
 
 /**
  * A delivery worker SIGKILLed mid-broadcast while sending through an HTTP provider loses nothing; with
@@ -31,7 +31,8 @@ const cases: Case[] = [
   },
   {
     name: 'Postmark (no idempotency: at most the batch in flight)',
-    start: () => startPostmarkStandIn({ serverToken: 'postmark-crash-token', delayMs: 40 }) as Promise<StandIn<unknown>>,
+    start: () =>
+      startPostmarkStandIn({ serverToken: 'postmark-crash-token', delayMs: 40 }) as Promise<StandIn<unknown>>,
     dsn: (s) => `postmark+api://postmark-crash-token@${new URL(s.url).host}?message_stream=broadcast`,
     maxDuplicates: BATCH,
   },
@@ -69,10 +70,14 @@ describe.runIf(process.env.TEST_DATABASE_URL).each(cases)('a worker killed mid-b
       DELIVERY_RATE: '100000',
       LOG_LEVEL: 'silent',
     };
-    const worker = spawn(process.execPath, ['--import', 'tsx', 'src/runtime/node/main.ts', '--worker'], { env, stdio: 'ignore' });
+    const worker = spawn(process.execPath, ['--import', 'tsx', 'src/runtime/node/main.ts', '--worker'], {
+      env,
+      stdio: 'ignore',
+    });
     const exited = new Promise((resolve) => worker.on('exit', resolve));
     const deadline = Date.now() + 60_000;
-    while (standIn.messages.length < RECIPIENTS / 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    while (standIn.messages.length < RECIPIENTS / 3 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 5));
     worker.kill('SIGKILL');
     await exited;
     const atKill = standIn.messages.length;

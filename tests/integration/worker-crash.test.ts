@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { admin, broadcastState, createTopic, draftBroadcast, seedActiveSubscribers } from '../support/broadcasts.js';
-import { createHarness, TEST_SECRET, type Harness } from '../support/harness.js';
+import { createHarness, type Harness, TEST_SECRET } from '../support/harness.js';
 
 /**
  * A delivery worker killed with SIGKILL in the middle of a broadcast loses nothing: its claimed rows
@@ -37,10 +37,14 @@ describe.runIf(process.env.TEST_DATABASE_URL)('a delivery worker killed mid-broa
       DELIVERY_RATE: '100000',
       LOG_LEVEL: 'silent',
     };
-    const worker = spawn(process.execPath, ['--import', 'tsx', 'src/runtime/node/main.ts', '--worker'], { env, stdio: 'ignore' });
+    const worker = spawn(process.execPath, ['--import', 'tsx', 'src/runtime/node/main.ts', '--worker'], {
+      env,
+      stdio: 'ignore',
+    });
     const exited = new Promise((resolve) => worker.on('exit', resolve));
     const deadline = Date.now() + 60_000;
-    while (h.smtp.messages.length < RECIPIENTS / 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    while (h.smtp.messages.length < RECIPIENTS / 3 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 20));
     worker.kill('SIGKILL');
     await exited;
     const atKill = h.smtp.messages.length;
@@ -55,7 +59,9 @@ describe.runIf(process.env.TEST_DATABASE_URL)('a delivery worker killed mid-broa
     expect(state.status).toBe('sent');
     expect(state.counts).toMatchObject({ sent: RECIPIENTS, queued: 0, sending: 0, failed: 0 });
     const rows = await h.query<{ id: string }>(`select id from deliveries where broadcast_id = $1`, [draft.id]);
-    const perRecipient = rows.map((r) => h.smtp.messages.filter((m) => m.parsed.messageId === `<${r.id}@quire.test>`).length);
+    const perRecipient = rows.map(
+      (r) => h.smtp.messages.filter((m) => m.parsed.messageId === `<${r.id}@quire.test>`).length,
+    );
     expect(perRecipient.filter((n) => n === 0)).toHaveLength(0); // nobody lost
     const duplicates = perRecipient.reduce((sum, n) => sum + n - 1, 0);
     expect(duplicates).toBeLessThanOrEqual(BATCH);

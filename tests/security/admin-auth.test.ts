@@ -14,15 +14,35 @@ import { checkAnswer, tableCounts } from './support.js';
 
 describe('safeEqual', () => {
   it('is true exactly when the strings are equal (property)', () => {
-    fc.assert(fc.property(fc.string({ unit: 'binary' }), fc.string({ unit: 'binary' }), (a, b) => safeEqual(a, b) === (a === b)), { numRuns: 500 });
-    fc.assert(fc.property(fc.string({ unit: 'binary' }), (a) => safeEqual(a, a)), { numRuns: 200 });
+    fc.assert(
+      fc.property(
+        fc.string({ unit: 'binary' }),
+        fc.string({ unit: 'binary' }),
+        (a, b) => safeEqual(a, b) === (a === b),
+      ),
+      { numRuns: 500 },
+    );
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary' }), (a) => safeEqual(a, a)),
+      { numRuns: 200 },
+    );
   });
 
   it('refuses a wrong token of the same length and of any other length alike, without throwing', () => {
     const sameLength = ADMIN_TOKEN.slice(0, -1) + (ADMIN_TOKEN.endsWith('x') ? 'y' : 'x');
     expect(sameLength).toHaveLength(ADMIN_TOKEN.length);
     // crypto.timingSafeEqual itself throws on buffers of different lengths: safeEqual must not.
-    for (const wrong of [sameLength, ADMIN_TOKEN.slice(0, -1), `${ADMIN_TOKEN}x`, '', 'x', ADMIN_TOKEN.toUpperCase(), ` ${ADMIN_TOKEN}`, 'x'.repeat(100_000), `${ADMIN_TOKEN}\u0000`]) {
+    for (const wrong of [
+      sameLength,
+      ADMIN_TOKEN.slice(0, -1),
+      `${ADMIN_TOKEN}x`,
+      '',
+      'x',
+      ADMIN_TOKEN.toUpperCase(),
+      ` ${ADMIN_TOKEN}`,
+      'x'.repeat(100_000),
+      `${ADMIN_TOKEN}\u0000`,
+    ]) {
       expect(() => safeEqual(wrong, ADMIN_TOKEN)).not.toThrow();
       expect(safeEqual(wrong, ADMIN_TOKEN)).toBe(false);
       expect(safeEqual(ADMIN_TOKEN, wrong)).toBe(false);
@@ -47,8 +67,21 @@ describe.each(databaseKinds)('admin authentication on %s', (kind) => {
     const doc = (await (await h.request('/openapi.json')).json()) as { paths: Record<string, Record<string, unknown>> };
     routes = Object.entries(doc.paths)
       .filter(([path]) => path.startsWith('/admin/'))
-      .flatMap(([path, ops]) => Object.keys(ops).map((method) => [method.toUpperCase(), path.replace(/\{[^}]+\}/g, '00000000-0000-4000-8000-000000000000')] as [string, string]));
-    routes.push(['GET', '/admin/preview'], ['GET', '/admin/preview/welcome'], ['GET', '/admin/v1/no-such-route'], ['DELETE', '/admin/v1/broadcasts']);
+      .flatMap(([path, ops]) =>
+        Object.keys(ops).map(
+          (method) =>
+            [method.toUpperCase(), path.replace(/\{[^}]+\}/g, '00000000-0000-4000-8000-000000000000')] as [
+              string,
+              string,
+            ],
+        ),
+      );
+    routes.push(
+      ['GET', '/admin/preview'],
+      ['GET', '/admin/preview/welcome'],
+      ['GET', '/admin/v1/no-such-route'],
+      ['DELETE', '/admin/v1/broadcasts'],
+    );
   });
   afterAll(() => h?.close());
 
@@ -67,11 +100,17 @@ describe.each(databaseKinds)('admin authentication on %s', (kind) => {
     ['the token in X-Admin-Token', { headers: { 'x-admin-token': ADMIN_TOKEN } }],
     ['the token in a cookie', { headers: { cookie: `admin_token=${ADMIN_TOKEN}; token=${ADMIN_TOKEN}` } }],
     ['the token without a scheme', { headers: { authorization: ADMIN_TOKEN } }],
-    ['the token as Basic', { headers: { authorization: `Basic ${Buffer.from(`admin:${ADMIN_TOKEN}`).toString('base64')}` } }],
+    [
+      'the token as Basic',
+      { headers: { authorization: `Basic ${Buffer.from(`admin:${ADMIN_TOKEN}`).toString('base64')}` } },
+    ],
     ['the token followed by more', { headers: { authorization: `Bearer ${ADMIN_TOKEN} extra` } }],
     ['two bearer tokens', { headers: { authorization: `Bearer x, Bearer ${ADMIN_TOKEN}` } }],
     ['Bearer alone', { headers: { authorization: 'Bearer' } }],
-    ['the right token in the query and a wrong one in the header', { query: `token=${ADMIN_TOKEN}`, headers: { authorization: `Bearer ${sameLength}` } }],
+    [
+      'the right token in the query and a wrong one in the header',
+      { query: `token=${ADMIN_TOKEN}`, headers: { authorization: `Bearer ${sameLength}` } },
+    ],
   ];
 
   it('every admin route refuses every credential but the bearer header, with the same 401, and changes nothing', async () => {
@@ -83,7 +122,12 @@ describe.each(databaseKinds)('admin authentication on %s', (kind) => {
         const hasBody = method !== 'GET' && method !== 'DELETE';
         const res = await h.request(`${path}${query ? `?${query}` : ''}`, {
           method,
-          headers: { accept: 'application/json', origin: 'https://evil.example', ...(hasBody ? { 'content-type': 'application/json' } : {}), ...headers },
+          headers: {
+            accept: 'application/json',
+            origin: 'https://evil.example',
+            ...(hasBody ? { 'content-type': 'application/json' } : {}),
+            ...headers,
+          },
           ...(hasBody ? { body: '{}' } : {}),
         });
         const { status, json } = await checkAnswer(res, `${method} ${path} with ${label}`);
@@ -91,7 +135,11 @@ describe.each(databaseKinds)('admin authentication on %s', (kind) => {
         expect(res.headers.get('www-authenticate')).toBe('Bearer realm="quire-admin"');
         expect(res.headers.get('access-control-allow-origin')).toBeNull();
         // The same failure whatever was wrong: same code and message, same headers but the request id.
-        const headersSeen = [...res.headers].filter(([k]) => k !== 'x-request-id').map(([k, v]) => `${k}: ${v}`).sort().join('\n');
+        const headersSeen = [...res.headers]
+          .filter(([k]) => k !== 'x-request-id')
+          .map(([k, v]) => `${k}: ${v}`)
+          .sort()
+          .join('\n');
         seen.set(`${json!.error!.code} ${json!.error!.message}\n${headersSeen}`, label);
       }
       expect([...seen.values()], `${method} ${path}: every failure looks the same`).toHaveLength(1);
@@ -103,7 +151,9 @@ describe.each(databaseKinds)('admin authentication on %s', (kind) => {
 
   it('the right bearer token works, with any case of the scheme (RFC 7235), and still gets no CORS headers', async () => {
     for (const scheme of ['Bearer', 'bearer', 'BEARER']) {
-      const res = await h.request('/admin/v1/stats', { headers: { authorization: `${scheme} ${ADMIN_TOKEN}`, origin: 'https://book.example' } });
+      const res = await h.request('/admin/v1/stats', {
+        headers: { authorization: `${scheme} ${ADMIN_TOKEN}`, origin: 'https://book.example' },
+      });
       expect(res.status).toBe(200);
       expect(res.headers.get('access-control-allow-origin')).toBeNull();
       expect(res.headers.get('access-control-allow-credentials')).toBeNull();
@@ -121,7 +171,12 @@ describe.each(databaseKinds)('admin authentication on %s', (kind) => {
 
   it('an unauthenticated request with a body never reaches a handler, whatever its content type', async () => {
     const before = await tableCounts(h);
-    for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/json']) {
+    for (const type of [
+      'text/plain',
+      'application/x-www-form-urlencoded',
+      'multipart/form-data; boundary=x',
+      'application/json',
+    ]) {
       const res = await h.request('/admin/v1/broadcasts', {
         method: 'POST',
         headers: { 'content-type': type, accept: 'application/json' },

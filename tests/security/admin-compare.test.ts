@@ -23,7 +23,12 @@ function appWith(adminToken: string | undefined) {
   });
   app.use(requireAdmin as never);
   app.get('/admin/x', (c) => c.text('handler ran'));
-  app.onError((err, c) => c.json({ code: err instanceof AppError ? err.code : 'other', message: err.message }, err instanceof AppError ? (err.status as 401) : 500));
+  app.onError((err, c) =>
+    c.json(
+      { code: err instanceof AppError ? err.code : 'other', message: err.message },
+      err instanceof AppError ? (err.status as 401) : 500,
+    ),
+  );
   return app;
 }
 
@@ -65,7 +70,12 @@ describe('the admin lock compares in constant time', () => {
     compare.mockClear();
     const now = new Date('2026-11-25T12:00:00Z');
     const t = Math.floor(now.getTime() / 1000);
-    const ok = verifyWebhookSignature('webhook-secret-0123456789', `t=${t},v1=${'0'.repeat(64)},v1=abc,v1=${'f'.repeat(64)}`, new Uint8Array([123, 125]), now);
+    const ok = verifyWebhookSignature(
+      'webhook-secret-0123456789',
+      `t=${t},v1=${'0'.repeat(64)},v1=abc,v1=${'f'.repeat(64)}`,
+      new Uint8Array([123, 125]),
+      now,
+    );
     expect(ok).toBe(false);
     expect(compare).toHaveBeenCalledTimes(3);
   });

@@ -12,8 +12,11 @@ interface AuditReport {
 /** `npm audit --omit=dev --json`: npm exits 1 when it finds anything, so the exit code alone says little. */
 function audit(): Promise<{ stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile('npm', ['audit', '--omit=dev', '--json'], { timeout: 60_000, maxBuffer: 32 * 1024 * 1024 }, (_err, stdout, stderr) =>
-      resolve({ stdout: String(stdout), stderr: String(stderr) }),
+    execFile(
+      'npm',
+      ['audit', '--omit=dev', '--json'],
+      { timeout: 60_000, maxBuffer: 32 * 1024 * 1024 },
+      (_err, stdout, stderr) => resolve({ stdout: String(stdout), stderr: String(stderr) }),
     );
   });
 }
@@ -25,11 +28,18 @@ describe('dependencies shipped to production', () => {
     try {
       report = JSON.parse(stdout) as AuditReport;
     } catch {
-      return ctx.skip(`npm audit gave no report (registry unreachable?): ${(stderr || stdout).split('\n').find((l) => l.trim()) ?? 'no output'}`);
+      return ctx.skip(
+        `npm audit gave no report (registry unreachable?): ${(stderr || stdout).split('\n').find((l) => l.trim()) ?? 'no output'}`,
+      );
     }
     if (!report.metadata?.vulnerabilities) {
       // No advisory service (offline, a mirror without the audit endpoint, …): say so instead of passing silently.
-      const why = report.message ?? report.error?.summary ?? report.error?.code ?? stderr.split('\n').find((l) => /audit|ERR/i.test(l)) ?? 'unknown reason';
+      const why =
+        report.message ??
+        report.error?.summary ??
+        report.error?.code ??
+        stderr.split('\n').find((l) => /audit|ERR/i.test(l)) ??
+        'unknown reason';
       return ctx.skip(`the registry's audit endpoint cannot be reached, so this check did not run: ${why}`);
     }
     const serious = Object.values(report.vulnerabilities ?? {})

@@ -17,7 +17,8 @@ const LIMITS = { RATE_LIMIT_IP: '20', RATE_LIMIT_ADDRESS: '3' };
 /** Run `n` requests, `width` at a time (concurrency is part of the attack). */
 async function barrage(n: number, width: number, send: (i: number) => Promise<Response>): Promise<Response[]> {
   const out: Response[] = [];
-  for (let i = 0; i < n; i += width) out.push(...(await Promise.all(Array.from({ length: Math.min(width, n - i) }, (_, j) => send(i + j)))));
+  for (let i = 0; i < n; i += width)
+    out.push(...(await Promise.all(Array.from({ length: Math.min(width, n - i) }, (_, j) => send(i + j)))));
   return out;
 }
 
@@ -98,7 +99,12 @@ describe.each(databaseKinds)('subscription bombing on %s', (kind) => {
     // The next day's budget is the same size again.
     h.clock.advance(86_400_000);
     const tomorrow = await barrage(20, 10, (i) =>
-      h.request('/v1/subscriptions', { method: 'POST', headers: JSON_HEADERS, body: JSON.stringify({ email: variants[i % variants.length], consent: true }), ip: `10.9.9.${i}` }),
+      h.request('/v1/subscriptions', {
+        method: 'POST',
+        headers: JSON_HEADERS,
+        body: JSON.stringify({ email: variants[i % variants.length], consent: true }),
+        ip: `10.9.9.${i}`,
+      }),
     );
     expect((await statusesOf(tomorrow))[202]).toBe(h.config.RATE_LIMIT_ADDRESS);
   });
@@ -108,7 +114,12 @@ describe.each(databaseKinds)('subscription bombing on %s', (kind) => {
     nextMorning(h);
     const local = `tagged.${process.pid}.${Date.now().toString(36)}`;
     const responses = await barrage(50, 10, (i) =>
-      h.request('/v1/subscriptions', { method: 'POST', headers: JSON_HEADERS, body: JSON.stringify({ email: `${local}+${i}@example.com`, consent: true }), ip: `10.20.${i >> 8}.${i & 255}` }),
+      h.request('/v1/subscriptions', {
+        method: 'POST',
+        headers: JSON_HEADERS,
+        body: JSON.stringify({ email: `${local}+${i}@example.com`, consent: true }),
+        ip: `10.20.${i >> 8}.${i & 255}`,
+      }),
     );
     expect((await statusesOf(responses))[202]).toBe(h.config.RATE_LIMIT_ADDRESS);
     await h.deliver();
@@ -122,18 +133,31 @@ describe.each(databaseKinds)('subscription bombing on %s', (kind) => {
     const before = h.smtp.messages.length;
     const addresses = Array.from({ length: 1000 }, () => uniqueEmail('from-one-ip'));
     const responses = await barrage(1000, 20, (i) =>
-      h.request('/v1/subscriptions', { method: 'POST', headers: JSON_HEADERS, body: JSON.stringify({ email: addresses[i], consent: true }), ip }),
+      h.request('/v1/subscriptions', {
+        method: 'POST',
+        headers: JSON_HEADERS,
+        body: JSON.stringify({ email: addresses[i], consent: true }),
+        ip,
+      }),
     );
     const statuses = await statusesOf(responses);
     expect(statuses).toEqual({ 202: h.config.RATE_LIMIT_IP, 429: 1000 - h.config.RATE_LIMIT_IP });
-    for (const res of responses.filter((r) => r.status === 429)) expect(Number(res.headers.get('retry-after'))).toBeLessThanOrEqual(600);
+    for (const res of responses.filter((r) => r.status === 429))
+      expect(Number(res.headers.get('retry-after'))).toBeLessThanOrEqual(600);
     await h.deliver();
     expect(h.smtp.messages.length - before).toBe(h.config.RATE_LIMIT_IP);
-    const subscribers = await h.query<{ n: number }>("select count(*)::int as n from subscribers where email like 'from-one-ip.%'");
+    const subscribers = await h.query<{ n: number }>(
+      "select count(*)::int as n from subscribers where email like 'from-one-ip.%'",
+    );
     expect(subscribers[0]!.n).toBe(h.config.RATE_LIMIT_IP);
     // Ten minutes later the IP has a new window.
     h.clock.advance(600_000);
-    const later = await h.request('/v1/subscriptions', { method: 'POST', headers: JSON_HEADERS, body: JSON.stringify({ email: uniqueEmail('from-one-ip'), consent: true }), ip });
+    const later = await h.request('/v1/subscriptions', {
+      method: 'POST',
+      headers: JSON_HEADERS,
+      body: JSON.stringify({ email: uniqueEmail('from-one-ip'), consent: true }),
+      ip,
+    });
     expect(later.status).toBe(202);
   });
 

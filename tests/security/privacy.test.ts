@@ -21,7 +21,11 @@ describe.each(databaseKinds)('privacy after erasure on %s', (kind) => {
 
   const hook = (event: unknown) => {
     const body = JSON.stringify(event);
-    return h.request('/webhooks/bounces', { method: 'POST', body, headers: { 'content-type': 'application/json', 'x-quire-signature': webhookSignature(h, body) } });
+    return h.request('/webhooks/bounces', {
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'application/json', 'x-quire-signature': webhookSignature(h, body) },
+    });
   };
 
   async function fullHistory(via: string) {
@@ -99,7 +103,11 @@ describe.each(databaseKinds)('privacy after erasure on %s', (kind) => {
     expect(await erased.json()).toEqual({ status: 'erased' });
     const viaPage = await h.request(pathOf(page.preferencesUrl), {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: h.config.PUBLIC_URL, accept: 'text/html' },
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        origin: h.config.PUBLIC_URL,
+        accept: 'text/html',
+      },
       body: 'intent=erase&confirm=true',
     });
     expect(viaPage.status).toBe(200);
@@ -115,7 +123,11 @@ describe.each(databaseKinds)('privacy after erasure on %s', (kind) => {
     }
     // The one not erased is still all there: the dump is real, not empty.
     expect(traces(dump, people[0]!.email).length).toBeGreaterThan(0);
-    const statuses = await h.query<{ status: string }>('select status from subscribers where id in ($1, $2, $3)', [api.id, page.id, byAdmin.id]);
+    const statuses = await h.query<{ status: string }>('select status from subscribers where id in ($1, $2, $3)', [
+      api.id,
+      page.id,
+      byAdmin.id,
+    ]);
     expect(statuses.map((s) => s.status)).toEqual(['erased', 'erased', 'erased']);
   });
 

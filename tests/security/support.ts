@@ -5,7 +5,7 @@ import { expect } from 'vitest';
 import { checkEmail } from '../../src/core/email-address.js';
 import { emailHashFor } from '../../src/core/identity.js';
 import { signLinkToken } from '../../src/core/tokens.js';
-import { TEST_SECRET, type Harness } from '../support/harness.js';
+import { type Harness, TEST_SECRET } from '../support/harness.js';
 
 const run = promisify(execFile);
 
@@ -27,9 +27,26 @@ export const INTERNALS = [
 ];
 
 export const ERROR_CODES = new Set([
-  'invalid_email', 'consent_required', 'validation_failed', 'unknown_topic', 'unknown_consent_version', 'confirmation_required',
-  'captcha_failed', 'invalid_json', 'invalid_body', 'unsupported_media_type', 'payload_too_large', 'unauthorized', 'forbidden',
-  'not_found', 'invalid_state', 'invalid_token', 'token_expired', 'rate_limited', 'service_unavailable', 'internal_error',
+  'invalid_email',
+  'consent_required',
+  'validation_failed',
+  'unknown_topic',
+  'unknown_consent_version',
+  'confirmation_required',
+  'captcha_failed',
+  'invalid_json',
+  'invalid_body',
+  'unsupported_media_type',
+  'payload_too_large',
+  'unauthorized',
+  'forbidden',
+  'not_found',
+  'invalid_state',
+  'invalid_token',
+  'token_expired',
+  'rate_limited',
+  'service_unavailable',
+  'internal_error',
 ]);
 
 export interface Checked {
@@ -56,7 +73,9 @@ export async function checkAnswer(res: Response, label = ''): Promise<Checked> {
     expect(type, where).toMatch(/^application\/json/);
     expect(Object.keys(json!), where).toEqual(['error']);
     const e = json!.error!;
-    expect(Object.keys(e).sort(), where).toEqual(e.fields ? ['code', 'fields', 'message', 'requestId'] : ['code', 'message', 'requestId']);
+    expect(Object.keys(e).sort(), where).toEqual(
+      e.fields ? ['code', 'fields', 'message', 'requestId'] : ['code', 'message', 'requestId'],
+    );
     expect(ERROR_CODES.has(e.code), where).toBe(true);
     expect(typeof e.message === 'string' && e.message.length > 0, where).toBe(true);
     expect(e.requestId, where).toBe(res.headers.get('x-request-id'));
@@ -81,7 +100,9 @@ export async function tableCounts(h: Harness): Promise<Record<string, number>> {
     )
   ).map((t) => t.name);
   expect(tableList.length).toBeGreaterThanOrEqual(10);
-  const [row] = await h.query<Record<string, number>>(`select ${tableList.map((t) => `(select count(*)::int from "${t}") as "${t}"`).join(', ')}`);
+  const [row] = await h.query<Record<string, number>>(
+    `select ${tableList.map((t) => `(select count(*)::int from "${t}") as "${t}"`).join(', ')}`,
+  );
   return row!;
 }
 
@@ -97,7 +118,10 @@ export async function insertActiveSubscriber(h: Harness, email: string, name: st
     `insert into subscribers (email, email_hash, name, status, confirmed_at) values ($1, $2, $3, 'active', now()) returning id`,
     [checked.email, emailHashFor(TEST_SECRET, checked.key), name],
   );
-  await h.query(`insert into subscriptions (subscriber_id, topic, subscribed) select $1, slug, true from topics where slug in ('release', 'updates')`, [row!.id]);
+  await h.query(
+    `insert into subscriptions (subscriber_id, topic, subscribed) select $1, slug, true from topics where slug in ('release', 'updates')`,
+    [row!.id],
+  );
   const now = h.clock.now();
   return {
     id: row!.id,
@@ -114,7 +138,9 @@ export const WEBHOOK_SECRET = 'security-webhook-secret-0123456789';
 export function webhookSignature(h: Harness, body: Uint8Array | string, secret = WEBHOOK_SECRET): string {
   const t = Math.floor(h.clock.now().getTime() / 1000);
   const raw = typeof body === 'string' ? Buffer.from(body, 'utf8') : Buffer.from(body);
-  const v1 = createHmac('sha256', secret).update(Buffer.concat([Buffer.from(`${t}.`), raw])).digest('hex');
+  const v1 = createHmac('sha256', secret)
+    .update(Buffer.concat([Buffer.from(`${t}.`), raw]))
+    .digest('hex');
   return `t=${t},v1=${v1}`;
 }
 

@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deriveKey, hmac } from '../../src/core/crypto.js';
-import { linkTokenTtlDays, signLinkToken, type LinkPurpose } from '../../src/core/tokens.js';
+import { type LinkPurpose, linkTokenTtlDays, signLinkToken } from '../../src/core/tokens.js';
 import { activeSubscriber, pathOf, pendingSubscriber, postSignup } from '../support/factories.js';
-import { createHarness, databaseKinds, TEST_SECRET, type Harness } from '../support/harness.js';
+import { createHarness, databaseKinds, type Harness, TEST_SECRET } from '../support/harness.js';
 import { checkAnswer, tableCounts } from './support.js';
 
 /**
@@ -46,20 +46,43 @@ describe.each(databaseKinds)('tokens at the routes on %s', (kind) => {
   const preferenceRoutes = (t: string): [string, string, RequestInit][] => [
     ['GET /v1/preferences', `/v1/preferences/${t}`, {}],
     ['GET export', `/v1/preferences/${t}/export`, {}],
-    ['PUT /v1/preferences', `/v1/preferences/${t}`, { method: 'PUT', body: '{"name":"Mallory","topics":[]}', headers: { 'content-type': 'application/json' } }],
-    ['POST erase', `/v1/preferences/${t}/erase`, { method: 'POST', body: '{"confirm":true}', headers: { 'content-type': 'application/json' } }],
+    [
+      'PUT /v1/preferences',
+      `/v1/preferences/${t}`,
+      { method: 'PUT', body: '{"name":"Mallory","topics":[]}', headers: { 'content-type': 'application/json' } },
+    ],
+    [
+      'POST erase',
+      `/v1/preferences/${t}/erase`,
+      { method: 'POST', body: '{"confirm":true}', headers: { 'content-type': 'application/json' } },
+    ],
     ['GET page', `/preferences/${t}`, { headers: { accept: 'text/html' } }],
-    ['POST page', `/preferences/${t}`, { method: 'POST', body: 'intent=unsubscribe_all', headers: { 'content-type': FORM, origin: ORIGIN } }],
+    [
+      'POST page',
+      `/preferences/${t}`,
+      { method: 'POST', body: 'intent=unsubscribe_all', headers: { 'content-type': FORM, origin: ORIGIN } },
+    ],
   ];
   const unsubscribeRoutes = (t: string): [string, string, RequestInit][] => [
-    ['POST one-click', `/unsubscribe/${t}`, { method: 'POST', body: 'List-Unsubscribe=One-Click', headers: { 'content-type': FORM } }],
+    [
+      'POST one-click',
+      `/unsubscribe/${t}`,
+      { method: 'POST', body: 'List-Unsubscribe=One-Click', headers: { 'content-type': FORM } },
+    ],
     ['GET unsubscribe page', `/unsubscribe/${t}`, { headers: { accept: 'text/html' } }],
-    ['POST resubscribe', `/unsubscribe/${t}/resubscribe`, { method: 'POST', body: '', headers: { 'content-type': FORM, origin: ORIGIN } }],
+    [
+      'POST resubscribe',
+      `/unsubscribe/${t}/resubscribe`,
+      { method: 'POST', body: '', headers: { 'content-type': FORM, origin: ORIGIN } },
+    ],
   ];
 
   /** The answer, checked: the expected status, and no trace of either subscriber in it. */
   async function refused(label: string, path: string, init: RequestInit, statuses = [404]) {
-    const res = await h.request(path, { ...init, headers: { accept: 'application/json', ...(init.headers as Record<string, string>) } });
+    const res = await h.request(path, {
+      ...init,
+      headers: { accept: 'application/json', ...(init.headers as Record<string, string>) },
+    });
     const { status, text } = await checkAnswer(res, label);
     expect(statuses, `${label} ${path} → ${status}`).toContain(status);
     for (const who of [a, b]) {
@@ -83,11 +106,15 @@ describe.each(databaseKinds)('tokens at the routes on %s', (kind) => {
     const bits = Buffer.from(a.preferencesToken, 'base64url').length * 8;
     const routes = preferenceRoutes('TOKEN');
     await fc.assert(
-      fc.asyncProperty(fc.uniqueArray(fc.nat({ max: bits - 1 }), { minLength: 1, maxLength: 4 }), fc.nat({ max: routes.length - 1 }), async (flips, r) => {
-        const forged = flip(a.preferencesToken, flips);
-        const [label, path, init] = preferenceRoutes(forged)[r]!;
-        await refused(label, path, init);
-      }),
+      fc.asyncProperty(
+        fc.uniqueArray(fc.nat({ max: bits - 1 }), { minLength: 1, maxLength: 4 }),
+        fc.nat({ max: routes.length - 1 }),
+        async (flips, r) => {
+          const forged = flip(a.preferencesToken, flips);
+          const [label, path, init] = preferenceRoutes(forged)[r]!;
+          await refused(label, path, init);
+        },
+      ),
       { numRuns: 200 },
     );
     expect(await stateOf()).toEqual(before);
@@ -99,10 +126,14 @@ describe.each(databaseKinds)('tokens at the routes on %s', (kind) => {
     const counts = await tableCounts(h);
     const bits = Buffer.from(tokenOf(a.unsubscribeUrl), 'base64url').length * 8;
     await fc.assert(
-      fc.asyncProperty(fc.uniqueArray(fc.nat({ max: bits - 1 }), { minLength: 1, maxLength: 4 }), fc.nat({ max: 2 }), async (flips, r) => {
-        const [label, path, init] = unsubscribeRoutes(flip(tokenOf(a.unsubscribeUrl), flips))[r]!;
-        await refused(label, path, init);
-      }),
+      fc.asyncProperty(
+        fc.uniqueArray(fc.nat({ max: bits - 1 }), { minLength: 1, maxLength: 4 }),
+        fc.nat({ max: 2 }),
+        async (flips, r) => {
+          const [label, path, init] = unsubscribeRoutes(flip(tokenOf(a.unsubscribeUrl), flips))[r]!;
+          await refused(label, path, init);
+        },
+      ),
       { numRuns: 150 },
     );
     expect(await stateOf()).toEqual(before);
@@ -118,11 +149,15 @@ describe.each(databaseKinds)('tokens at the routes on %s', (kind) => {
     for (let i = 0; i < token.length; i++) {
       const c = token[i]!;
       variants.add(token.slice(0, i) + (c === 'A' ? 'B' : 'A') + token.slice(i + 1));
-      if (c.toLowerCase() !== c.toUpperCase()) variants.add(token.slice(0, i) + (c === c.toLowerCase() ? c.toUpperCase() : c.toLowerCase()) + token.slice(i + 1));
+      if (c.toLowerCase() !== c.toUpperCase())
+        variants.add(
+          token.slice(0, i) + (c === c.toLowerCase() ? c.toUpperCase() : c.toLowerCase()) + token.slice(i + 1),
+        );
     }
     variants.delete(token);
     variants.delete('');
-    for (const v of variants) await refused('GET /v1/preferences', `/v1/preferences/${encodeURIComponent(v)}`, {}, [404, 422]);
+    for (const v of variants)
+      await refused('GET /v1/preferences', `/v1/preferences/${encodeURIComponent(v)}`, {}, [404, 422]);
     expect(await stateOf()).toEqual(before);
   });
 
@@ -141,8 +176,13 @@ describe.each(databaseKinds)('tokens at the routes on %s', (kind) => {
     zeroMac.fill(0, 22);
     // A MAC computed with the right secret but the wrong purpose key (as if the key derivation were shared).
     const payload = Buffer.from(tokenOf(b.preferencesUrl), 'base64url').subarray(0, 22);
-    const wrongKey = Buffer.concat([payload, hmac(deriveKey(TEST_SECRET, 'link:unsubscribe'), payload).subarray(0, 16)]);
-    for (const forged of [spliced, fromUnsubscribe, wrongVersion, zeroMac, wrongKey].map((x) => x.toString('base64url')).concat(otherSecret)) {
+    const wrongKey = Buffer.concat([
+      payload,
+      hmac(deriveKey(TEST_SECRET, 'link:unsubscribe'), payload).subarray(0, 16),
+    ]);
+    for (const forged of [spliced, fromUnsubscribe, wrongVersion, zeroMac, wrongKey]
+      .map((x) => x.toString('base64url'))
+      .concat(otherSecret)) {
       for (const [label, path, init] of preferenceRoutes(forged)) await refused(label, path, init);
     }
     expect(await stateOf()).toEqual(before);
@@ -152,7 +192,9 @@ describe.each(databaseKinds)('tokens at the routes on %s', (kind) => {
 
   it('a token only works for its own purpose: confirmation, unsubscribe and preferences tokens are not interchangeable', async () => {
     const pending = await pendingSubscriber(h);
-    const [row] = await h.query<{ id: string }>('select id from subscribers where lower(email) = lower($1)', [pending.email]);
+    const [row] = await h.query<{ id: string }>('select id from subscribers where lower(email) = lower($1)', [
+      pending.email,
+    ]);
     const confirmToken = tokenOf(pending.confirmUrl);
     // Link tokens signed for the pending subscriber, as a mail could never carry them yet.
     const pendingUnsubscribe = signLinkToken(TEST_SECRET, 'unsubscribe', row!.id, h.clock.now());
@@ -169,8 +211,14 @@ describe.each(databaseKinds)('tokens at the routes on %s', (kind) => {
     };
     const routes: Record<string, (t: string) => [string, RequestInit]> = {
       confirm: (t) => [`/confirm/${t}`, { method: 'POST' }],
-      unsubscribe: (t) => [`/unsubscribe/${t}`, { method: 'POST', body: 'List-Unsubscribe=One-Click', headers: { 'content-type': FORM } }],
-      resubscribe: (t) => [`/unsubscribe/${t}/resubscribe`, { method: 'POST', body: '', headers: { 'content-type': FORM, origin: ORIGIN } }],
+      unsubscribe: (t) => [
+        `/unsubscribe/${t}`,
+        { method: 'POST', body: 'List-Unsubscribe=One-Click', headers: { 'content-type': FORM } },
+      ],
+      resubscribe: (t) => [
+        `/unsubscribe/${t}/resubscribe`,
+        { method: 'POST', body: '', headers: { 'content-type': FORM, origin: ORIGIN } },
+      ],
       preferences: (t) => [`/v1/preferences/${t}`, {}],
       'preferences page': (t) => [`/preferences/${t}`, { headers: { accept: 'text/html' } }],
     };
@@ -185,7 +233,10 @@ describe.each(databaseKinds)('tokens at the routes on %s', (kind) => {
       for (const [routeName, route] of Object.entries(routes)) {
         if (fits[tokenName]!.includes(routeName)) continue;
         const [path, init] = route(token);
-        const res = await h.request(path, { ...init, headers: { accept: 'application/json', ...(init.headers as Record<string, string>) } });
+        const res = await h.request(path, {
+          ...init,
+          headers: { accept: 'application/json', ...(init.headers as Record<string, string>) },
+        });
         const { status, json } = await checkAnswer(res, `${tokenName} token at ${routeName}`);
         expect(status, `${tokenName} token at ${routeName}`).toBe(404);
         if (json) expect(json.error?.code).toBe('invalid_token');
@@ -203,25 +254,38 @@ describe.each(databaseKinds)('tokens at the routes on %s', (kind) => {
   it('expired links answer 410 on every route and change nothing; a day earlier they work', async () => {
     const c = await activeSubscriber(h, { name: 'Carol Expiry' });
     const now = h.clock.now().getTime();
-    const at = (purpose: LinkPurpose, ageMs: number) => signLinkToken(TEST_SECRET, purpose, c.id, new Date(now - ageMs));
+    const at = (purpose: LinkPurpose, ageMs: number) =>
+      signLinkToken(TEST_SECRET, purpose, c.id, new Date(now - ageMs));
     const ttl = (purpose: LinkPurpose) => linkTokenTtlDays[purpose] * DAY;
     const [before] = await h.query('select status, name, status_changed_at from subscribers where id = $1', [c.id]);
 
     for (const [label, path, init] of preferenceRoutes(at('preferences', ttl('preferences') + 1000))) {
-      const res = await h.request(path, { ...init, headers: { accept: 'application/json', ...(init.headers as Record<string, string>) } });
+      const res = await h.request(path, {
+        ...init,
+        headers: { accept: 'application/json', ...(init.headers as Record<string, string>) },
+      });
       const { status, json } = await checkAnswer(res, label);
       expect(status, label).toBe(410);
       if (json) expect(json.error?.code).toBe('token_expired');
     }
     for (const [label, path, init] of unsubscribeRoutes(at('unsubscribe', ttl('unsubscribe') + 1000))) {
-      const res = await h.request(path, { ...init, headers: { accept: 'application/json', ...(init.headers as Record<string, string>) } });
+      const res = await h.request(path, {
+        ...init,
+        headers: { accept: 'application/json', ...(init.headers as Record<string, string>) },
+      });
       expect((await checkAnswer(res, label)).status, label).toBe(410);
     }
     const [after] = await h.query('select status, name, status_changed_at from subscribers where id = $1', [c.id]);
     expect(after).toEqual(before);
 
     expect((await h.request(`/v1/preferences/${at('preferences', ttl('preferences') - DAY)}`)).status).toBe(200);
-    expect((await h.request(`/unsubscribe/${at('unsubscribe', ttl('unsubscribe') - DAY)}`, { headers: { accept: 'text/html' } })).status).toBe(200);
+    expect(
+      (
+        await h.request(`/unsubscribe/${at('unsubscribe', ttl('unsubscribe') - DAY)}`, {
+          headers: { accept: 'text/html' },
+        })
+      ).status,
+    ).toBe(200);
   });
 
   it('after erasure every old link is dead, and never opens the person who signs up with the address again', async () => {
@@ -229,14 +293,22 @@ describe.each(databaseKinds)('tokens at the routes on %s', (kind) => {
     const confirmUrlBefore = await (async () => {
       // An outstanding confirmation link too (a second signup after the cooldown).
       h.clock.advance(h.config.CONFIRM_COOLDOWN_SECONDS * 1000 + 1000);
-      await h.request(`/v1/preferences/${d.preferencesToken}`, { method: 'PUT', body: '{"unsubscribe_all":true}', headers: { 'content-type': 'application/json' } });
+      await h.request(`/v1/preferences/${d.preferencesToken}`, {
+        method: 'PUT',
+        body: '{"unsubscribe_all":true}',
+        headers: { 'content-type': 'application/json' },
+      });
       expect((await postSignup(h, { email: d.email })).status).toBe(202);
       await h.deliver();
       const mails = h.smtp.to(d.email);
       const text = mails[mails.length - 1]!.parsed.text ?? '';
       return /https?:\/\/\S+\/confirm\/[A-Za-z0-9_-]+/.exec(text)![0];
     })();
-    const erase = await h.request(`/v1/preferences/${d.preferencesToken}/erase`, { method: 'POST', body: '{"confirm":true}', headers: { 'content-type': 'application/json' } });
+    const erase = await h.request(`/v1/preferences/${d.preferencesToken}/erase`, {
+      method: 'POST',
+      body: '{"confirm":true}',
+      headers: { 'content-type': 'application/json' },
+    });
     expect(await erase.json()).toEqual({ status: 'erased' });
 
     // The same address signs up again and confirms: a new subscriber.
@@ -244,9 +316,16 @@ describe.each(databaseKinds)('tokens at the routes on %s', (kind) => {
     const fresh = await activeSubscriber(h, { email: d.email, name: 'Dana Again' });
     expect(fresh.id).not.toBe(d.id);
 
-    const routes = [...preferenceRoutes(d.preferencesToken), ...unsubscribeRoutes(tokenOf(d.unsubscribeUrl)), ['POST old confirm', pathOf(confirmUrlBefore), { method: 'POST' }] as [string, string, RequestInit]];
+    const routes = [
+      ...preferenceRoutes(d.preferencesToken),
+      ...unsubscribeRoutes(tokenOf(d.unsubscribeUrl)),
+      ['POST old confirm', pathOf(confirmUrlBefore), { method: 'POST' }] as [string, string, RequestInit],
+    ];
     for (const [label, path, init] of routes) {
-      const res = await h.request(path, { ...init, headers: { accept: 'application/json', ...(init.headers as Record<string, string>) } });
+      const res = await h.request(path, {
+        ...init,
+        headers: { accept: 'application/json', ...(init.headers as Record<string, string>) },
+      });
       const { status, text } = await checkAnswer(res, label);
       // One-click unsubscribe (RFC 8058) and erasure are idempotent: 200 for someone long gone, revealing nothing.
       const expected = ['POST one-click', 'GET unsubscribe page', 'POST erase'].includes(label) ? [200] : [404];
@@ -255,9 +334,15 @@ describe.each(databaseKinds)('tokens at the routes on %s', (kind) => {
       expect(text.toLowerCase()).not.toContain(d.email.toLowerCase());
       expect(text).not.toContain('Dana');
     }
-    const [row] = await h.query<{ status: string; name: string }>('select status, name from subscribers where id = $1', [fresh.id]);
+    const [row] = await h.query<{ status: string; name: string }>(
+      'select status, name from subscribers where id = $1',
+      [fresh.id],
+    );
     expect(row).toEqual({ status: 'active', name: 'Dana Again' });
-    const [old] = await h.query<{ status: string; email: string | null }>('select status, email from subscribers where id = $1', [d.id]);
+    const [old] = await h.query<{ status: string; email: string | null }>(
+      'select status, email from subscribers where id = $1',
+      [d.id],
+    );
     expect(old).toEqual({ status: 'erased', email: null });
   });
 });

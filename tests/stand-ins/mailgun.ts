@@ -18,9 +18,18 @@
  * In a test: `await startMailgunStandIn({ rejectRecipients: ['x@example.net'] })`. As a process:
  *   node --import tsx tests/stand-ins/mailgun.ts --port 8027 --domain mg.example.com --api-key key-test --rate 10
  */
-import { simpleParser, type ParsedMail } from 'mailparser';
+import { type ParsedMail, simpleParser } from 'mailparser';
 import { hasHeaderAndBody, headerFields } from './mime.js';
-import { mailboxAddress, parseArgs, runIfMain, startStandIn, type CommonOptions, type IncomingCall, type Reply, type StandIn } from './support.js';
+import {
+  type CommonOptions,
+  type IncomingCall,
+  mailboxAddress,
+  parseArgs,
+  type Reply,
+  runIfMain,
+  type StandIn,
+  startStandIn,
+} from './support.js';
 
 export const MAILGUN_TEST = { domain: 'mg.example.com', apiKey: 'key-standin0000000000000000000000' };
 
@@ -49,7 +58,15 @@ const MAX_RECIPIENTS = 1000;
 const MAX_OPTIONS_BYTES = 16 * 1024;
 /** Mailgun's message size limit. */
 const MAX_MESSAGE_BYTES = 25 * 1024 * 1024;
-const YES_NO = new Set(['o:dkim', 'o:testmode', 'o:tracking', 'o:tracking-opens', 'o:require-tls', 'o:skip-verification', 'o:tracking-pixel-location-top']);
+const YES_NO = new Set([
+  'o:dkim',
+  'o:testmode',
+  'o:tracking',
+  'o:tracking-opens',
+  'o:require-tls',
+  'o:skip-verification',
+  'o:tracking-pixel-location-top',
+]);
 const OPTIONS = new Set([
   ...YES_NO,
   'o:tag',
@@ -82,17 +99,24 @@ export function startMailgunStandIn(options: MailgunStandInOptions = {}): Promis
   const reject = new Set([...(options.rejectRecipients ?? [])].map((a) => a.toLowerCase()));
   let sequence = 0;
 
-  const accept = async (call: IncomingCall, rateLimited: () => number | undefined, fault: () => number | undefined): Promise<MailgunAcceptedMessage> => {
+  const accept = async (
+    call: IncomingCall,
+    rateLimited: () => number | undefined,
+    fault: () => number | undefined,
+  ): Promise<MailgunAcceptedMessage> => {
     const m = /^\/v3\/([^/]+)\/messages\.mime$/.exec(call.path);
     if (!m) throw new Refusal(404, { message: 'Not Found' });
     if (call.method !== 'POST') throw new Refusal(405, { message: 'Method Not Allowed' });
-    if (call.headers.authorization !== `Basic ${Buffer.from(`api:${apiKey}`).toString('base64')}`) throw new Refusal(401, 'Forbidden');
-    if (decodeURIComponent(m[1]!) !== domain) throw new Refusal(404, { message: `Domain not found: ${decodeURIComponent(m[1]!)}` });
+    if (call.headers.authorization !== `Basic ${Buffer.from(`api:${apiKey}`).toString('base64')}`)
+      throw new Refusal(401, 'Forbidden');
+    if (decodeURIComponent(m[1]!) !== domain)
+      throw new Refusal(404, { message: `Domain not found: ${decodeURIComponent(m[1]!)}` });
     const wait = rateLimited();
     if (wait !== undefined) throw new Refusal(429, { message: 'Too Many Requests' }, { 'retry-after': String(wait) });
     const injected = fault();
     if (injected !== undefined) throw new Refusal(injected, { message: 'Internal Server Error' });
-    if (!/^multipart\/form-data\s*;\s*boundary=/i.test(call.headers['content-type'] ?? '')) throw bad('Content-Type must be multipart/form-data');
+    if (!/^multipart\/form-data\s*;\s*boundary=/i.test(call.headers['content-type'] ?? ''))
+      throw bad('Content-Type must be multipart/form-data');
 
     let form: FormData;
     try {
@@ -111,7 +135,12 @@ export function startMailgunStandIn(options: MailgunStandInOptions = {}): Promis
       } else if (typeof value !== 'string') {
         throw bad(`${name} parameter must not be a file`);
       } else if (name === 'to') {
-        to.push(...value.split(',').map((s) => s.trim()).filter(Boolean));
+        to.push(
+          ...value
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean),
+        );
       } else if (OPTIONS.has(name) || /^[hv]:[!-9;-~]+$/.test(name)) {
         (opts[name] ??= []).push(value);
         if (/^[ohvt]:/.test(name)) optionBytes += Buffer.byteLength(name) + Buffer.byteLength(value);
@@ -123,10 +152,14 @@ export function startMailgunStandIn(options: MailgunStandInOptions = {}): Promis
     if (!message) throw bad('message parameter is missing');
     if (to.length > MAX_RECIPIENTS) throw bad(`Too many recipients: at most ${MAX_RECIPIENTS} per request`);
     const addresses = to.map((t) => mailboxAddress(t));
-    if (addresses.some((a) => a === undefined || reject.has(a.toLowerCase()))) throw bad('to parameter is not a valid address. please check documentation');
-    if (optionBytes > MAX_OPTIONS_BYTES) throw bad('Send options (parameters starting with o:, h:, v:, or t:) are limited to 16KB total');
-    for (const name of YES_NO) for (const v of opts[name] ?? []) if (!/^(yes|no|true|false)$/i.test(v)) throw bad(`${name} must be yes or no`);
-    for (const v of opts['o:tracking-clicks'] ?? []) if (!/^(yes|no|true|false|htmlonly)$/i.test(v)) throw bad('o:tracking-clicks must be yes, no or htmlonly');
+    if (addresses.some((a) => a === undefined || reject.has(a.toLowerCase())))
+      throw bad('to parameter is not a valid address. please check documentation');
+    if (optionBytes > MAX_OPTIONS_BYTES)
+      throw bad('Send options (parameters starting with o:, h:, v:, or t:) are limited to 16KB total');
+    for (const name of YES_NO)
+      for (const v of opts[name] ?? []) if (!/^(yes|no|true|false)$/i.test(v)) throw bad(`${name} must be yes or no`);
+    for (const v of opts['o:tracking-clicks'] ?? [])
+      if (!/^(yes|no|true|false|htmlonly)$/i.test(v)) throw bad('o:tracking-clicks must be yes, no or htmlonly');
     for (const v of opts['recipient-variables'] ?? []) {
       let parsed: unknown;
       try {
@@ -134,13 +167,15 @@ export function startMailgunStandIn(options: MailgunStandInOptions = {}): Promis
       } catch {
         throw bad('recipient-variables must be valid JSON');
       }
-      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw bad('recipient-variables must be a JSON object');
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+        throw bad('recipient-variables must be a JSON object');
     }
 
     const raw = Buffer.from(await message.arrayBuffer());
     if (raw.length > MAX_MESSAGE_BYTES) throw new Refusal(413, { message: 'Message size exceeds the limit' });
     const text = raw.toString('latin1');
-    if (!hasHeaderAndBody(text)) throw bad('message is not a valid MIME message: no empty line after the header section');
+    if (!hasHeaderAndBody(text))
+      throw bad('message is not a valid MIME message: no empty line after the header section');
     const headers = headerFields(text);
     if (!headers.has('from')) throw bad('message is not a valid MIME message: From header is missing');
     const ownId = headers.get('message-id')?.[0];

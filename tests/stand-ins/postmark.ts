@@ -28,18 +28,18 @@
  */
 import { randomUUID } from 'node:crypto';
 import {
+  type CommonOptions,
+  type HandlerContext,
+  type IncomingCall,
   isFieldName,
   isFieldValue,
   isPlainObject,
   mailboxAddress,
   parseArgs,
-  runIfMain,
-  startStandIn,
-  type CommonOptions,
-  type HandlerContext,
-  type IncomingCall,
   type Reply,
+  runIfMain,
   type StandIn,
+  startStandIn,
 } from './support.js';
 
 export interface PostmarkStandInOptions extends CommonOptions {
@@ -103,7 +103,8 @@ export async function startPostmarkStandIn(opts: PostmarkStandInOptions): Promis
   const maxBytes = opts.maxBatchBytes ?? MAX_BATCH_BYTES;
 
   const handle = (call: IncomingCall, ctx: HandlerContext<PostmarkRecordedMessage>): Reply => {
-    if (call.path !== '/email' && call.path !== '/email/batch') return { status: 404, body: apiError(404, "Entity doesn't exist.") };
+    if (call.path !== '/email' && call.path !== '/email/batch')
+      return { status: 404, body: apiError(404, "Entity doesn't exist.") };
     if (call.method !== 'POST') return { status: 405, body: apiError(405, 'Method not allowed.') };
     const token = call.headers['x-postmark-server-token'];
     if (!token || token !== opts.serverToken)
@@ -113,13 +114,19 @@ export async function startPostmarkStandIn(opts: PostmarkStandInOptions): Promis
       };
     const fault = ctx.injectedFault();
     if (fault !== undefined)
-      return { status: fault, body: apiError(fault === 503 ? 100 : 0, fault === 503 ? 'Maintenance' : 'Internal Server Error') };
+      return {
+        status: fault,
+        body: apiError(fault === 503 ? 100 : 0, fault === 503 ? 'Maintenance' : 'Internal Server Error'),
+      };
     const limited = ctx.rateLimited();
     if (limited !== undefined)
       return { status: 429, headers: { 'retry-after': String(limited) }, body: apiError(429, 'Rate limit exceeded.') };
     const json = (h: string | undefined) => /^application\/json\s*(;|$)/i.test(h ?? '');
     if (!json(call.headers.accept) || !json(call.headers['content-type']))
-      return { status: 422, body: apiError(409, 'JSON required: the Accept and Content-Type headers must be application/json.') };
+      return {
+        status: 422,
+        body: apiError(409, 'JSON required: the Accept and Content-Type headers must be application/json.'),
+      };
 
     let payload: unknown;
     try {
@@ -137,8 +144,10 @@ export async function startPostmarkStandIn(opts: PostmarkStandInOptions): Promis
       return { status: 200, body: success(message, submittedAt) };
     }
 
-    if (!Array.isArray(payload)) return { status: 422, body: incompatible('the batch must be a JSON array of messages.') };
-    if (payload.length > MAX_BATCH) return { status: 422, body: apiError(410, `Too many batch messages: at most ${MAX_BATCH} per call.`) };
+    if (!Array.isArray(payload))
+      return { status: 422, body: incompatible('the batch must be a JSON array of messages.') };
+    if (payload.length > MAX_BATCH)
+      return { status: 422, body: apiError(410, `Too many batch messages: at most ${MAX_BATCH} per call.`) };
     if (Buffer.byteLength(call.body) > maxBytes)
       return { status: 413, body: apiError(413, 'Payload Too Large: the batch exceeds the size limit.') };
     const results = payload.map((p) => {
@@ -196,7 +205,8 @@ export async function startPostmarkStandIn(opts: PostmarkStandInOptions): Promis
       const value = p[field];
       if (typeof value !== 'string' || value.trim() === '') continue;
       const parts = value.split(',').map((s) => s.trim());
-      if (parts.length > MAX_RECIPIENTS) return apiError(300, `Too many '${field}' recipients: at most ${MAX_RECIPIENTS}.`);
+      if (parts.length > MAX_RECIPIENTS)
+        return apiError(300, `Too many '${field}' recipients: at most ${MAX_RECIPIENTS}.`);
       for (const part of parts) {
         const address = mailboxAddress(part);
         if (!address) return apiError(300, `Invalid '${field}' address: '${part}'.`);
@@ -208,7 +218,8 @@ export async function startPostmarkStandIn(opts: PostmarkStandInOptions): Promis
     if (typeof p.HtmlBody !== 'string' && typeof p.TextBody !== 'string')
       return apiError(300, 'Provide either email TextBody or HtmlBody or both.');
     const stream = typeof p.MessageStream === 'string' ? p.MessageStream : 'outbound';
-    if (!streams.has(stream)) return apiError(1235, `The message stream for the provided 'ID' was not found: '${stream}'.`);
+    if (!streams.has(stream))
+      return apiError(1235, `The message stream for the provided 'ID' was not found: '${stream}'.`);
     const gone = all.filter((a) => inactive.has(a.toLowerCase()));
     if (gone.length > 0)
       return apiError(

@@ -25,18 +25,18 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import {
+  type CommonOptions,
+  type HandlerContext,
+  type IncomingCall,
   isFieldName,
   isFieldValue,
   isPlainObject,
   mailboxAddress,
   parseArgs,
-  runIfMain,
-  startStandIn,
-  type CommonOptions,
-  type HandlerContext,
-  type IncomingCall,
   type Reply,
+  runIfMain,
   type StandIn,
+  startStandIn,
 } from './support.js';
 
 export interface ResendStandInOptions extends CommonOptions {
@@ -69,7 +69,11 @@ interface ResendError {
 }
 
 const error = (statusCode: number, name: string, message: string): ResendError => ({ statusCode, name, message });
-const reply = (e: ResendError, headers: Record<string, string> = {}): Reply => ({ status: e.statusCode, headers, body: e });
+const reply = (e: ResendError, headers: Record<string, string> = {}): Reply => ({
+  status: e.statusCode,
+  headers,
+  body: e,
+});
 
 const FIELDS = new Set([
   'from',
@@ -90,7 +94,8 @@ const FIELDS = new Set([
 const MAX_BATCH = 100;
 const MAX_RECIPIENTS = 50;
 const KEY_TTL_MS = 24 * 60 * 60 * 1000;
-const ADDRESS_FORMAT = 'The email address needs to follow the `email@example.com` or `Name <email@example.com>` format.';
+const ADDRESS_FORMAT =
+  'The email address needs to follow the `email@example.com` or `Name <email@example.com>` format.';
 
 export async function startResendStandIn(opts: ResendStandInOptions): Promise<ResendStandIn> {
   const invalid = new Set((opts.invalid ?? []).map((a) => a.toLowerCase()));
@@ -100,7 +105,8 @@ export async function startResendStandIn(opts: ResendStandInOptions): Promise<Re
   const handle = (call: IncomingCall, ctx: HandlerContext<ResendRecordedEmail>): Reply => {
     if (call.path !== '/emails' && call.path !== '/emails/batch')
       return reply(error(404, 'not_found', 'The requested endpoint does not exist.'));
-    if (call.method !== 'POST') return reply(error(405, 'method_not_allowed', 'Method is not allowed for the requested path.'));
+    if (call.method !== 'POST')
+      return reply(error(405, 'method_not_allowed', 'Method is not allowed for the requested path.'));
     // Refused in front of the API, with Cloudflare's plain answer (introduction, "User-Agent").
     if (!call.headers['user-agent']) return { status: 403, body: 'error code: 1010' };
     const auth = call.headers.authorization;
@@ -138,7 +144,13 @@ export async function startResendStandIn(opts: ResendStandInOptions): Promise<Re
     const key = call.headers['idempotency-key'];
     if (key !== undefined && (key.length < 1 || key.length > 256))
       return withRate(
-        reply(error(400, 'invalid_idempotency_key', 'Idempotency keys, if present, must have between 1 and 256 characters.')),
+        reply(
+          error(
+            400,
+            'invalid_idempotency_key',
+            'Idempotency keys, if present, must have between 1 and 256 characters.',
+          ),
+        ),
       );
 
     const bodyHash = createHash('sha256').update(call.body).digest('hex');
@@ -159,7 +171,13 @@ export async function startResendStandIn(opts: ResendStandInOptions): Promise<Re
       }
       if (inFlight.has(slot))
         return withRate(
-          reply(error(409, 'concurrent_idempotent_requests', 'There is another request in progress with the same idempotency key.')),
+          reply(
+            error(
+              409,
+              'concurrent_idempotent_requests',
+              'There is another request in progress with the same idempotency key.',
+            ),
+          ),
         );
       inFlight.add(slot);
     }
@@ -170,7 +188,10 @@ export async function startResendStandIn(opts: ResendStandInOptions): Promise<Re
       } catch {
         return withRate(reply(error(400, 'validation_error', 'The request body is not valid JSON.')));
       }
-      const answer = call.path === '/emails' ? single(payload, key, ctx) : batch(payload, key, call.headers['x-batch-validation'], ctx);
+      const answer =
+        call.path === '/emails'
+          ? single(payload, key, ctx)
+          : batch(payload, key, call.headers['x-batch-validation'], ctx);
       // Only an accepted request is remembered: a refused one may be corrected and sent again with its key.
       if (slot && answer.status === 200) keys.set(slot, { bodyHash, reply: answer, at: call.now });
       return withRate(answer);
@@ -187,21 +208,33 @@ export async function startResendStandIn(opts: ResendStandInOptions): Promise<Re
     return { status: 200, body: { id: email.id } };
   };
 
-  const batch = (payload: unknown, key: string | undefined, mode: string | undefined, ctx: HandlerContext<ResendRecordedEmail>): Reply => {
+  const batch = (
+    payload: unknown,
+    key: string | undefined,
+    mode: string | undefined,
+    ctx: HandlerContext<ResendRecordedEmail>,
+  ): Reply => {
     if (mode !== undefined && mode !== 'strict' && mode !== 'permissive')
       return reply(error(400, 'validation_error', 'The `x-batch-validation` header must be `strict` or `permissive`.'));
-    if (!Array.isArray(payload)) return reply(error(400, 'validation_error', 'The request body must be an array of emails.'));
-    if (payload.length === 0) return reply(error(422, 'missing_required_field', 'The request body must contain at least one email.'));
-    if (payload.length > MAX_BATCH) return reply(error(422, 'validation_error', `The batch contains more than ${MAX_BATCH} emails.`));
+    if (!Array.isArray(payload))
+      return reply(error(400, 'validation_error', 'The request body must be an array of emails.'));
+    if (payload.length === 0)
+      return reply(error(422, 'missing_required_field', 'The request body must contain at least one email.'));
+    if (payload.length > MAX_BATCH)
+      return reply(error(422, 'validation_error', `The batch contains more than ${MAX_BATCH} emails.`));
     const problems = payload.map((p) => validate(p, true, invalid));
     if (mode !== 'permissive') {
       // Strict (the default): the whole batch is refused for its first invalid email.
       const index = problems.findIndex((p) => p !== undefined);
       if (index >= 0) return reply({ ...problems[index]!, message: `emails[${index}]: ${problems[index]!.message}` });
     }
-    const emails = payload.flatMap((p, index) => (problems[index] ? [] : [recorded(p as Record<string, unknown>, '/emails/batch', key)]));
+    const emails = payload.flatMap((p, index) =>
+      problems[index] ? [] : [recorded(p as Record<string, unknown>, '/emails/batch', key)],
+    );
     ctx.accept(emails);
-    const body: { data: { id: string }[]; errors?: { index: number; message: string }[] } = { data: emails.map((e) => ({ id: e.id })) };
+    const body: { data: { id: string }[]; errors?: { index: number; message: string }[] } = {
+      data: emails.map((e) => ({ id: e.id })),
+    };
     if (mode === 'permissive') body.errors = problems.flatMap((p, index) => (p ? [{ index, message: p.message }] : []));
     return { status: 200, body };
   };
@@ -215,7 +248,11 @@ export async function startResendStandIn(opts: ResendStandInOptions): Promise<Re
   );
 }
 
-function recorded(e: Record<string, unknown>, endpoint: ResendRecordedEmail['endpoint'], key: string | undefined): ResendRecordedEmail {
+function recorded(
+  e: Record<string, unknown>,
+  endpoint: ResendRecordedEmail['endpoint'],
+  key: string | undefined,
+): ResendRecordedEmail {
   return {
     id: randomUUID(),
     endpoint,
@@ -246,14 +283,20 @@ function validate(e: unknown, inBatch: boolean, invalid: Set<string>): ResendErr
   if (inBatch && e.attachments !== undefined) return bad('The `attachments` field is not supported for batch emails.');
   for (const field of ['from', 'to', 'subject'])
     if (e[field] === undefined)
-      return error(422, 'missing_required_field', `The request body is missing one or more required fields: \`${field}\`.`);
+      return error(
+        422,
+        'missing_required_field',
+        `The request body is missing one or more required fields: \`${field}\`.`,
+      );
   if (typeof e.from !== 'string' || !mailboxAddress(e.from)) return bad(`Invalid \`from\` field. ${ADDRESS_FORMAT}`);
   for (const field of ['to', 'cc', 'bcc', 'reply_to']) {
     const addresses = list(e[field]);
     if (addresses === undefined) continue;
     if (addresses === null) return bad(`The \`${field}\` field must be a string or an array of strings.`);
-    if (field === 'to' && addresses.length === 0) return error(422, 'missing_required_field', 'The `to` field is missing.');
-    if (addresses.length > MAX_RECIPIENTS) return bad(`The \`${field}\` field can have at most ${MAX_RECIPIENTS} addresses.`);
+    if (field === 'to' && addresses.length === 0)
+      return error(422, 'missing_required_field', 'The `to` field is missing.');
+    if (addresses.length > MAX_RECIPIENTS)
+      return bad(`The \`${field}\` field can have at most ${MAX_RECIPIENTS} addresses.`);
     for (const a of addresses) {
       const address = mailboxAddress(a);
       if (!address || (field !== 'reply_to' && invalid.has(address.toLowerCase())))
@@ -274,13 +317,18 @@ function validate(e: unknown, inBatch: boolean, invalid: Set<string>): ResendErr
       return bad('The `template` field must be `{ id, variables? }`.');
     if (e.html !== undefined || e.text !== undefined) return bad('`html` and `text` cannot be sent with a `template`.');
   } else if (e.html === undefined && e.text === undefined) {
-    return error(422, 'missing_required_field', 'The request body is missing one or more required fields: `html` or `text`.');
+    return error(
+      422,
+      'missing_required_field',
+      'The request body is missing one or more required fields: `html` or `text`.',
+    );
   }
   if (e.headers !== undefined) {
     if (!isPlainObject(e.headers)) return bad('The `headers` field must be an object.');
     for (const [name, value] of Object.entries(e.headers)) {
       if (!isFieldName(name)) return bad(`Invalid header name \`${name}\`.`);
-      if (typeof value !== 'string' || !isFieldValue(value)) return bad(`The \`${name}\` header must be a single-line string.`);
+      if (typeof value !== 'string' || !isFieldValue(value))
+        return bad(`The \`${name}\` header must be a single-line string.`);
     }
   }
   if (e.tags !== undefined) {
@@ -298,7 +346,9 @@ function validate(e: unknown, inBatch: boolean, invalid: Set<string>): ResendErr
     const ok =
       Array.isArray(e.attachments) &&
       e.attachments.every(
-        (a) => isPlainObject(a) && Object.keys(a).every((k) => ['content', 'filename', 'path', 'content_type', 'content_id'].includes(k)),
+        (a) =>
+          isPlainObject(a) &&
+          Object.keys(a).every((k) => ['content', 'filename', 'path', 'content_type', 'content_id'].includes(k)),
       );
     if (!ok) return bad('Each attachment must have `content` or `path`.');
   }

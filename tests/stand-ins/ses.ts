@@ -20,19 +20,19 @@
  *   node --import tsx tests/stand-ins/ses.ts --port 4566 --rate 14 [--access-key-id ID --secret-access-key S --region R]
  */
 import { createHash, createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
-import { simpleParser, type ParsedMail } from 'mailparser';
+import { type ParsedMail, simpleParser } from 'mailparser';
 import { hasHeaderAndBody, headerFields } from './mime.js';
 import {
+  type CommonOptions,
+  type IncomingCall,
   isAddress,
   isPlainObject,
   mailboxAddress,
   parseArgs,
-  runIfMain,
-  startStandIn,
-  type CommonOptions,
-  type IncomingCall,
   type Reply,
+  runIfMain,
   type StandIn,
+  startStandIn,
 } from './support.js';
 
 export const SES_TEST_CREDENTIALS = {
@@ -89,7 +89,19 @@ const TOP_LEVEL = new Set([
   'TenantName',
   'ListManagementOptions',
 ]);
-const SINGLE_HEADERS = ['from', 'to', 'cc', 'bcc', 'subject', 'date', 'message-id', 'sender', 'reply-to', 'in-reply-to', 'references'];
+const SINGLE_HEADERS = [
+  'from',
+  'to',
+  'cc',
+  'bcc',
+  'subject',
+  'date',
+  'message-id',
+  'sender',
+  'reply-to',
+  'in-reply-to',
+  'references',
+];
 
 class SesFault extends Error {
   constructor(
@@ -104,7 +116,9 @@ class SesFault extends Error {
 export function startSesStandIn(options: SesStandInOptions = {}): Promise<SesStandIn> {
   const creds = { ...SES_TEST_CREDENTIALS, ...options };
   const reject = new Set([...(options.rejectRecipients ?? [])].map((a) => a.toLowerCase()));
-  const verified = options.verifiedIdentities ? new Set([...options.verifiedIdentities].map((a) => a.toLowerCase())) : undefined;
+  const verified = options.verifiedIdentities
+    ? new Set([...options.verifiedIdentities].map((a) => a.toLowerCase()))
+    : undefined;
 
   const accept = async (
     call: IncomingCall,
@@ -112,8 +126,14 @@ export function startSesStandIn(options: SesStandInOptions = {}): Promise<SesSta
     fault: () => number | undefined,
   ): Promise<SesAcceptedMessage> => {
     if (call.path !== PATH) throw new SesFault(404, 'UnknownOperationException', `No operation at ${call.path}`);
-    if (call.method !== 'POST') throw new SesFault(405, 'UnknownOperationException', `Method ${call.method} not allowed`);
-    verifySignature(call, { accessKeyId: creds.accessKeyId, secretAccessKey: creds.secretAccessKey, region: creds.region, service: 'ses' });
+    if (call.method !== 'POST')
+      throw new SesFault(405, 'UnknownOperationException', `Method ${call.method} not allowed`);
+    verifySignature(call, {
+      accessKeyId: creds.accessKeyId,
+      secretAccessKey: creds.secretAccessKey,
+      region: creds.region,
+      service: 'ses',
+    });
     if (rateLimited() !== undefined)
       throw new SesFault(429, 'TooManyRequestsException', 'Too many requests have been made to the operation.');
     const injected = fault();
@@ -126,14 +146,20 @@ export function startSesStandIn(options: SesStandInOptions = {}): Promise<SesSta
     if (!/^application\/(x-amz-)?json\b/i.test(call.headers['content-type'] ?? ''))
       throw new SesFault(400, 'BadRequestException', 'Content-Type must be application/json');
     const body = parseBody(call.body);
-    if (options.sending === 'paused') throw new SesFault(400, 'SendingPausedException', 'Sending is paused for this account.');
-    if (options.sending === 'suspended') throw new SesFault(400, 'AccountSuspendedException', 'Your account has been suspended.');
+    if (options.sending === 'paused')
+      throw new SesFault(400, 'SendingPausedException', 'Sending is paused for this account.');
+    if (options.sending === 'suspended')
+      throw new SesFault(400, 'AccountSuspendedException', 'Your account has been suspended.');
 
     const raw = rawMessage(body);
     const headers = headerFields(raw);
     const destination = recipients(body, headers);
-    const sender = (body.FromEmailAddress as string | undefined) ?? mailboxAddress(headers.get('from')?.[0] ?? '') ?? '';
-    const senderVerified = !verified || verified.has(sender.toLowerCase()) || verified.has(sender.slice(sender.lastIndexOf('@') + 1).toLowerCase());
+    const sender =
+      (body.FromEmailAddress as string | undefined) ?? mailboxAddress(headers.get('from')?.[0] ?? '') ?? '';
+    const senderVerified =
+      !verified ||
+      verified.has(sender.toLowerCase()) ||
+      verified.has(sender.slice(sender.lastIndexOf('@') + 1).toLowerCase());
     const refused = [...(senderVerified ? [] : [sender]), ...destination.filter((a) => reject.has(a.toLowerCase()))];
     if (refused.length)
       throw new SesFault(
@@ -159,7 +185,11 @@ export function startSesStandIn(options: SesStandInOptions = {}): Promise<SesSta
         try {
           const message = await accept(call, ctx.rateLimited, ctx.injectedFault);
           ctx.accept([message]);
-          return { status: 200, headers: { 'x-amzn-requestid': randomUUID() }, body: { MessageId: message.sesMessageId } };
+          return {
+            status: 200,
+            headers: { 'x-amzn-requestid': randomUUID() },
+            body: { MessageId: message.sesMessageId },
+          };
         } catch (err) {
           if (!(err instanceof SesFault)) throw err;
           return {
@@ -186,10 +216,12 @@ function parseBody(text: string): Record<string, unknown> {
     throw new SesFault(400, 'BadRequestException', 'The request body is not valid JSON.');
   }
   if (!isPlainObject(body)) throw new SesFault(400, 'BadRequestException', 'The request body must be a JSON object.');
-  for (const key of Object.keys(body)) if (!TOP_LEVEL.has(key)) throw new SesFault(400, 'BadRequestException', `Unknown field ${key}.`);
+  for (const key of Object.keys(body))
+    if (!TOP_LEVEL.has(key)) throw new SesFault(400, 'BadRequestException', `Unknown field ${key}.`);
   const b = body;
   for (const key of ['FromEmailAddress', 'FeedbackForwardingEmailAddress', 'ConfigurationSetName'])
-    if (b[key] !== undefined && typeof b[key] !== 'string') throw new SesFault(400, 'BadRequestException', `${key} must be a string.`);
+    if (b[key] !== undefined && typeof b[key] !== 'string')
+      throw new SesFault(400, 'BadRequestException', `${key} must be a string.`);
   for (const key of ['FromEmailAddress', 'FeedbackForwardingEmailAddress'])
     if (typeof b[key] === 'string' && mailboxAddress(b[key]) === undefined)
       throw new SesFault(400, 'BadRequestException', `Illegal address in ${key}.`);
@@ -200,8 +232,10 @@ function rawMessage(body: Record<string, unknown>): Buffer {
   const content = body.Content as Record<string, unknown> | undefined;
   if (!content || typeof content !== 'object') throw new SesFault(400, 'BadRequestException', 'Content is required.');
   const kinds = Object.keys(content);
-  if (kinds.length !== 1) throw new SesFault(400, 'BadRequestException', 'Content must contain exactly one of Simple, Raw or Template.');
-  if (kinds[0] !== 'Raw') throw new SesFault(400, 'BadRequestException', `Content.${kinds[0]} is not supported by this stand-in.`);
+  if (kinds.length !== 1)
+    throw new SesFault(400, 'BadRequestException', 'Content must contain exactly one of Simple, Raw or Template.');
+  if (kinds[0] !== 'Raw')
+    throw new SesFault(400, 'BadRequestException', `Content.${kinds[0]} is not supported by this stand-in.`);
   const raw = content.Raw as Record<string, unknown>;
   if (!raw || typeof raw !== 'object' || Object.keys(raw).some((k) => k !== 'Data'))
     throw new SesFault(400, 'BadRequestException', 'Content.Raw takes only Data.');
@@ -213,7 +247,11 @@ function rawMessage(body: Record<string, unknown>): Buffer {
   const mime = Buffer.from(data, 'base64');
   const text = mime.toString('latin1');
   if (!hasHeaderAndBody(text))
-    throw new SesFault(400, 'MessageRejected', 'The message must contain a header and a body, separated by a blank line.');
+    throw new SesFault(
+      400,
+      'MessageRejected',
+      'The message must contain a header and a body, separated by a blank line.',
+    );
   if (text.split(/\r?\n/).some((line) => line.length > MAX_LINE))
     throw new SesFault(400, 'MessageRejected', 'A line of the message exceeds the maximum line length.');
   const headers = headerFields(text);
@@ -242,7 +280,8 @@ function recipients(body: Record<string, unknown>, headers: Map<string, string[]
     );
   }
   if (list.length === 0) throw new SesFault(400, 'MessageRejected', 'The message must have at least one recipient.');
-  if (list.length > MAX_RECIPIENTS) throw new SesFault(400, 'MessageRejected', 'Recipient count exceeds the maximum per message.');
+  if (list.length > MAX_RECIPIENTS)
+    throw new SesFault(400, 'MessageRejected', 'Recipient count exceeds the maximum per message.');
   const bad = list.find((a) => !isAddress(a));
   if (bad !== undefined) throw new SesFault(400, 'MessageRejected', `Illegal address: ${bad}`);
   return list;
@@ -258,7 +297,8 @@ interface Credentials {
 const sha256 = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
 const hmac = (key: string | Buffer, data: string) => createHmac('sha256', key).update(data, 'utf8').digest();
 /** RFC 3986 unreserved characters stay; everything else is percent-encoded (SigV4's UriEncode). */
-const uriEncode = (s: string) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+const uriEncode = (s: string) =>
+  encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 
 /** Signature Version 4 over the request as it arrived; throws the error SES answers with when it fails. */
 export function verifySignature(call: IncomingCall, creds: Credentials): void {
@@ -268,13 +308,22 @@ export function verifySignature(call: IncomingCall, creds: Credentials): void {
     /^AWS4-HMAC-SHA256 Credential=([^/,\s]+)\/(\d{8})\/([^/,\s]+)\/([^/,\s]+)\/aws4_request,\s*SignedHeaders=([a-z0-9;-]+),\s*Signature=([0-9a-f]{64})$/.exec(
       auth,
     );
-  if (!m) throw new SesFault(400, 'IncompleteSignatureException', 'Authorization header requires Credential, SignedHeaders and Signature.');
+  if (!m)
+    throw new SesFault(
+      400,
+      'IncompleteSignatureException',
+      'Authorization header requires Credential, SignedHeaders and Signature.',
+    );
   const [, keyId, date, region, service, signedHeaders, signature] = m as unknown as string[];
   if (keyId !== creds.accessKeyId)
     throw new SesFault(403, 'UnrecognizedClientException', 'The security token included in the request is invalid.');
   const amzDate = call.headers['x-amz-date'];
   if (!amzDate || !/^\d{8}T\d{6}Z$/.test(amzDate) || !amzDate.startsWith(date!))
-    throw new SesFault(400, 'IncompleteSignatureException', 'X-Amz-Date is missing or does not match the credential scope.');
+    throw new SesFault(
+      400,
+      'IncompleteSignatureException',
+      'X-Amz-Date is missing or does not match the credential scope.',
+    );
   const at = Date.UTC(
     +amzDate.slice(0, 4),
     +amzDate.slice(4, 6) - 1,
@@ -284,24 +333,43 @@ export function verifySignature(call: IncomingCall, creds: Credentials): void {
     +amzDate.slice(13, 15),
   );
   if (Math.abs(call.now - at) > SIGNATURE_WINDOW_MS)
-    throw new SesFault(403, 'InvalidSignatureException', `Signature expired: ${amzDate} is now earlier or later than allowed.`);
+    throw new SesFault(
+      403,
+      'InvalidSignatureException',
+      `Signature expired: ${amzDate} is now earlier or later than allowed.`,
+    );
   const names = signedHeaders!.split(';');
   if (!names.includes('host') || !names.includes('x-amz-date') || names.some((n, i) => i > 0 && n <= names[i - 1]!))
     throw new SesFault(403, 'SignatureDoesNotMatch', 'SignedHeaders must be sorted and include host and x-amz-date.');
   const payloadHash = sha256(call.body);
   const claimed = call.headers['x-amz-content-sha256'];
   if (claimed !== undefined && claimed !== payloadHash)
-    throw new SesFault(400, 'XAmzContentSHA256Mismatch', 'The provided x-amz-content-sha256 header does not match the computed hash.');
+    throw new SesFault(
+      400,
+      'XAmzContentSHA256Mismatch',
+      'The provided x-amz-content-sha256 header does not match the computed hash.',
+    );
 
   // Non-S3 services encode each path segment twice: once by the client, once more when signing. SendEmail
   // takes no query string, so the canonical query is empty.
   const canonicalUri = call.path.split('/').map(uriEncode).join('/');
   const canonicalHeaders = names.map((n) => `${n}:${(call.headers[n] ?? '').trim().replace(/\s+/g, ' ')}\n`).join('');
-  const canonicalRequest = [call.method, canonicalUri, '', canonicalHeaders, signedHeaders, claimed ?? payloadHash].join('\n');
+  const canonicalRequest = [
+    call.method,
+    canonicalUri,
+    '',
+    canonicalHeaders,
+    signedHeaders,
+    claimed ?? payloadHash,
+  ].join('\n');
   const scope = `${date}/${region}/${service}/aws4_request`;
   const stringToSign = ['AWS4-HMAC-SHA256', amzDate, scope, sha256(canonicalRequest)].join('\n');
   const key = hmac(hmac(hmac(hmac(`AWS4${creds.secretAccessKey}`, date!), region!), service!), 'aws4_request');
-  if (region !== creds.region || service !== creds.service || !timingSafeEqual(hmac(key, stringToSign), Buffer.from(signature!, 'hex')))
+  if (
+    region !== creds.region ||
+    service !== creds.service ||
+    !timingSafeEqual(hmac(key, stringToSign), Buffer.from(signature!, 'hex'))
+  )
     throw new SesFault(
       403,
       'SignatureDoesNotMatch',

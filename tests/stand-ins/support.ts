@@ -116,7 +116,9 @@ export async function startStandIn<M>(handler: Handler<M>, opts: CommonOptions):
       if (size <= MAX_BODY) chunks.push(part);
     }
     const url = new URL(req.url ?? '/', 'http://stand-in');
-    const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : (v ?? '')]));
+    const headers = Object.fromEntries(
+      Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : (v ?? '')]),
+    );
     const record: RecordedRequest = {
       method: req.method ?? 'GET',
       path: url.pathname,
@@ -155,7 +157,10 @@ export async function startStandIn<M>(handler: Handler<M>, opts: CommonOptions):
         resetSeconds: () => (window.length ? Math.max(0, Math.ceil((window[0]! + 1000 - now) / 1000)) : 0),
       },
     };
-    const reply = size > MAX_BODY ? { status: 413, body: 'request entity too large' } : await handler.handle({ ...record, now }, ctx);
+    const reply =
+      size > MAX_BODY
+        ? { status: 413, body: 'request entity too large' }
+        : await handler.handle({ ...record, now }, ctx);
     messages.push(...pending);
     if (drops > 0) {
       drops--;
@@ -163,7 +168,8 @@ export async function startStandIn<M>(handler: Handler<M>, opts: CommonOptions):
       return;
     }
     record.status = reply.status;
-    const text = typeof reply.body === 'string' ? reply.body : reply.body === undefined ? '' : JSON.stringify(reply.body);
+    const text =
+      typeof reply.body === 'string' ? reply.body : reply.body === undefined ? '' : JSON.stringify(reply.body);
     const type = typeof reply.body === 'string' ? 'text/plain; charset=utf-8' : 'application/json; charset=utf-8';
     res.writeHead(reply.status, { 'content-type': type, ...reply.headers });
     res.end(text);
@@ -187,7 +193,8 @@ export async function startStandIn<M>(handler: Handler<M>, opts: CommonOptions):
 
   const countByRecipient = () => {
     const counts = new Map<string, number>();
-    for (const m of messages) for (const r of handler.recipientsOf(m)) counts.set(r.toLowerCase(), (counts.get(r.toLowerCase()) ?? 0) + 1);
+    for (const m of messages)
+      for (const r of handler.recipientsOf(m)) counts.set(r.toLowerCase(), (counts.get(r.toLowerCase()) ?? 0) + 1);
     return counts;
   };
 
@@ -244,7 +251,10 @@ export function parseArgs(argv: readonly string[]): { values: Map<string, string
  * Run a stand-in as its own process when `moduleUrl` is the entry point: print one JSON line with its URL
  * (a parent reads it to learn the port), and close on SIGTERM or SIGINT.
  */
-export async function runIfMain(moduleUrl: string, start: (argv: readonly string[]) => Promise<StandIn<unknown>>): Promise<void> {
+export async function runIfMain(
+  moduleUrl: string,
+  start: (argv: readonly string[]) => Promise<StandIn<unknown>>,
+): Promise<void> {
   const entry = process.argv[1];
   if (!entry || moduleUrl !== pathToFileURL(entry).href) return;
   const standIn = await start(process.argv.slice(2));
@@ -272,7 +282,8 @@ export function mailboxAddress(value: string): string | undefined {
 export const isFieldName = (name: string) => /^[!-9;-~]+$/.test(name);
 export const isFieldValue = (value: string) => !/[\r\n\0]/.test(value);
 
-export const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+export const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
  * A message as the delivery engine hands it to a transport, for tests: every list header a broadcast

@@ -5,7 +5,12 @@ import { ADMIN_TOKEN } from './harness.js';
 export const admin = (h: Harness, path: string, init: RequestInit = {}) =>
   h.request(path, {
     ...init,
-    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, accept: 'application/json', ...(init.body ? { 'content-type': 'application/json' } : {}), ...(init.headers as Record<string, string> | undefined) },
+    headers: {
+      authorization: `Bearer ${ADMIN_TOKEN}`,
+      accept: 'application/json',
+      ...(init.body ? { 'content-type': 'application/json' } : {}),
+      ...(init.headers as Record<string, string> | undefined),
+    },
   });
 
 export interface BroadcastOverrides {
@@ -35,14 +40,23 @@ export async function draftBroadcast(h: Harness, o: BroadcastOverrides = {}): Pr
 
 export async function broadcastState(h: Harness, id: string) {
   const res = await admin(h, `/admin/v1/broadcasts/${id}`);
-  return (await res.json()) as { status: string; statusReason: string | null; audienceCount: number | null; counts: Record<string, number> };
+  return (await res.json()) as {
+    status: string;
+    statusReason: string | null;
+    audienceCount: number | null;
+    counts: Record<string, number>;
+  };
 }
 
 /**
  * Active subscribers made fast, straight in the database (the lifecycle itself is tested elsewhere):
  * `n` rows subscribed to the given topics.
  */
-export async function seedActiveSubscribers(h: Harness, n: number, opts: { topics?: string[]; prefix?: string } = {}): Promise<string[]> {
+export async function seedActiveSubscribers(
+  h: Harness,
+  n: number,
+  opts: { topics?: string[]; prefix?: string } = {},
+): Promise<string[]> {
   const prefix = opts.prefix ?? `seed${Date.now().toString(36)}`;
   const topics = opts.topics ?? ['release', 'updates'];
   const rows = await h.query<{ id: string }>(
@@ -65,6 +79,9 @@ let topicSeq = 0;
 /** A topic of the test's own, so broadcasts in one harness never share an audience. */
 export async function createTopic(h: Harness): Promise<string> {
   const slug = `t${Date.now().toString(36)}${topicSeq++}`;
-  await h.query(`insert into topics (slug, name, description, default_on) values ($1, $2, 'Test topic', false)`, [slug, `Topic ${slug}`]);
+  await h.query(`insert into topics (slug, name, description, default_on) values ($1, $2, 'Test topic', false)`, [
+    slug,
+    `Topic ${slug}`,
+  ]);
   return slug;
 }

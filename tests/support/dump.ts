@@ -14,7 +14,9 @@ export async function dumpDatabase(h: Harness): Promise<string> {
     const [{ db }] = (await h.query<{ db: string }>('select current_database() as db')) as [{ db: string }];
     const url = new URL(process.env.TEST_DATABASE_URL!);
     url.pathname = `/${db}`;
-    const { stdout } = await run('/usr/bin/pg_dump', ['--no-owner', '--no-privileges', url.toString()], { maxBuffer: 256 * 1024 * 1024 });
+    const { stdout } = await run('/usr/bin/pg_dump', ['--no-owner', '--no-privileges', url.toString()], {
+      maxBuffer: 256 * 1024 * 1024,
+    });
     expect(stdout).toContain('COPY public.subscribers');
     return stdout;
   }

@@ -3,7 +3,8 @@ import type { Harness } from './harness.js';
 let seq = 0;
 
 /** A unique, valid address; tests never share one by accident. */
-export const uniqueEmail = (label = 'reader') => `${label}.${process.pid}.${Date.now().toString(36)}.${seq++}@example.com`;
+export const uniqueEmail = (label = 'reader') =>
+  `${label}.${process.pid}.${Date.now().toString(36)}.${seq++}@example.com`;
 
 export interface SignupBody {
   email?: string;
@@ -27,7 +28,11 @@ export function postSignup(h: Harness, body: SignupBody = {}, opts: { ip?: strin
   });
 }
 
-export function postSignupForm(h: Harness, fields: Record<string, string | string[]>, headers: Record<string, string> = {}) {
+export function postSignupForm(
+  h: Harness,
+  fields: Record<string, string | string[]>,
+  headers: Record<string, string> = {},
+) {
   const body = new URLSearchParams();
   for (const [k, v] of Object.entries(fields)) for (const value of [v].flat()) body.append(k, value);
   return h.request('/v1/subscriptions', {
@@ -75,7 +80,9 @@ export async function activeSubscriber(h: Harness, body: SignupBody = {}) {
   await h.deliver();
   const welcome = lastMailTo(h, pending.email);
   const text = welcome.parsed.text ?? '';
-  const [row] = await h.query<{ id: string }>('select id from subscribers where lower(email) = lower($1)', [pending.email]);
+  const [row] = await h.query<{ id: string }>('select id from subscribers where lower(email) = lower($1)', [
+    pending.email,
+  ]);
   return {
     id: row!.id,
     email: pending.email,

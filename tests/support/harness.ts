@@ -1,9 +1,9 @@
 import { PGlite } from '@electric-sql/pglite';
-import { createApp, type App } from '../../src/app.js';
-import { parseConfig, type Config } from '../../src/config.js';
-import type { BatchReport } from '../../src/delivery/engine.js';
-import { connectPostgres, rowsOf, type Database } from '../../src/db/client.js';
+import { type App, createApp } from '../../src/app.js';
+import { type Config, parseConfig } from '../../src/config.js';
+import { connectPostgres, type Database, rowsOf } from '../../src/db/client.js';
 import { migratePglite, openPglite } from '../../src/db/pglite.js';
+import type { BatchReport } from '../../src/delivery/engine.js';
 import { createLogger } from '../../src/log.js';
 import { createMailers } from '../../src/runtime/node/mailer.js';
 import { createServices, type Services } from '../../src/services.js';
@@ -146,6 +146,8 @@ const LOGGED_ADDRESS = /(@|%40|\\u0040)([a-z0-9-]+\.)*example\.(com|org|net)\b/i
 export function assertNoAddressesLogged(logs: string[]): void {
   const leaks = logs.filter((line) => LOGGED_ADDRESS.test(line));
   if (leaks.length > 0) {
-    throw new Error(`the log holds ${leaks.length} line(s) with a test email address, e.g.:\n${leaks.slice(0, 3).join('\n')}`);
+    throw new Error(
+      `the log holds ${leaks.length} line(s) with a test email address, e.g.:\n${leaks.slice(0, 3).join('\n')}`,
+    );
   }
 }

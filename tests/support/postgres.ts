@@ -17,7 +17,8 @@ async function admin<T>(url: string, run: (sql: postgres.Sql) => Promise<T>): Pr
   }
 }
 
-export const dropDatabase = (url: string, name: string) => admin(url, (sql) => sql.unsafe(`drop database if exists ${name} with (force)`));
+export const dropDatabase = (url: string, name: string) =>
+  admin(url, (sql) => sql.unsafe(`drop database if exists ${name} with (force)`));
 
 export async function createTemplateDatabase(url: string, name: string): Promise<void> {
   await admin(url, async (sql) => {
@@ -30,7 +31,9 @@ export async function createTemplateDatabase(url: string, name: string): Promise
 let counter = 0;
 
 /** A fresh, migrated database for one harness, dropped again by the returned function. */
-export async function createTestDatabase(url: string): Promise<{ url: string; name: string; drop: () => Promise<void> }> {
+export async function createTestDatabase(
+  url: string,
+): Promise<{ url: string; name: string; drop: () => Promise<void> }> {
   const name = `quire_test_${process.pid}_${Date.now().toString(36)}_${counter++}`;
   await admin(url, (sql) => sql.unsafe(`create database ${name} template ${inject('templateDatabase')}`));
   return { url: withDatabase(url, name), name, drop: () => dropDatabase(url, name).then(() => {}) };

@@ -20,13 +20,18 @@ describe('the Worker bundle (wrangler deploy --dry-run)', () => {
     process.stderr.write(`quire worker bundle: ${figure}\n`);
     expect(build.gzipBytes, figure).toBeLessThan(3 * MiB);
     // The 1 MiB target is reported, not enforced: the hard limit above is Cloudflare's.
-    if (build.gzipBytes >= MiB) process.stderr.write(`quire worker bundle: over the 1 MiB target; see README "Deploy to Cloudflare" for what weighs most\n`);
+    if (build.gzipBytes >= MiB)
+      process.stderr.write(
+        `quire worker bundle: over the 1 MiB target; see README "Deploy to Cloudflare" for what weighs most\n`,
+      );
   });
 
   it('carries nothing Node-only of ours: no PGlite, data directory, capture mailbox or migrations runner', () => {
     const inputs = Object.keys(build.metafile.inputs);
     const banned = inputs.filter((f) =>
-      /(^|\/)src\/(runtime\/node\/.*|cli|cli\/.*|db\/pglite|db\/migrate|mail\/capture)\.ts$|@electric-sql\/pglite|node_modules\/(prettier|tsx)\//.test(f),
+      /(^|\/)src\/(runtime\/node\/.*|cli|cli\/.*|db\/pglite|db\/migrate|mail\/capture)\.ts$|@electric-sql\/pglite|node_modules\/(prettier|tsx)\//.test(
+        f,
+      ),
     );
     expect(banned).toEqual([]);
     expect(inputs).toContain('src/runtime/worker/index.ts');

@@ -25,8 +25,16 @@ interface SentEmail {
 }
 
 type SendAnswer =
-  | { ok: true; result: { messageId: string; providerMessageId?: string }; transactionalOnly: boolean; maxBatch: number }
-  | { ok: false; error: { name: string; message: string; permanent: boolean; relayUnavailable: boolean; rateLimited: boolean } };
+  | {
+      ok: true;
+      result: { messageId: string; providerMessageId?: string };
+      transactionalOnly: boolean;
+      maxBatch: number;
+    }
+  | {
+      ok: false;
+      error: { name: string; message: string; permanent: boolean; relayUnavailable: boolean; rateLimited: boolean };
+    };
 
 const welcome = (to: string, overrides: Partial<OutgoingMessage> = {}): OutgoingMessage => ({
   from: '"How Teams Think, Before They Build" <updates@quire.test>',
@@ -36,7 +44,8 @@ const welcome = (to: string, overrides: Partial<OutgoingMessage> = {}): Outgoing
   text: 'Thanks for confirming. Manage: https://quire.test/manage/tok',
   messageId: '<welcome-1@quire.test>',
   headers: {
-    'List-Unsubscribe': '<https://quire.test/unsubscribe/tok>, <mailto:unsubscribe@quire.test?subject=unsubscribe%20tok>',
+    'List-Unsubscribe':
+      '<https://quire.test/unsubscribe/tok>, <mailto:unsubscribe@quire.test?subject=unsubscribe%20tok>',
     'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
     'list-id': 'How Teams Think <book.quire.test>',
     'Reply-To': 'Author <author@quire.test>',
@@ -73,15 +82,27 @@ beforeAll(async () => {
 afterAll(() => server?.close());
 
 const send = async (message: OutgoingMessage, binding = 'EMAIL'): Promise<SendAnswer> => {
-  const response = await server.fetch('http://quire.test/send', { method: 'POST', body: JSON.stringify({ ...message, binding }) } as never);
+  const response = await server.fetch('http://quire.test/send', {
+    method: 'POST',
+    body: JSON.stringify({ ...message, binding }),
+  } as never);
   return (await response.json()) as SendAnswer;
 };
 
 const sentTo = async (address: string): Promise<SentEmail[]> => {
-  const list = (await (await fetch(new URL(`${EXPLORER_SENT}?per_page=100`, origin))).json()) as { result: SentEmail[] };
+  const list = (await (await fetch(new URL(`${EXPLORER_SENT}?per_page=100`, origin))).json()) as {
+    result: SentEmail[];
+  };
   const ids = list.result.filter((e) => e.to.includes(address)).map((e) => e.messageId);
   return Promise.all(
-    ids.map(async (id) => ((await (await fetch(new URL(`${EXPLORER_SENT}?email_id=${encodeURIComponent(id)}`, origin))).json()) as { result: SentEmail }).result),
+    ids.map(
+      async (id) =>
+        (
+          (await (await fetch(new URL(`${EXPLORER_SENT}?email_id=${encodeURIComponent(id)}`, origin))).json()) as {
+            result: SentEmail;
+          }
+        ).result,
+    ),
   );
 };
 
@@ -109,7 +130,8 @@ describe('Cloudflare Email Service transport over the local send_email binding (
     // Exactly the fields the service accepts, in its canonical casing; Message-ID, Date and Reply-To
     // are not among them (the service writes the first two, the third is an API field).
     expect(mail!.headers).toEqual({
-      'List-Unsubscribe': '<https://quire.test/unsubscribe/tok>, <mailto:unsubscribe@quire.test?subject=unsubscribe%20tok>',
+      'List-Unsubscribe':
+        '<https://quire.test/unsubscribe/tok>, <mailto:unsubscribe@quire.test?subject=unsubscribe%20tok>',
       'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
       'List-Id': 'How Teams Think <book.quire.test>',
       'X-Quire-Kind': 'welcome',
@@ -119,11 +141,16 @@ describe('Cloudflare Email Service transport over the local send_email binding (
   it('refuses, before the binding, a header the service would refuse: nothing is sent', async () => {
     const answer = await send(
       welcome('reader.two@example.com', {
-        headers: { 'List-Unsubscribe': '<http://quire.test/unsubscribe/tok>', 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' },
+        headers: {
+          'List-Unsubscribe': '<http://quire.test/unsubscribe/tok>',
+          'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+        },
       }),
     );
     expect(answer).toMatchObject({ ok: false, error: { name: 'MailError', permanent: true, relayUnavailable: false } });
-    expect(!answer.ok && answer.error.message).toMatch(/List-Unsubscribe must hold <https:\/\/…> and\/or <mailto:…> targets only/);
+    expect(!answer.ok && answer.error.message).toMatch(
+      /List-Unsubscribe must hold <https:\/\/…> and\/or <mailto:…> targets only/,
+    );
     expect(await sentTo('reader.two@example.com')).toEqual([]);
   });
 
@@ -134,7 +161,10 @@ describe('Cloudflare Email Service transport over the local send_email binding (
     expect(!answer.ok && answer.error.message).toMatch(/email from updates@quire\.test not allowed/);
     expect(await sentTo('reader.three@example.com')).toEqual([]);
 
-    const allowed = await send(welcome('reader.three@example.com', { from: 'Alerts <alerts@quire.test>' }), 'RESTRICTED');
+    const allowed = await send(
+      welcome('reader.three@example.com', { from: 'Alerts <alerts@quire.test>' }),
+      'RESTRICTED',
+    );
     expect(allowed.ok).toBe(true);
     expect(await sentTo('reader.three@example.com')).toHaveLength(1);
   });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dsnMail, largeMail, mailtoOf, plainMail, unsubscribeMail } from '../integration/inbound-mail.js';
-import { buildWorker, linkIn, mailTo, startWorkerRig, waitFor, type WorkerBuild, type WorkerRig } from './support.js';
+import { buildWorker, linkIn, mailTo, startWorkerRig, type WorkerBuild, type WorkerRig, waitFor } from './support.js';
 
 /**
  * The Worker's email() handler (src/runtime/worker/email.ts) in real workerd: wrangler's test harness

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { templates } from '../../emails/index.js';
-import { startPostmarkStandIn, type PostmarkStandIn } from '../stand-ins/postmark.js';
-import { startResendStandIn, type ResendStandIn } from '../stand-ins/resend.js';
-import { buildWorker, startWorkerRig, waitFor, WORKER_SECRET, type WorkerBuild, type WorkerRig } from './support.js';
+import { type PostmarkStandIn, startPostmarkStandIn } from '../stand-ins/postmark.js';
+import { type ResendStandIn, startResendStandIn } from '../stand-ins/resend.js';
+import { buildWorker, startWorkerRig, WORKER_SECRET, type WorkerBuild, type WorkerRig, waitFor } from './support.js';
 
 /**
  * MAIL_DSN and BROADCAST_MAIL_DSN in the deploy bundle, in real workerd (wrangler's test harness): the
@@ -14,7 +14,9 @@ import { buildWorker, startWorkerRig, waitFor, WORKER_SECRET, type WorkerBuild, 
  */
 
 if (!process.env.TEST_DATABASE_URL) {
-  process.stderr.write('quire workerd provider tests: skipped — the Worker needs PostgreSQL (set TEST_DATABASE_URL; npm test probes 127.0.0.1:5432)\n');
+  process.stderr.write(
+    'quire workerd provider tests: skipped — the Worker needs PostgreSQL (set TEST_DATABASE_URL; npm test probes 127.0.0.1:5432)\n',
+  );
 }
 
 const EXPLORER_SENT = '/cdn-cgi/local/explorer/api/local/email/sending';
@@ -42,15 +44,28 @@ afterAll(() => build?.remove());
 /** Messages the Worker sent through its send_email bindings to `address`, in full. */
 async function explorerMailTo(w: WorkerRig, address: string): Promise<SentEmail[]> {
   const { url: origin } = await w.server.listen();
-  const list = (await (await fetch(new URL(`${EXPLORER_SENT}?per_page=100`, origin))).json()) as { result: SentEmail[] };
+  const list = (await (await fetch(new URL(`${EXPLORER_SENT}?per_page=100`, origin))).json()) as {
+    result: SentEmail[];
+  };
   const ids = list.result.filter((e) => e.to.includes(address)).map((e) => e.messageId);
   return Promise.all(
-    ids.map(async (id) => ((await (await fetch(new URL(`${EXPLORER_SENT}?email_id=${encodeURIComponent(id)}`, origin))).json()) as { result: SentEmail }).result),
+    ids.map(
+      async (id) =>
+        (
+          (await (await fetch(new URL(`${EXPLORER_SENT}?email_id=${encodeURIComponent(id)}`, origin))).json()) as {
+            result: SentEmail;
+          }
+        ).result,
+    ),
   );
 }
 
 const signup = (w: WorkerRig, email: string) =>
-  w.fetch('/v1/subscriptions', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, consent: true, name: 'Ada' }) });
+  w.fetch('/v1/subscriptions', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email, consent: true, name: 'Ada' }),
+  });
 
 const linkFrom = (text: string | undefined, path: string): string => {
   const found = new RegExp(`https://quire\\.test${path}[A-Za-z0-9_.~%-]+`).exec(text ?? '')?.[0];
@@ -85,108 +100,137 @@ async function createBroadcast(w: WorkerRig, topic: string): Promise<string> {
 }
 
 const deliveryCounts = async (w: WorkerRig, broadcastId: string) =>
-  w.sql<{ status: string; n: number }[]>`select status, count(*)::int as n from deliveries where broadcast_id = ${broadcastId} group by status order by status`;
+  w.sql<
+    { status: string; n: number }[]
+  >`select status, count(*)::int as n from deliveries where broadcast_id = ${broadcastId} group by status order by status`;
 
-describe.runIf(process.env.TEST_DATABASE_URL)('the Workers recipe: Email Service for transactional mail, Postmark for broadcasts', () => {
-  let w: WorkerRig;
-  let postmark: PostmarkStandIn;
-  beforeAll(async () => {
-    // A provider's latency (200 ms a call), so the cron's own drain is still going when the queue consumer starts.
-    postmark = await startPostmarkStandIn({ serverToken: POSTMARK_TOKEN, delayMs: 200 });
-    w = await startWorkerRig(
-      {
-        PUBLIC_URL: HTTPS_PUBLIC_URL,
-        SMTP_URL: '',
-        MAIL_DSN: 'cloudflare+email://EMAIL',
-        BROADCAST_MAIL_DSN: `postmark+api://${POSTMARK_TOKEN}@127.0.0.1:${postmark.port}?message_stream=broadcast`,
-        // Small batches and slices: the send request's waitUntil sends one batch, the cron and the queue the rest.
-        DELIVERY_BATCH: '25',
-        QUEUE_FANOUT: '3',
-        QUEUE_SLICE_SECONDS: '5',
-      },
-      build,
-      { sendEmail: ['EMAIL'] },
-    );
-  });
-  afterAll(async () => {
-    await w?.close();
-    await postmark?.close();
-  });
+describe.runIf(process.env.TEST_DATABASE_URL)(
+  'the Workers recipe: Email Service for transactional mail, Postmark for broadcasts',
+  () => {
+    let w: WorkerRig;
+    let postmark: PostmarkStandIn;
+    beforeAll(async () => {
+      // A provider's latency (200 ms a call), so the cron's own drain is still going when the queue consumer starts.
+      postmark = await startPostmarkStandIn({ serverToken: POSTMARK_TOKEN, delayMs: 200 });
+      w = await startWorkerRig(
+        {
+          PUBLIC_URL: HTTPS_PUBLIC_URL,
+          SMTP_URL: '',
+          MAIL_DSN: 'cloudflare+email://EMAIL',
+          BROADCAST_MAIL_DSN: `postmark+api://${POSTMARK_TOKEN}@127.0.0.1:${postmark.port}?message_stream=broadcast`,
+          // Small batches and slices: the send request's waitUntil sends one batch, the cron and the queue the rest.
+          DELIVERY_BATCH: '25',
+          QUEUE_FANOUT: '3',
+          QUEUE_SLICE_SECONDS: '5',
+        },
+        build,
+        { sendEmail: ['EMAIL'] },
+      );
+    });
+    afterAll(async () => {
+      await w?.close();
+      await postmark?.close();
+    });
 
-  it('a signup’s confirmation and welcome go out through the send_email binding, not Postmark', async () => {
-    const email = `recipe.${Date.now()}@example.com`;
-    expect((await signup(w, email)).status).toBe(202);
-    const [confirmation] = await waitFor(async () => {
-      const mails = await explorerMailTo(w, email);
-      return mails.length ? mails : undefined;
-    }, 'the confirmation in the Email Service store');
-    const confirmPath = linkFrom(confirmation!.text, '/confirm/');
-    expect(await w.sql`select d.kind, d.status from deliveries d join subscribers s on s.id = d.subscriber_id where s.email = ${email}`).toEqual([
-      { kind: 'confirmation', status: 'sent' },
-    ]);
+    it('a signup’s confirmation and welcome go out through the send_email binding, not Postmark', async () => {
+      const email = `recipe.${Date.now()}@example.com`;
+      expect((await signup(w, email)).status).toBe(202);
+      const [confirmation] = await waitFor(async () => {
+        const mails = await explorerMailTo(w, email);
+        return mails.length ? mails : undefined;
+      }, 'the confirmation in the Email Service store');
+      const confirmPath = linkFrom(confirmation!.text, '/confirm/');
+      expect(
+        await w.sql`select d.kind, d.status from deliveries d join subscribers s on s.id = d.subscriber_id where s.email = ${email}`,
+      ).toEqual([{ kind: 'confirmation', status: 'sent' }]);
 
-    const confirmed = await w.fetch(confirmPath, { method: 'POST', headers: { accept: 'application/json' } });
-    expect(await confirmed.json()).toEqual({ status: 'confirmed' });
-    const mails = await waitFor(async () => {
-      const all = await explorerMailTo(w, email);
-      return all.length >= 2 ? all : undefined;
-    }, 'the welcome in the Email Service store');
-    const welcome = mails.find((m) => m.messageId !== confirmation!.messageId)!;
-    // An https one-click target, as Email Service requires (an http one is refused before the binding).
-    expect(welcome.headers?.['List-Unsubscribe']).toMatch(/^<https:\/\/quire\.test\/unsubscribe\/[^>]+>, <mailto:/);
-    expect(welcome.headers?.['List-Unsubscribe-Post']).toBe('List-Unsubscribe=One-Click');
-    expect(postmark.requests).toEqual([]);
-  });
+      const confirmed = await w.fetch(confirmPath, { method: 'POST', headers: { accept: 'application/json' } });
+      expect(await confirmed.json()).toEqual({ status: 'confirmed' });
+      const mails = await waitFor(async () => {
+        const all = await explorerMailTo(w, email);
+        return all.length >= 2 ? all : undefined;
+      }, 'the welcome in the Email Service store');
+      const welcome = mails.find((m) => m.messageId !== confirmation!.messageId)!;
+      // An https one-click target, as Email Service requires (an http one is refused before the binding).
+      expect(welcome.headers?.['List-Unsubscribe']).toMatch(/^<https:\/\/quire\.test\/unsubscribe\/[^>]+>, <mailto:/);
+      expect(welcome.headers?.['List-Unsubscribe-Post']).toBe('List-Unsubscribe=One-Click');
+      expect(postmark.requests).toEqual([]);
+    });
 
-  it('a broadcast to 300 readers goes through Postmark’s broadcast stream by waitUntil, cron and queue, once each', async () => {
-    const n = 300;
-    const { topic, emails } = await seedAudience(w, 'recipe', n);
-    const id = await createBroadcast(w, topic);
-    const sent = await w.admin(`/admin/v1/broadcasts/${id}/send`, { method: 'POST' });
-    expect(sent.status).toBeLessThan(300);
-    // The send request's waitUntil delivers one batch (DELIVERY_BATCH = 25) and leaves the rest.
-    await waitFor(() => w.logs().find((l) => l.msg === 'delivery drained' && l.trigger === 'request' && l.sent === 25), 'the first batch from waitUntil');
-    expect(postmark.messages).toHaveLength(25);
+    it('a broadcast to 300 readers goes through Postmark’s broadcast stream by waitUntil, cron and queue, once each', async () => {
+      const n = 300;
+      const { topic, emails } = await seedAudience(w, 'recipe', n);
+      const id = await createBroadcast(w, topic);
+      const sent = await w.admin(`/admin/v1/broadcasts/${id}/send`, { method: 'POST' });
+      expect(sent.status).toBeLessThan(300);
+      // The send request's waitUntil delivers one batch (DELIVERY_BATCH = 25) and leaves the rest.
+      await waitFor(
+        () => w.logs().find((l) => l.msg === 'delivery drained' && l.trigger === 'request' && l.sent === 25),
+        'the first batch from waitUntil',
+      );
+      expect(postmark.messages).toHaveLength(25);
 
-    // A cron tick fans the broadcast out to the queue and delivers too; the consumers share the rest.
-    w.server.clearLogs();
-    expect((await w.server.getWorker().scheduled({ cron: '* * * * *', scheduledTime: new Date() })).outcome).toBe('ok');
-    await waitFor(async () => ((await w.sql`select 1 from broadcasts where id = ${id} and status = 'sent'`).length ? true : undefined), 'the broadcast to be sent', 60_000);
-    expect(await deliveryCounts(w, id)).toEqual([{ status: 'sent', n }]);
-    expect(w.logs().find((l) => l.msg === 'delivery fanned out')).toMatchObject({ messages: expect.any(Number) });
-    // Repeated queue messages (at-least-once) find nothing left: give them time to show they send nothing.
-    await new Promise((r) => setTimeout(r, 1500));
-    // The cron and the queue consumer each sent a share, and their shares add up to the rest.
-    const sentBy = (msg: string) => w.logs().filter((l) => l.msg === msg).reduce((sum, l) => sum + Number(l.sent ?? 0), 0);
-    expect(sentBy('delivery drained')).toBeGreaterThan(0);
-    expect(sentBy('delivery slice')).toBeGreaterThan(0);
-    expect(sentBy('delivery drained') + sentBy('delivery slice')).toBe(n - 25);
+      // A cron tick fans the broadcast out to the queue and delivers too; the consumers share the rest.
+      w.server.clearLogs();
+      expect((await w.server.getWorker().scheduled({ cron: '* * * * *', scheduledTime: new Date() })).outcome).toBe(
+        'ok',
+      );
+      await waitFor(
+        async () =>
+          (await w.sql`select 1 from broadcasts where id = ${id} and status = 'sent'`).length ? true : undefined,
+        'the broadcast to be sent',
+        60_000,
+      );
+      expect(await deliveryCounts(w, id)).toEqual([{ status: 'sent', n }]);
+      expect(w.logs().find((l) => l.msg === 'delivery fanned out')).toMatchObject({ messages: expect.any(Number) });
+      // Repeated queue messages (at-least-once) find nothing left: give them time to show they send nothing.
+      await new Promise((r) => setTimeout(r, 1500));
+      // The cron and the queue consumer each sent a share, and their shares add up to the rest.
+      const sentBy = (msg: string) =>
+        w
+          .logs()
+          .filter((l) => l.msg === msg)
+          .reduce((sum, l) => sum + Number(l.sent ?? 0), 0);
+      expect(sentBy('delivery drained')).toBeGreaterThan(0);
+      expect(sentBy('delivery slice')).toBeGreaterThan(0);
+      expect(sentBy('delivery drained') + sentBy('delivery slice')).toBe(n - 25);
 
-    // Exactly once per reader, each in a batch call on the broadcast stream, each with its own one-click link.
-    const counts = postmark.countByRecipient();
-    expect(counts.size).toBe(n);
-    expect(emails.every((e) => counts.get(e) === 1)).toBe(true);
-    expect(postmark.messages).toHaveLength(n);
-    const unsubscribeLinks = new Set<string>();
-    for (const m of postmark.messages) {
-      expect(m).toMatchObject({ endpoint: '/email/batch', MessageStream: 'broadcast', Subject: 'New chapter article: Coaching through tech refinement' });
-      const header = (name: string) => m.Headers.find((h) => h.Name.toLowerCase() === name.toLowerCase())?.Value;
-      const listUnsubscribe = header('List-Unsubscribe') ?? '';
-      expect(listUnsubscribe).toMatch(/^<https:\/\/quire\.test\/unsubscribe\/[^>]+>, <mailto:[^>]+>$/);
-      expect(header('List-Unsubscribe-Post')).toBe('List-Unsubscribe=One-Click');
-      unsubscribeLinks.add(listUnsubscribe);
-    }
-    expect(unsubscribeLinks.size).toBe(n);
-    expect(postmark.requests.every((r) => r.headers['x-postmark-server-token'] === POSTMARK_TOKEN && r.status === 200)).toBe(true);
-    // None of it went through the Email Service binding.
-    expect(await explorerMailTo(w, emails[0]!)).toEqual([]);
-  });
-});
+      // Exactly once per reader, each in a batch call on the broadcast stream, each with its own one-click link.
+      const counts = postmark.countByRecipient();
+      expect(counts.size).toBe(n);
+      expect(emails.every((e) => counts.get(e) === 1)).toBe(true);
+      expect(postmark.messages).toHaveLength(n);
+      const unsubscribeLinks = new Set<string>();
+      for (const m of postmark.messages) {
+        expect(m).toMatchObject({
+          endpoint: '/email/batch',
+          MessageStream: 'broadcast',
+          Subject: 'New chapter article: Coaching through tech refinement',
+        });
+        const header = (name: string) => m.Headers.find((h) => h.Name.toLowerCase() === name.toLowerCase())?.Value;
+        const listUnsubscribe = header('List-Unsubscribe') ?? '';
+        expect(listUnsubscribe).toMatch(/^<https:\/\/quire\.test\/unsubscribe\/[^>]+>, <mailto:[^>]+>$/);
+        expect(header('List-Unsubscribe-Post')).toBe('List-Unsubscribe=One-Click');
+        unsubscribeLinks.add(listUnsubscribe);
+      }
+      expect(unsubscribeLinks.size).toBe(n);
+      expect(
+        postmark.requests.every((r) => r.headers['x-postmark-server-token'] === POSTMARK_TOKEN && r.status === 200),
+      ).toBe(true);
+      // None of it went through the Email Service binding.
+      expect(await explorerMailTo(w, emails[0]!)).toEqual([]);
+    });
+  },
+);
 
 describe.runIf(process.env.TEST_DATABASE_URL)('MAIL_DSN=cloudflare+email://EMAIL alone', () => {
   let w: WorkerRig;
   beforeAll(async () => {
-    w = await startWorkerRig({ PUBLIC_URL: HTTPS_PUBLIC_URL, SMTP_URL: '', MAIL_DSN: 'cloudflare+email://EMAIL' }, build, { sendEmail: ['EMAIL'] });
+    w = await startWorkerRig(
+      { PUBLIC_URL: HTTPS_PUBLIC_URL, SMTP_URL: '', MAIL_DSN: 'cloudflare+email://EMAIL' },
+      build,
+      { sendEmail: ['EMAIL'] },
+    );
   });
   afterAll(() => w?.close());
 
@@ -199,12 +243,15 @@ describe.runIf(process.env.TEST_DATABASE_URL)('MAIL_DSN=cloudflare+email://EMAIL
     expect(await res.json()).toEqual({
       error: {
         code: 'invalid_state',
-        message: 'Broadcasts cannot be sent through cloudflare: it carries transactional mail only. Set BROADCAST_MAIL_DSN to a bulk mail provider.',
+        message:
+          'Broadcasts cannot be sent through cloudflare: it carries transactional mail only. Set BROADCAST_MAIL_DSN to a bulk mail provider.',
         requestId: expect.any(String),
       },
     });
 
-    const [row] = await w.sql<{ status: string; audience_frozen_at: Date | null }[]>`select status, audience_frozen_at from broadcasts where id = ${id}`;
+    const [row] = await w.sql<
+      { status: string; audience_frozen_at: Date | null }[]
+    >`select status, audience_frozen_at from broadcasts where id = ${id}`;
     expect(row).toEqual({ status: 'draft', audience_frozen_at: null });
     expect(await deliveryCounts(w, id)).toEqual([]);
     // A cron tick has nothing to fan out or send either.
@@ -239,7 +286,10 @@ describe.runIf(process.env.TEST_DATABASE_URL)('MAIL_DSN=resend+api:// for everyt
     const { topic, emails } = await seedAudience(w, 'resend', 4);
     const id = await createBroadcast(w, topic);
     expect((await w.admin(`/admin/v1/broadcasts/${id}/send`, { method: 'POST' })).status).toBeLessThan(300);
-    await waitFor(() => (emails.every((e) => resend.countByRecipient().get(e) === 1) ? true : undefined), 'the broadcast at Resend');
+    await waitFor(
+      () => (emails.every((e) => resend.countByRecipient().get(e) === 1) ? true : undefined),
+      'the broadcast at Resend',
+    );
     const sample = resend.messages.find((m) => m.to.includes(emails[0]!))!;
     expect(sample.headers['List-Unsubscribe-Post']).toBe('List-Unsubscribe=One-Click');
   });
@@ -247,7 +297,11 @@ describe.runIf(process.env.TEST_DATABASE_URL)('MAIL_DSN=resend+api:// for everyt
 
 describe.runIf(process.env.TEST_DATABASE_URL)('a MAIL_DSN the Worker cannot use', () => {
   const cases: [what: string, dsn: string, logged: RegExp, key?: string][] = [
-    ['names a send_email binding the Worker does not have', 'cloudflare+email://MISSING', /MAIL_DSN names the send_email binding "MISSING", which this Worker does not have/],
+    [
+      'names a send_email binding the Worker does not have',
+      'cloudflare+email://MISSING',
+      /MAIL_DSN names the send_email binding "MISSING", which this Worker does not have/,
+    ],
     [
       'has an unknown scheme (with a key in it)',
       'mailchimp+api://mc-secret-key-0123456789@default',
@@ -262,7 +316,10 @@ describe.runIf(process.env.TEST_DATABASE_URL)('a MAIL_DSN the Worker cannot use'
         const res = await signup(w, `bad.${Date.now()}@example.com`);
         expect(res.status).toBe(503);
         expect(((await res.json()) as { error: { code: string } }).error.code).toBe('service_unavailable');
-        const line = await waitFor(() => w.logs().find((l) => /MAIL_DSN/.test(String(l.raw ?? '')))?.raw, 'MAIL_DSN in the log');
+        const line = await waitFor(
+          () => w.logs().find((l) => /MAIL_DSN/.test(String(l.raw ?? '')))?.raw,
+          'MAIL_DSN in the log',
+        );
         expect(String(line)).toMatch(logged);
         const everything = JSON.stringify(w.logs());
         expect(everything).not.toContain(WORKER_SECRET);

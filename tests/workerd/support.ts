@@ -1,7 +1,7 @@
 import postgres from 'postgres';
 import type { TestHarness } from 'wrangler';
 import { createTestDatabase } from '../support/postgres.js';
-import { SmtpSink, type ReceivedMail } from '../support/smtp-sink.js';
+import { type ReceivedMail, SmtpSink } from '../support/smtp-sink.js';
 import { buildWorker, startWorkerd, type WorkerBuild } from './workerd.js';
 
 export { buildWorker, type WorkerBuild } from './workerd.js';
@@ -37,7 +37,11 @@ export interface WorkerRigOptions {
  * The deploy bundle (built here unless given) served by workerd, with test vars and secrets over
  * wrangler.toml's.
  */
-export async function startWorkerRig(vars: Record<string, string> = {}, prebuilt?: WorkerBuild, options: WorkerRigOptions = {}): Promise<WorkerRig> {
+export async function startWorkerRig(
+  vars: Record<string, string> = {},
+  prebuilt?: WorkerBuild,
+  options: WorkerRigOptions = {},
+): Promise<WorkerRig> {
   const build = prebuilt ?? (await buildWorker());
   const smtp = await new SmtpSink().start();
   const db = await createTestDatabase(process.env.TEST_DATABASE_URL!);
@@ -68,7 +72,8 @@ export async function startWorkerRig(vars: Record<string, string> = {}, prebuilt
     throw err;
   }
   const sql = postgres(db.url, { max: 2, onnotice: () => {} });
-  const fetchPath = (path: string, init: RequestInit = {}) => server.fetch(new URL(path, PUBLIC_URL).toString(), init as never) as unknown as Promise<Response>;
+  const fetchPath = (path: string, init: RequestInit = {}) =>
+    server.fetch(new URL(path, PUBLIC_URL).toString(), init as never) as unknown as Promise<Response>;
   return {
     server,
     smtp,
@@ -78,7 +83,12 @@ export async function startWorkerRig(vars: Record<string, string> = {}, prebuilt
     admin: (path, init = {}) =>
       fetchPath(path, {
         ...init,
-        headers: { authorization: `Bearer ${WORKER_ADMIN_TOKEN}`, accept: 'application/json', ...(init.body ? { 'content-type': 'application/json' } : {}), ...(init.headers as Record<string, string> | undefined) },
+        headers: {
+          authorization: `Bearer ${WORKER_ADMIN_TOKEN}`,
+          accept: 'application/json',
+          ...(init.body ? { 'content-type': 'application/json' } : {}),
+          ...(init.headers as Record<string, string> | undefined),
+        },
       }),
     logs: () =>
       server.getLogs().flatMap((l) => {
@@ -99,7 +109,11 @@ export async function startWorkerRig(vars: Record<string, string> = {}, prebuilt
 }
 
 /** Wait until `probe` returns something (not undefined), polling. */
-export async function waitFor<T>(probe: () => T | undefined | Promise<T | undefined>, what: string, timeoutMs = 15_000): Promise<T> {
+export async function waitFor<T>(
+  probe: () => T | undefined | Promise<T | undefined>,
+  what: string,
+  timeoutMs = 15_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
@@ -123,7 +137,8 @@ export function linkIn(mail: ReceivedMail, path: string): string {
 }
 
 export function listUnsubscribeUrl(mail: ReceivedMail): string {
-  const header = mail.parsed.headerLines.find((l) => l.key === 'list-unsubscribe')?.line.replace(/\r?\n[ \t]+/g, ' ') ?? '';
+  const header =
+    mail.parsed.headerLines.find((l) => l.key === 'list-unsubscribe')?.line.replace(/\r?\n[ \t]+/g, ' ') ?? '';
   const url = /<(https?:\/\/[^>]+)>/.exec(header)?.[1];
   if (!url) throw new Error('no List-Unsubscribe URL');
   return url;

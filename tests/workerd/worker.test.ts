@@ -1,6 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { templates } from '../../emails/index.js';
-import { buildWorker, linkIn, listUnsubscribeUrl, mailTo, startWorkerRig, waitFor, type WorkerBuild, type WorkerRig } from './support.js';
+import {
+  buildWorker,
+  linkIn,
+  listUnsubscribeUrl,
+  mailTo,
+  startWorkerRig,
+  type WorkerBuild,
+  type WorkerRig,
+  waitFor,
+} from './support.js';
 
 /**
  * The Worker (src/runtime/worker/) in real workerd (wrangler's test harness) against PostgreSQL through
@@ -10,7 +19,9 @@ import { buildWorker, linkIn, listUnsubscribeUrl, mailTo, startWorkerRig, waitFo
 const pathOf = (url: string) => new URL(url).pathname;
 
 if (!process.env.TEST_DATABASE_URL) {
-  process.stderr.write('quire workerd tests: skipped — the Worker needs PostgreSQL (set TEST_DATABASE_URL; npm test probes 127.0.0.1:5432)\n');
+  process.stderr.write(
+    'quire workerd tests: skipped — the Worker needs PostgreSQL (set TEST_DATABASE_URL; npm test probes 127.0.0.1:5432)\n',
+  );
 }
 
 let build: WorkerBuild | undefined;
@@ -27,7 +38,8 @@ describe.runIf(process.env.TEST_DATABASE_URL)('the Worker in workerd (PostgreSQL
   });
   afterAll(() => w?.close());
 
-  const statusOf = async (email: string) => (await w.sql<{ status: string }[]>`select status from subscribers where email = ${email}`)[0]?.status;
+  const statusOf = async (email: string) =>
+    (await w.sql<{ status: string }[]>`select status from subscribers where email = ${email}`)[0]?.status;
 
   it('serves the app: readiness through Hyperdrive, production mode, one error envelope', async () => {
     const ready = await w.fetch('/readyz');
@@ -52,7 +64,9 @@ describe.runIf(process.env.TEST_DATABASE_URL)('the Worker in workerd (PostgreSQL
     const [confirmation] = await waitFor(() => mailTo(w.smtp, email), 'the confirmation mail');
     const confirmUrl = linkIn(confirmation!, '/confirm/');
     expect(confirmUrl.startsWith('http://quire.test/confirm/')).toBe(true);
-    const delivered = await w.sql<{ kind: string; status: string }[]>`select d.kind, d.status from deliveries d join subscribers s on s.id = d.subscriber_id where s.email = ${email}`;
+    const delivered = await w.sql<
+      { kind: string; status: string }[]
+    >`select d.kind, d.status from deliveries d join subscribers s on s.id = d.subscriber_id where s.email = ${email}`;
     expect(delivered).toEqual([{ kind: 'confirmation', status: 'sent' }]);
 
     // GET changes nothing (link scanners); POST confirms.
@@ -65,7 +79,9 @@ describe.runIf(process.env.TEST_DATABASE_URL)('the Worker in workerd (PostgreSQL
     const mails = await waitFor(() => mailTo(w.smtp, email, 2), 'the welcome mail');
     const welcome = mails[1]!;
     const unsubscribeUrl = listUnsubscribeUrl(welcome);
-    expect(welcome.parsed.headerLines.find((l) => l.key === 'list-unsubscribe-post')?.line).toBe('List-Unsubscribe-Post: List-Unsubscribe=One-Click');
+    expect(welcome.parsed.headerLines.find((l) => l.key === 'list-unsubscribe-post')?.line).toBe(
+      'List-Unsubscribe-Post: List-Unsubscribe=One-Click',
+    );
 
     const unsubscribed = await w.fetch(pathOf(unsubscribeUrl), {
       method: 'POST',
@@ -101,7 +117,9 @@ describe.runIf(process.env.TEST_DATABASE_URL)('the Worker in workerd (PostgreSQL
     const result = await w.server.getWorker().scheduled({ cron: '* * * * *', scheduledTime: new Date() });
     expect(result.outcome).toBe('ok');
     expect(mailTo(w.smtp, email)).toHaveLength(1);
-    const [after] = await w.sql<{ status: string; attempts: number }[]>`select status, attempts from deliveries where id = ${row!.id}`;
+    const [after] = await w.sql<
+      { status: string; attempts: number }[]
+    >`select status, attempts from deliveries where id = ${row!.id}`;
     expect(after).toEqual({ status: 'sent', attempts: 2 });
   });
 
@@ -137,12 +155,27 @@ describe.runIf(process.env.TEST_DATABASE_URL)('the Worker in workerd (PostgreSQL
     const env = await w.server.getWorker<{ DELIVERY_QUEUE: { send(body: unknown): Promise<void> } }>().getEnv();
     await env.DELIVERY_QUEUE.send({ kind: 'deliver', broadcastId: id, seconds: 5 });
     await waitFor(() => (sentTo() === n ? true : undefined), 'the broadcast delivered by the queue consumer');
-    await waitFor(async () => ((await w.sql`select 1 from broadcasts where id = ${id} and status = 'sent'`).length ? true : undefined), 'the broadcast to be marked sent');
-    const slice = await waitFor(() => w.logs().find((l) => l.msg === 'delivery slice'), 'the consumer to log its slice');
+    await waitFor(
+      async () =>
+        (await w.sql`select 1 from broadcasts where id = ${id} and status = 'sent'`).length ? true : undefined,
+      'the broadcast to be marked sent',
+    );
+    const slice = await waitFor(
+      () => w.logs().find((l) => l.msg === 'delivery slice'),
+      'the consumer to log its slice',
+    );
     expect(slice).toMatchObject({ broadcastId: id, claimed: n - 5, sent: n - 5 });
-    const counts = await w.sql<{ status: string; n: number }[]>`select status, count(*)::int as n from deliveries where broadcast_id = ${id} group by status`;
+    const counts = await w.sql<
+      { status: string; n: number }[]
+    >`select status, count(*)::int as n from deliveries where broadcast_id = ${id} group by status`;
     expect(counts).toEqual([{ status: 'sent', n }]);
-    expect(new Set(w.smtp.messages.filter((m) => m.envelope.to.some((a) => a.startsWith(`${topic}.`))).map((m) => m.envelope.to[0])).size).toBe(n);
+    expect(
+      new Set(
+        w.smtp.messages
+          .filter((m) => m.envelope.to.some((a) => a.startsWith(`${topic}.`)))
+          .map((m) => m.envelope.to[0]),
+      ).size,
+    ).toBe(n);
 
     // The same message again (queues deliver at least once) finds the broadcast sent and sends nothing.
     await env.DELIVERY_QUEUE.send({ kind: 'deliver', broadcastId: id, seconds: 5 });
@@ -159,18 +192,29 @@ describe.runIf(process.env.TEST_DATABASE_URL)('the Worker in workerd (PostgreSQL
     await w.sql`insert into subscriptions (subscriber_id, topic, subscribed) select id, ${topic}, true from subscribers where email like ${`${topic}.%`}`;
     const created = await w.admin('/admin/v1/broadcasts', {
       method: 'POST',
-      body: JSON.stringify({ template: 'update-announcement', topic, subject: 'Fan-out', preheader: 'x', props: templates['update-announcement']!.previewProps }),
+      body: JSON.stringify({
+        template: 'update-announcement',
+        topic,
+        subject: 'Fan-out',
+        preheader: 'x',
+        props: templates['update-announcement']!.previewProps,
+      }),
     });
     const { id } = (await created.json()) as { id: string };
     // Scheduled for later: the send request queues nothing now; the cron starts it when due.
-    await w.admin(`/admin/v1/broadcasts/${id}/send`, { method: 'POST', body: JSON.stringify({ at: new Date(Date.now() + 60_000).toISOString() }) });
+    await w.admin(`/admin/v1/broadcasts/${id}/send`, {
+      method: 'POST',
+      body: JSON.stringify({ at: new Date(Date.now() + 60_000).toISOString() }),
+    });
     await w.sql`update broadcasts set scheduled_at = now() - interval '1 second' where id = ${id}`;
     w.server.clearLogs();
     const result = await w.server.getWorker().scheduled({ cron: '* * * * *', scheduledTime: new Date() });
     expect(result.outcome).toBe('ok');
     const sentTo = () => w.smtp.messages.filter((m) => m.envelope.to.some((a) => a.startsWith(`${topic}.`))).length;
     await waitFor(() => (sentTo() === 12 ? true : undefined), 'the broadcast');
-    expect(await waitFor(() => w.logs().find((l) => l.msg === 'delivery fanned out'), 'the fan-out log')).toMatchObject({ messages: 1 });
+    expect(await waitFor(() => w.logs().find((l) => l.msg === 'delivery fanned out'), 'the fan-out log')).toMatchObject(
+      { messages: 1 },
+    );
     // The cron's own drain sent the rest; the queued message then finds nothing left: nobody twice.
     await new Promise((r) => setTimeout(r, 1000));
     expect(sentTo()).toBe(12);
@@ -181,7 +225,9 @@ describe.runIf(process.env.TEST_DATABASE_URL)('the Worker in workerd (PostgreSQL
     for (let i = 0; i < 3; i++) expect((await w.fetch('/readyz')).status).toBe(200);
     await new Promise((r) => setTimeout(r, 300));
     // The Worker's unhandledrejection listener drops postgres.js's teardown rejection and logs any other.
-    expect(w.logs().filter((l) => l.msg === 'unhandled rejection' || /Uncaught/i.test(String(l.raw ?? '')))).toEqual([]);
+    expect(w.logs().filter((l) => l.msg === 'unhandled rejection' || /Uncaught/i.test(String(l.raw ?? '')))).toEqual(
+      [],
+    );
   });
 });
 
@@ -200,8 +246,14 @@ describe.runIf(process.env.TEST_DATABASE_URL)('the Worker without the configurat
     });
     expect(res.status).toBe(503);
     const body = (await res.json()) as { error: { code: string; message: string } };
-    expect(body.error).toMatchObject({ code: 'service_unavailable', message: 'Something went wrong on our side. Please try again in a few minutes.' });
-    const logged = await waitFor(() => w.logs().find((l) => String(l.raw ?? '').includes('Invalid configuration')), 'the configuration error in the log');
+    expect(body.error).toMatchObject({
+      code: 'service_unavailable',
+      message: 'Something went wrong on our side. Please try again in a few minutes.',
+    });
+    const logged = await waitFor(
+      () => w.logs().find((l) => String(l.raw ?? '').includes('Invalid configuration')),
+      'the configuration error in the log',
+    );
     expect(String(logged.raw)).toContain('RATE_LIMIT_IP');
     expect(String(logged.raw)).not.toContain('workerd-test-secret');
   });

@@ -24,7 +24,10 @@ export interface WorkerBuild {
   bytes: number;
   gzipBytes: number;
   /** esbuild's metafile: which inputs ended up in the bundle, and how many bytes each. */
-  metafile: { inputs: Record<string, unknown>; outputs: Record<string, { bytes: number; inputs: Record<string, { bytesInOutput: number }> }> };
+  metafile: {
+    inputs: Record<string, unknown>;
+    outputs: Record<string, { bytes: number; inputs: Record<string, { bytesInOutput: number }> }>;
+  };
   remove(): Promise<void>;
 }
 
@@ -34,12 +37,16 @@ export async function buildWorker(): Promise<WorkerBuild> {
   const dir = await mkdtemp(join(tmpdir(), 'quire-worker-'));
   const wrangler = join(process.cwd(), 'node_modules/wrangler/bin/wrangler.js');
   try {
-    await promisify(execFile)(process.execPath, [wrangler, 'deploy', '--dry-run', '--outdir', dir, '--metafile', join(dir, 'meta.json')], {
-      // As a deploy from a shell: vitest sets NODE_ENV=test, which would make wrangler bundle React's
-      // development build.
-      env: { ...process.env, NODE_ENV: 'production' },
-      maxBuffer: 16 << 20,
-    });
+    await promisify(execFile)(
+      process.execPath,
+      [wrangler, 'deploy', '--dry-run', '--outdir', dir, '--metafile', join(dir, 'meta.json')],
+      {
+        // As a deploy from a shell: vitest sets NODE_ENV=test, which would make wrangler bundle React's
+        // development build.
+        env: { ...process.env, NODE_ENV: 'production' },
+        maxBuffer: 16 << 20,
+      },
+    );
   } catch (err) {
     await rm(dir, { recursive: true, force: true });
     throw err;
@@ -75,9 +82,19 @@ export async function startWorkerd(opts: WorkerdOptions): Promise<{ server: Test
   const hyperdriveUrl = new URL(opts.databaseUrl);
   if (!hyperdriveUrl.password) hyperdriveUrl.password = 'unused';
   process.env.CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE = hyperdriveUrl.toString();
-  const withBindings = opts.sendEmail?.length ? { configPath: await configWithSendEmail(opts.build.dir, opts.sendEmail) } : {};
+  const withBindings = opts.sendEmail?.length
+    ? { configPath: await configWithSendEmail(opts.build.dir, opts.sendEmail) }
+    : {};
   const server = createTestHarness({
-    workers: [{ configPath: './wrangler.toml', prebuiltWorkerDir: opts.build.dir, vars: opts.vars, secrets: opts.secrets, ...withBindings }],
+    workers: [
+      {
+        configPath: './wrangler.toml',
+        prebuiltWorkerDir: opts.build.dir,
+        vars: opts.vars,
+        secrets: opts.secrets,
+        ...withBindings,
+      },
+    ],
   });
   const { url } = await server.listen();
   return { server, url };
@@ -90,6 +107,9 @@ export async function startWorkerd(opts: WorkerdOptions): Promise<{ server: Test
 async function configWithSendEmail(buildDir: string, names: string[]): Promise<string> {
   const base = await readFile(join(process.cwd(), 'wrangler.toml'), 'utf8');
   const path = join(buildDir, `wrangler.send_email.${names.join('.')}.toml`);
-  await writeFile(path, `${base}\n${names.map((name) => `[[send_email]]\nname = ${JSON.stringify(name)}\n`).join('\n')}`);
+  await writeFile(
+    path,
+    `${base}\n${names.map((name) => `[[send_email]]\nname = ${JSON.stringify(name)}\n`).join('\n')}`,
+  );
   return path;
 }

@@ -1,6 +1,6 @@
 import { and, asc, eq, inArray } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
-import { subscriptions, type SubscriberStatus } from '../../db/schema.js';
+import { type SubscriberStatus, subscriptions } from '../../db/schema.js';
 import { listSubscribers } from '../subscribers.js';
 
 /** The author's list as CSV: the counterpart of the import. */
@@ -17,7 +17,8 @@ export function csvField(value: string | null | undefined): string {
   return /[",\r\n]/.test(v) ? `"${v.replaceAll('"', '""')}"` : v;
 }
 
-export const csvLine = (fields: readonly (string | null | undefined)[]): string => `${fields.map(csvField).join(',')}\r\n`;
+export const csvLine = (fields: readonly (string | null | undefined)[]): string =>
+  `${fields.map(csvField).join(',')}\r\n`;
 
 export interface ExportFilter {
   status?: SubscriberStatus | undefined;
@@ -46,7 +47,14 @@ export async function* subscribersCsv(db: Db, filter: ExportFilter, pageSize = 5
     }
     for (const s of page.data) {
       if (s.email === null) continue;
-      out += csvLine([s.email, s.name, s.status, (topicsOf.get(s.id) ?? []).join(';'), s.createdAt.toISOString(), s.confirmedAt?.toISOString() ?? '']);
+      out += csvLine([
+        s.email,
+        s.name,
+        s.status,
+        (topicsOf.get(s.id) ?? []).join(';'),
+        s.createdAt.toISOString(),
+        s.confirmedAt?.toISOString() ?? '',
+      ]);
     }
     if (out) yield out;
     out = '';

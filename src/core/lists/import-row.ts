@@ -53,11 +53,14 @@ export interface RowContext {
 
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2}))?$/;
 // C0 controls and DEL, built from a string so the pattern itself holds no control characters.
-const CONTROL = new RegExp('[\\u0000-\\u001f\\u007f]');
+const CONTROL = /[\u0000-\u001f\u007f]/;
 const SHORT_TEXT = 'at most 200 characters, no control characters';
 
 /** Blank (missing, null or only spaces) reads as absent. */
-const optionalText = z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? null : v), z.string().trim().nullish());
+const optionalText = z.preprocess(
+  (v) => (typeof v === 'string' && v.trim() === '' ? null : v),
+  z.string().trim().nullish(),
+);
 const shortText = optionalText.refine((v) => v == null || (v.length <= 200 && !CONTROL.test(v)), SHORT_TEXT);
 
 /**
@@ -70,16 +73,22 @@ export function importRowSchema(ctx: RowContext) {
       email: z.unknown().transform((v, c) => {
         const checked = checkEmail(typeof v === 'string' ? v : '');
         if (checked.ok) return checked;
-        c.addIssue({ code: 'custom', message: typeof v === 'string' && v.trim() !== '' ? 'not a valid email address' : 'missing' });
+        c.addIssue({
+          code: 'custom',
+          message: typeof v === 'string' && v.trim() !== '' ? 'not a valid email address' : 'missing',
+        });
         return z.NEVER;
       }),
       name: shortText,
       topics: z
         .union([z.array(z.string()), optionalText])
-        .transform((v) => [...new Set((Array.isArray(v) ? v : (v ?? '').split(';')).map((t) => t.trim()).filter(Boolean))].sort())
+        .transform((v) =>
+          [...new Set((Array.isArray(v) ? v : (v ?? '').split(';')).map((t) => t.trim()).filter(Boolean))].sort(),
+        )
         .superRefine((slugs, c) => {
           const unknown = slugs.filter((s) => !ctx.known.has(s));
-          if (unknown.length) c.addIssue({ code: 'custom', message: `unknown topic: ${unknown.join(', ').slice(0, 200)}` });
+          if (unknown.length)
+            c.addIssue({ code: 'custom', message: `unknown topic: ${unknown.join(', ').slice(0, 200)}` });
         }),
       consent_version: z
         .union([z.number(), optionalText])
@@ -98,7 +107,11 @@ export function importRowSchema(ctx: RowContext) {
         const digest = sha256Hex(r.consent_text.trim());
         const version = ctx.versionBySha.get(digest) ?? ctx.versionBySha.get(sha256Hex(r.consent_text));
         if (consentTextVersion !== null && version !== undefined && version !== consentTextVersion) {
-          c.addIssue({ code: 'custom', path: ['consent_text'], message: `is consent text version ${version}, not ${consentTextVersion}` });
+          c.addIssue({
+            code: 'custom',
+            path: ['consent_text'],
+            message: `is consent text version ${version}, not ${consentTextVersion}`,
+          });
           return z.NEVER;
         }
         if (version !== undefined) consentTextVersion = version;
@@ -108,13 +121,21 @@ export function importRowSchema(ctx: RowContext) {
       let evidence: PreparedRow['evidence'] = null;
       if ((r.consent_at == null) !== (r.consent_source == null)) {
         const path = r.consent_at == null ? 'consent_at' : 'consent_source';
-        c.addIssue({ code: 'custom', path: [path], message: 'consent evidence needs both consent_at and consent_source' });
+        c.addIssue({
+          code: 'custom',
+          path: [path],
+          message: 'consent evidence needs both consent_at and consent_source',
+        });
         return z.NEVER;
       }
       if (r.consent_at != null && r.consent_source != null) {
         const at = ISO_TIME.test(r.consent_at) ? new Date(r.consent_at) : new Date(Number.NaN);
         if (Number.isNaN(at.getTime())) {
-          c.addIssue({ code: 'custom', path: ['consent_at'], message: 'not an ISO 8601 time with a time zone (e.g. 2026-03-14T18:30:00Z) or a date' });
+          c.addIssue({
+            code: 'custom',
+            path: ['consent_at'],
+            message: 'not an ISO 8601 time with a time zone (e.g. 2026-03-14T18:30:00Z) or a date',
+          });
           return z.NEVER;
         }
         if (at.getTime() > ctx.now.getTime()) {
@@ -137,7 +158,11 @@ export function importRowSchema(ctx: RowContext) {
 }
 
 /** Check one row; the first problem found is the one reported. */
-export function prepareRow(schema: ReturnType<typeof importRowSchema>, input: ImportRow, index: number): PreparedRow | InvalidRow {
+export function prepareRow(
+  schema: ReturnType<typeof importRowSchema>,
+  input: ImportRow,
+  index: number,
+): PreparedRow | InvalidRow {
   const row = input.row ?? index + 1;
   const parsed = schema.safeParse(input);
   if (parsed.success) return { row, ...parsed.data };

@@ -1,11 +1,19 @@
 import { asc, inArray, sql } from 'drizzle-orm';
 import type { Tx } from '../../db/client.js';
-import { consentTexts, subscribers, subscriptions, suppressions, type SubscriberStatus } from '../../db/schema.js';
+import { consentTexts, type SubscriberStatus, subscribers, subscriptions, suppressions } from '../../db/schema.js';
 import { issueConfirmations } from '../confirmations.js';
 import { appendConsentEvent } from '../consent.js';
 import type { CoreDeps } from '../deps.js';
 import { listTopics } from '../topics.js';
-import { importedConsentSource, importRowSchema, prepareRow, type ImportRow, type InvalidRow, type PreparedRow, type RowContext } from './import-row.js';
+import {
+  type ImportRow,
+  type InvalidRow,
+  importedConsentSource,
+  importRowSchema,
+  type PreparedRow,
+  prepareRow,
+  type RowContext,
+} from './import-row.js';
 
 /**
  * The author's list import.
@@ -36,7 +44,14 @@ export interface ImportResult {
 const CHUNK_ROWS = 100;
 const LEFT_STATUSES: SubscriberStatus[] = ['unsubscribed', 'bounced', 'complained', 'erased'];
 export async function importSubscribers(deps: CoreDeps, rows: ImportRow[], meta: ImportMeta): Promise<ImportResult> {
-  const result: ImportResult = { imported_active: 0, imported_pending: 0, skipped_existing: 0, skipped_suppressed: 0, invalid: 0, invalid_rows: [] };
+  const result: ImportResult = {
+    imported_active: 0,
+    imported_pending: 0,
+    skipped_existing: 0,
+    skipped_suppressed: 0,
+    invalid: 0,
+    invalid_rows: [],
+  };
   const topicRows = await listTopics(deps.db);
   const texts = await deps.db.select({ version: consentTexts.version, sha256: consentTexts.sha256 }).from(consentTexts);
   const ctx: RowContext = {
@@ -82,7 +97,17 @@ async function importChunk(tx: Tx, chunk: PreparedRow[], now: Date, secret: stri
   const counts = { active: 0, pending: 0, existing: 0, suppressed: 0 };
   const keys = chunk.map((r) => r.key);
   const suppressed = new Set(
-    (await tx.selectDistinct({ h: suppressions.emailHash }).from(suppressions).where(inArray(suppressions.emailHash, chunk.map((r) => r.emailHash)))).map((r) => r.h),
+    (
+      await tx
+        .selectDistinct({ h: suppressions.emailHash })
+        .from(suppressions)
+        .where(
+          inArray(
+            suppressions.emailHash,
+            chunk.map((r) => r.emailHash),
+          ),
+        )
+    ).map((r) => r.h),
   );
   const lower = sql<string>`lower(${subscribers.email})`;
   const existing = new Map(
@@ -129,27 +154,47 @@ async function importChunk(tx: Tx, chunk: PreparedRow[], now: Date, secret: stri
   const idByKey = new Map(inserted.map((s) => [s.email!.toLowerCase(), s.id]));
   counts.existing += toInsert.length - inserted.length;
 
-  const activated = [...upgrades, ...toInsert.filter((r) => r.evidence && idByKey.has(r.key)).map((r) => ({ row: r, id: idByKey.get(r.key)! }))];
-  const pending = toInsert.filter((r) => !r.evidence && idByKey.has(r.key)).map((r) => ({ row: r, id: idByKey.get(r.key)! }));
+  const activated = [
+    ...upgrades,
+    ...toInsert.filter((r) => r.evidence && idByKey.has(r.key)).map((r) => ({ row: r, id: idByKey.get(r.key)! })),
+  ];
+  const pending = toInsert
+    .filter((r) => !r.evidence && idByKey.has(r.key))
+    .map((r) => ({ row: r, id: idByKey.get(r.key)! }));
 
   if (upgrades.length) {
     await tx
       .update(subscribers)
       .set({ status: 'active', confirmedAt: now, statusChangedAt: now })
-      .where(inArray(subscribers.id, upgrades.map((u) => u.id)));
+      .where(
+        inArray(
+          subscribers.id,
+          upgrades.map((u) => u.id),
+        ),
+      );
   }
-  const subscriptionRows = activated.flatMap((a) => a.row.topics.map((topic) => ({ subscriberId: a.id, topic, subscribed: true, changedAt: now })));
+  const subscriptionRows = activated.flatMap((a) =>
+    a.row.topics.map((topic) => ({ subscriberId: a.id, topic, subscribed: true, changedAt: now })),
+  );
   if (subscriptionRows.length) {
     await tx
       .insert(subscriptions)
       .values(subscriptionRows)
-      .onConflictDoUpdate({ target: [subscriptions.subscriberId, subscriptions.topic], set: { subscribed: true, changedAt: sql`excluded.changed_at` } });
+      .onConflictDoUpdate({
+        target: [subscriptions.subscriberId, subscriptions.topic],
+        set: { subscribed: true, changedAt: sql`excluded.changed_at` },
+      });
   }
   // The same double opt-in as a web signup.
   await issueConfirmations(
     tx,
     secret,
-    pending.map((p) => ({ subscriberId: p.id, topics: p.row.topics, consentTextVersion: p.row.consentTextVersion ?? meta.consentVersion, source: 'import' })),
+    pending.map((p) => ({
+      subscriberId: p.id,
+      topics: p.row.topics,
+      consentTextVersion: p.row.consentTextVersion ?? meta.consentVersion,
+      source: 'import',
+    })),
     now,
   );
 
@@ -179,4 +224,3 @@ async function importChunk(tx: Tx, chunk: PreparedRow[], now: Date, secret: stri
   counts.pending = pending.length;
   return counts;
 }
-

@@ -2,11 +2,18 @@ import { inArray } from 'drizzle-orm';
 import { greetingFor } from '../../../emails/_components/broadcast-context.js';
 import { broadcastTemplate } from '../../core/broadcasts.js';
 import { subscriberLinks } from '../../core/links.js';
-import { broadcastRecipients, broadcastSkipReason, type BroadcastRecipient } from '../../core/recipients.js';
+import { type BroadcastRecipient, broadcastRecipients, broadcastSkipReason } from '../../core/recipients.js';
 import { broadcasts } from '../../db/schema.js';
-import { addressOf, domainOf, listUnsubscribeValue, messageIdFor, unsubscribeMailto, verpAddress } from '../../mail/headers.js';
+import {
+  addressOf,
+  domainOf,
+  listUnsubscribeValue,
+  messageIdFor,
+  unsubscribeMailto,
+  verpAddress,
+} from '../../mail/headers.js';
 import { buildMimeTemplate, type MimeTemplate } from '../../mail/mime-template.js';
-import { personalise, renderOnce, type RenderedOnce } from '../../mail/personalise.js';
+import { personalise, type RenderedOnce, renderOnce } from '../../mail/personalise.js';
 import type { Composed, Composer } from '../engine.js';
 import type { DeliveryJob } from '../outbox-store.js';
 import type { ComposeDeps } from './transactional.js';
@@ -48,23 +55,39 @@ export function createBroadcastComposer(deps: ComposeDeps): Composer {
   async function prepareBroadcast(id: string): Promise<void> {
     const cached = prepared.get(id);
     if (cached && Date.now() - cached.builtAt < SKELETON_TTL_MS) return;
-    const [b] = await deps.db.select().from(broadcasts).where(inArray(broadcasts.id, [id]));
+    const [b] = await deps.db
+      .select()
+      .from(broadcasts)
+      .where(inArray(broadcasts.id, [id]));
     if (!b) return;
-    const once = cached?.once ?? (await renderOnce(broadcastTemplate(b.template), b.props, {
-      preheader: b.preheader,
-      lang: 'en',
-      bookTitle: deps.config.BOOK_TITLE,
-      postalAddress: deps.config.POSTAL_ADDRESS,
-    }));
-    const skeleton = (subject: string) => buildMimeTemplate({ from: deps.config.MAIL_FROM, subject, date: deps.now(), headers: ONE_CLICK });
-    prepared.set(id, { builtAt: Date.now(), topic: b.topic, subject: b.subject, linksIssuedAt: b.audienceFrozenAt ?? deps.now(), once, mime: await skeleton(b.subject), testMime: await skeleton(`[Test] ${b.subject}`) });
+    const once =
+      cached?.once ??
+      (await renderOnce(broadcastTemplate(b.template), b.props, {
+        preheader: b.preheader,
+        lang: 'en',
+        bookTitle: deps.config.BOOK_TITLE,
+        postalAddress: deps.config.POSTAL_ADDRESS,
+      }));
+    const skeleton = (subject: string) =>
+      buildMimeTemplate({ from: deps.config.MAIL_FROM, subject, date: deps.now(), headers: ONE_CLICK });
+    prepared.set(id, {
+      builtAt: Date.now(),
+      topic: b.topic,
+      subject: b.subject,
+      linksIssuedAt: b.audienceFrozenAt ?? deps.now(),
+      once,
+      mime: await skeleton(b.subject),
+      testMime: await skeleton(`[Test] ${b.subject}`),
+    });
   }
 
   async function prepare(jobs: DeliveryJob[]): Promise<void> {
     const mine = jobs.filter((j) => (j.kind === 'broadcast' || j.kind === 'test') && j.broadcastId);
     for (const id of new Set(mine.map((j) => j.broadcastId!))) await prepareBroadcast(id);
     const byBroadcast = new Map<string, string[]>();
-    for (const j of mine) if (j.kind === 'broadcast' && j.subscriberId) byBroadcast.set(j.broadcastId!, [...(byBroadcast.get(j.broadcastId!) ?? []), j.subscriberId]);
+    for (const j of mine)
+      if (j.kind === 'broadcast' && j.subscriberId)
+        byBroadcast.set(j.broadcastId!, [...(byBroadcast.get(j.broadcastId!) ?? []), j.subscriberId]);
     for (const [broadcastId, ids] of byBroadcast) {
       const topic = prepared.get(broadcastId)?.topic;
       if (!topic) continue;
@@ -89,7 +112,11 @@ export function createBroadcastComposer(deps: ComposeDeps): Composer {
       if (!job.to) return { skip: 'no address' };
       to = job.to;
       // A test shows the layout with links that lead nowhere: it belongs to no subscriber.
-      slots = { greeting: greetingFor(null), unsubscribeUrl: `${deps.config.PUBLIC_URL}/unsubscribe/test-send`, preferencesUrl: `${deps.config.PUBLIC_URL}/preferences/test-send` };
+      slots = {
+        greeting: greetingFor(null),
+        unsubscribeUrl: `${deps.config.PUBLIC_URL}/unsubscribe/test-send`,
+        preferencesUrl: `${deps.config.PUBLIC_URL}/preferences/test-send`,
+      };
     } else {
       const key = `${job.broadcastId}:${job.subscriberId}`;
       const r = recipients.get(key);
@@ -99,7 +126,11 @@ export function createBroadcastComposer(deps: ComposeDeps): Composer {
       to = r.email!;
       const links = subscriberLinks(deps, r.id, b.linksIssuedAt);
       unsubscribeToken = links.unsubscribeToken;
-      slots = { greeting: greetingFor(r.name), unsubscribeUrl: links.unsubscribeUrl, preferencesUrl: links.preferencesUrl };
+      slots = {
+        greeting: greetingFor(r.name),
+        unsubscribeUrl: links.unsubscribeUrl,
+        preferencesUrl: links.preferencesUrl,
+      };
     }
     const { html, text } = personalise(b.once, slots);
     const listUnsubscribe = listUnsubscribeValue(slots.unsubscribeUrl, unsubscribeMailto(domain, unsubscribeToken));
@@ -128,7 +159,8 @@ export function createBroadcastComposer(deps: ComposeDeps): Composer {
 
 /** Route each outbox row to the composer for its kind. */
 export function routeComposers(routes: { transactional: Composer; broadcast: Composer }): Composer {
-  const pick = (job: DeliveryJob) => (job.kind === 'broadcast' || job.kind === 'test' ? routes.broadcast : routes.transactional);
+  const pick = (job: DeliveryJob) =>
+    job.kind === 'broadcast' || job.kind === 'test' ? routes.broadcast : routes.transactional;
   return {
     async prepare(jobs) {
       await routes.broadcast.prepare?.(jobs);

@@ -5,7 +5,14 @@ import { confirmUrlFor, subscriberLinks } from '../../core/links.js';
 import { lifecycleRecipient, mayReceive, subscribedTopicNames } from '../../core/recipients.js';
 import { CONFIRM_TOKEN_TTL_MS, confirmTokenFor, linkTokenTtlDays } from '../../core/tokens.js';
 import type { Db } from '../../db/client.js';
-import { addressOf, domainOf, listUnsubscribeHeaders, messageIdFor, unsubscribeMailto, verpAddress } from '../../mail/headers.js';
+import {
+  addressOf,
+  domainOf,
+  listUnsubscribeHeaders,
+  messageIdFor,
+  unsubscribeMailto,
+  verpAddress,
+} from '../../mail/headers.js';
 import { renderConfirmSubscriptionOnce, renderEmail, renderWelcome } from '../../mail/render.js';
 import type { Composed, Composer } from '../engine.js';
 import type { DeliveryJob } from '../outbox-store.js';
@@ -28,7 +35,8 @@ export function createTransactionalComposer(deps: ComposeDeps): Composer {
   const domain = domainOf(addressOf(config.MAIL_FROM));
 
   const compose = async (job: DeliveryJob): Promise<Composed> => {
-    if (job.kind !== 'confirmation' && job.kind !== 'welcome' && job.kind !== 'preferences_link') return { skip: `no composer for ${job.kind}` };
+    if (job.kind !== 'confirmation' && job.kind !== 'welcome' && job.kind !== 'preferences_link')
+      return { skip: `no composer for ${job.kind}` };
     const found = job.subscriberId ? await lifecycleRecipient(deps.db, job.subscriberId) : undefined;
     if (!found) return { skip: 'subscriber erased' };
     const { subscriber: sub, blocked } = found;
@@ -54,7 +62,14 @@ export function createTransactionalComposer(deps: ComposeDeps): Composer {
         lang: sub.locale,
       });
       const rendered = await renderEmail(createElement(PreferencesLink, props));
-      return { message: { ...base, subject: `Your link to manage your subscription to ${config.BOOK_TITLE}`, ...rendered, headers: AUTO } };
+      return {
+        message: {
+          ...base,
+          subject: `Your link to manage your subscription to ${config.BOOK_TITLE}`,
+          ...rendered,
+          headers: AUTO,
+        },
+      };
     }
 
     if (job.kind === 'confirmation') {
@@ -67,7 +82,9 @@ export function createTransactionalComposer(deps: ComposeDeps): Composer {
         lang: sub.locale,
       });
       // No List-Unsubscribe: the person is not subscribed to anything yet.
-      return { message: { ...base, subject: `Confirm your subscription to ${config.BOOK_TITLE}`, ...rendered, headers: AUTO } };
+      return {
+        message: { ...base, subject: `Confirm your subscription to ${config.BOOK_TITLE}`, ...rendered, headers: AUTO },
+      };
     }
 
     const links = subscriberLinks(deps, sub.id, deps.now());

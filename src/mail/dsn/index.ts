@@ -1,5 +1,12 @@
 /** MAIL_DSN: one URL names the mail transport (README "Choosing how mail is sent"). */
 export { isLoopbackHost, parseMailDsn, redactDsn } from './parse.js';
-export { describeTransport, mailDsn, mailSettingsProblems, mailTransports, smtpUrlAlias, transportRuntimeProblem } from './settings.js';
 export type { MailRuntime, MailSettings } from './settings.js';
+export {
+  describeTransport,
+  mailDsn,
+  mailSettingsProblems,
+  mailTransports,
+  smtpUrlAlias,
+  transportRuntimeProblem,
+} from './settings.js';
 export * from './types.js';

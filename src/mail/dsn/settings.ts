@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { parseMailDsn, redactDsn } from './parse.js';
 import { MailDsnError, type MailTransportSpec } from './types.js';
 
-const PROVIDER_HOSTS = /^https:\/\/(api\.resend\.com|api\.postmarkapp\.com|email\.[a-z0-9-]+\.amazonaws\.com|api(\.eu)?\.mailgun\.net|api\.sendgrid\.com)$/;
+const PROVIDER_HOSTS =
+  /^https:\/\/(api\.resend\.com|api\.postmarkapp\.com|email\.[a-z0-9-]+\.amazonaws\.com|api(\.eu)?\.mailgun\.net|api\.sendgrid\.com)$/;
 
 /** A short label for logs and the console: no key, no secret. */
 export function describeTransport(spec: MailTransportSpec): string {
@@ -69,7 +70,11 @@ export const smtpUrlAlias = z.preprocess(
     .trim()
     .superRefine((dsn, ctx) => {
       try {
-        if (parseMailDsn(dsn).kind !== 'smtp') ctx.addIssue({ code: 'custom', message: `must be an smtp:// or smtps:// URL; use MAIL_DSN for other transports (in ${redactDsn(dsn)})` });
+        if (parseMailDsn(dsn).kind !== 'smtp')
+          ctx.addIssue({
+            code: 'custom',
+            message: `must be an smtp:// or smtps:// URL; use MAIL_DSN for other transports (in ${redactDsn(dsn)})`,
+          });
       } catch (err) {
         if (!(err instanceof MailDsnError)) throw err;
         ctx.addIssue({ code: 'custom', message: err.message });
@@ -85,20 +90,29 @@ export interface MailSettings {
 }
 
 /** The transports a configuration names: broadcasts use the transactional one unless told otherwise. */
-export function mailTransports(c: MailSettings): { transactional?: MailTransportSpec | undefined; broadcast?: MailTransportSpec | undefined } {
+export function mailTransports(c: MailSettings): {
+  transactional?: MailTransportSpec | undefined;
+  broadcast?: MailTransportSpec | undefined;
+} {
   const transactional = c.MAIL_DSN ?? (c.SMTP_URL === undefined ? undefined : parseMailDsn(c.SMTP_URL));
   return { transactional, broadcast: c.BROADCAST_MAIL_DSN ?? transactional };
 }
 
 /** Problems of the mail settings taken together, each with the variable it belongs to. */
-export function mailSettingsProblems(c: MailSettings, runtime?: MailRuntime): { key: keyof MailSettings; message: string }[] {
+export function mailSettingsProblems(
+  c: MailSettings,
+  runtime?: MailRuntime,
+): { key: keyof MailSettings; message: string }[] {
   const problems: { key: keyof MailSettings; message: string }[] = [];
   if (c.MAIL_DSN !== undefined && c.SMTP_URL !== undefined) {
     problems.push({ key: 'SMTP_URL', message: 'is an alias of MAIL_DSN: set one of them, not both' });
   }
   if (c.BROADCAST_MAIL_DSN?.kind === 'cloudflare') {
     // https://developers.cloudflare.com/email-service/reference/faq/: transactional mail only.
-    problems.push({ key: 'BROADCAST_MAIL_DSN', message: 'Cloudflare Email Service carries transactional mail only; name a bulk provider for broadcasts' });
+    problems.push({
+      key: 'BROADCAST_MAIL_DSN',
+      message: 'Cloudflare Email Service carries transactional mail only; name a bulk provider for broadcasts',
+    });
   }
   if (runtime !== undefined) {
     for (const key of ['MAIL_DSN', 'BROADCAST_MAIL_DSN'] as const) {

@@ -1,4 +1,4 @@
-import { MailError, sendEach, type Mailer, type OutgoingMessage, type SendResult } from '../mailer.js';
+import { MailError, type Mailer, type OutgoingMessage, type SendResult, sendEach } from '../mailer.js';
 
 /*
  * Cloudflare Email Service through a Worker's `[[send_email]]` binding, in its structured form
@@ -132,7 +132,10 @@ export function mailboxOf(value: string): Mailbox {
  * locally (the local simulator checks none of them) as in production, and names the header at fault.
  * Fields the service writes itself (Message-ID, Date, Return-Path, Feedback-ID…) are left to it.
  */
-export function cloudflareHeaders(headers: Record<string, string>): { headers: Record<string, string>; replyTo?: string | undefined } {
+export function cloudflareHeaders(headers: Record<string, string>): {
+  headers: Record<string, string>;
+  replyTo?: string | undefined;
+} {
   const out: Record<string, string> = {};
   let replyTo: string | undefined;
   let allowlisted = 0;
@@ -174,8 +177,10 @@ export function cloudflareHeaders(headers: Record<string, string>): { headers: R
   const post = out['List-Unsubscribe-Post'];
   if (post !== undefined) {
     // RFC 8058 §3.1's one value, exactly as the service demands, and only beside an https target.
-    if (post !== 'List-Unsubscribe=One-Click') throw refuse('List-Unsubscribe-Post must be exactly List-Unsubscribe=One-Click');
-    if (!unsubscribe || !/<https:\/\//i.test(unsubscribe)) throw refuse('List-Unsubscribe-Post needs an https List-Unsubscribe target');
+    if (post !== 'List-Unsubscribe=One-Click')
+      throw refuse('List-Unsubscribe-Post must be exactly List-Unsubscribe=One-Click');
+    if (!unsubscribe || !/<https:\/\//i.test(unsubscribe))
+      throw refuse('List-Unsubscribe-Post needs an https List-Unsubscribe target');
   }
   return { headers: out, replyTo };
 }
@@ -186,7 +191,8 @@ export function toCloudflareEmail(m: OutgoingMessage): CloudflareEmailMessage {
   // The fields, not `raw`: the structured form builds its own MIME. There is no envelope sender to
   // set either (the service writes Return-Path to its own bounce processor), so VERP does not apply.
   const { headers, replyTo } = cloudflareHeaders(m.headers);
-  if (byteLength(m.html) + byteLength(m.text) > MAX_MESSAGE_BYTES) throw refuse('the message is larger than the service accepts');
+  if (byteLength(m.html) + byteLength(m.text) > MAX_MESSAGE_BYTES)
+    throw refuse('the message is larger than the service accepts');
   return {
     from: mailboxOf(m.from),
     to: m.to,
@@ -246,8 +252,10 @@ export function cloudflareError(err: unknown): MailError {
       break;
   }
   // Wrangler's local simulator throws plain Errors for its sender and destination allowlists.
-  if (code === undefined && /^email to .* not allowed$/.test(text)) return new MailError(message, true, { hardBounce: false });
-  if (code === undefined && /^email from .* not allowed$/.test(text)) return new MailError(message, false, { relayUnavailable: true });
+  if (code === undefined && /^email to .* not allowed$/.test(text))
+    return new MailError(message, true, { hardBounce: false });
+  if (code === undefined && /^email from .* not allowed$/.test(text))
+    return new MailError(message, false, { relayUnavailable: true });
   return new MailError(message, false);
 }
 
@@ -259,7 +267,10 @@ export function createCloudflareMailer(opts: CloudflareMailerOptions): Cloudflar
     let timer: ReturnType<typeof setTimeout> | undefined;
     const expired = new Promise<never>((_, reject) => {
       // The service may still accept it: a plain transient fault, not an unreachable relay.
-      timer = setTimeout(() => reject(new MailError(`cloudflare: no answer from the send_email binding within ${timeoutMs} ms`, false)), timeoutMs);
+      timer = setTimeout(
+        () => reject(new MailError(`cloudflare: no answer from the send_email binding within ${timeoutMs} ms`, false)),
+        timeoutMs,
+      );
     });
     return Promise.race([work, expired]).finally(() => clearTimeout(timer));
   };

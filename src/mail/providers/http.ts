@@ -1,4 +1,4 @@
-import { MailError, type BatchOutcome, type MailErrorDetails, type OutgoingMessage } from '../mailer.js';
+import { type BatchOutcome, MailError, type MailErrorDetails, type OutgoingMessage } from '../mailer.js';
 
 /*
  * Shared plumbing for mail transports that speak an HTTP API (Resend, Postmark, SES, Mailgun, SendGrid).
@@ -30,7 +30,14 @@ export interface ApiCall {
 }
 
 /** Node's fetch (undici) reports a connection that never opened with these causes: nothing was sent. */
-const NOT_CONNECTED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
+const NOT_CONNECTED = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
 
 /** `fetch` with a deadline that also covers reading the body; what fails before a response arrives becomes a MailError. */
 export async function callApi(request: Request, call: ApiCall): Promise<Response> {
@@ -62,7 +69,8 @@ function networkFailure(call: ApiCall, err: unknown, answered = false): MailErro
   // Happy-eyeballs connects report an AggregateError whose own code, or whose parts' codes, say why.
   const code = e.cause?.code ?? e.cause?.errors?.[0]?.code;
   const unreachable = !answered && code !== undefined && NOT_CONNECTED.has(code);
-  const what = e.name === 'TimeoutError' ? `no response within ${call.timeoutMs} ms` : (code ?? e.message ?? String(err));
+  const what =
+    e.name === 'TimeoutError' ? `no response within ${call.timeoutMs} ms` : (code ?? e.message ?? String(err));
   // A timeout or a dropped connection after the request went out may still have delivered the message:
   // transient, but not "unreachable", so the engine does not treat it as a relay outage.
   return failure(call, `request failed: ${what}`, false, { relayUnavailable: unreachable });
@@ -114,14 +122,21 @@ export function retryAfterMs(headers: Headers, now = Date.now()): number | undef
  * - other 5xx (and 408) are transient: the request may or may not have been processed;
  * - other 4xx reject this message for good.
  */
-export function statusFailure(call: ApiCall, response: Response, detail: string, extra: MailErrorDetails = {}): MailError {
+export function statusFailure(
+  call: ApiCall,
+  response: Response,
+  detail: string,
+  extra: MailErrorDetails = {},
+): MailError {
   const status = response.status;
   const text = `HTTP ${status}${detail ? `: ${detail}` : ''}`;
   const retry = retryAfterMs(response.headers);
-  if (status === 429) return failure(call, text, false, { responseCode: status, rateLimited: true, retryAfterMs: retry, ...extra });
+  if (status === 429)
+    return failure(call, text, false, { responseCode: status, rateLimited: true, retryAfterMs: retry, ...extra });
   if ([401, 403, 404, 405, 502, 503].includes(status))
     return failure(call, text, false, { responseCode: status, relayUnavailable: true, retryAfterMs: retry, ...extra });
-  if (status === 408 || status >= 500) return failure(call, text, false, { responseCode: status, retryAfterMs: retry, ...extra });
+  if (status === 408 || status >= 500)
+    return failure(call, text, false, { responseCode: status, retryAfterMs: retry, ...extra });
   return failure(call, text, true, { responseCode: status, ...extra });
 }
 

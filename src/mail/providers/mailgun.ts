@@ -1,7 +1,7 @@
 import { addressOf } from '../headers.js';
 import type { MailError, Mailer, OutgoingMessage, SendResult } from '../mailer.js';
+import { type ApiCall, callApi, failure, readBody, statusFailure } from './http.js';
 import { composeMime, sendConcurrently } from './per-message.js';
-import { callApi, failure, readBody, statusFailure, type ApiCall } from './http.js';
 
 /*
  * Mailgun's Messages API, over fetch (Node and Workers):
@@ -46,7 +46,12 @@ export const MAILGUN_API = { us: 'https://api.mailgun.net', eu: 'https://api.eu.
 export function createMailgunMailer(opts: MailgunOptions): Mailer {
   const base = (opts.baseUrl ?? MAILGUN_API[opts.region ?? 'us']).replace(/\/+$/, '');
   const endpoint = `${base}/v3/${encodeURIComponent(opts.domain)}/messages.mime`;
-  const call: ApiCall = { provider: 'mailgun', secrets: [opts.apiKey], timeoutMs: opts.timeoutMs ?? 30_000, fetch: opts.fetch };
+  const call: ApiCall = {
+    provider: 'mailgun',
+    secrets: [opts.apiKey],
+    timeoutMs: opts.timeoutMs ?? 30_000,
+    fetch: opts.fetch,
+  };
   const authorization = `Basic ${btoa(`api:${opts.apiKey}`)}`;
 
   const send = async (message: OutgoingMessage): Promise<SendResult> => {
@@ -56,12 +61,26 @@ export function createMailgunMailer(opts: MailgunOptions): Mailer {
     form.append('to', addressOf(message.to));
     form.append('message', new Blob([new Uint8Array(raw)], { type: 'message/rfc822' }), 'message.mime');
     if (opts.testMode) form.append('o:testmode', 'yes');
-    const response = await callApi(new Request(endpoint, { method: 'POST', headers: { Authorization: authorization, Accept: 'application/json' }, body: form }), call);
+    const response = await callApi(
+      new Request(endpoint, {
+        method: 'POST',
+        headers: { Authorization: authorization, Accept: 'application/json' },
+        body: form,
+      }),
+      call,
+    );
     if (response.ok) {
       // Accepted: never throw from here on, or the engine would send it again.
-      const id = await response.json().then((b: unknown) => (b as { id?: unknown } | null)?.id, () => undefined);
+      const id = await response.json().then(
+        (b: unknown) => (b as { id?: unknown } | null)?.id,
+        () => undefined,
+      );
       // Events carry the Message-ID without angle brackets; so is it kept.
-      return { messageId: message.messageId, providerMessageId: typeof id === 'string' ? id.replace(/^<|>$/g, '') : undefined, response: `${response.status}` };
+      return {
+        messageId: message.messageId,
+        providerMessageId: typeof id === 'string' ? id.replace(/^<|>$/g, '') : undefined,
+        response: `${response.status}`,
+      };
     }
     const { text, json } = await readBody(response, call);
     throw mailgunError(call, response, text, json);
@@ -81,7 +100,11 @@ export function createMailgunMailer(opts: MailgunOptions): Mailer {
  * (401). A 400 about the `to` address is a bad address for good; other 400s reject this message as built.
  */
 function mailgunError(call: ApiCall, response: Response, text: string, json: unknown): MailError {
-  const said = typeof (json as { message?: unknown } | undefined)?.message === 'string' ? (json as { message: string }).message : text.trim().slice(0, 200);
-  if (response.status === 400 && /\bto\b.*\b(not a valid|invalid)\b/i.test(said)) return failure(call, `HTTP 400: ${said}`, true, { responseCode: 400, hardBounce: true });
+  const said =
+    typeof (json as { message?: unknown } | undefined)?.message === 'string'
+      ? (json as { message: string }).message
+      : text.trim().slice(0, 200);
+  if (response.status === 400 && /\bto\b.*\b(not a valid|invalid)\b/i.test(said))
+    return failure(call, `HTTP 400: ${said}`, true, { responseCode: 400, hardBounce: true });
   return statusFailure(call, response, said);
 }

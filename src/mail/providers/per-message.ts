@@ -9,7 +9,15 @@ import { wholeTransport } from './http.js';
  * composer uses (it bundles in the Worker through nodejs_compat).
  */
 export function composeMime(m: OutgoingMessage): Promise<Buffer> {
-  return new MailComposer({ from: m.from, to: m.to, subject: m.subject, text: m.text, html: m.html, messageId: m.messageId, headers: m.headers })
+  return new MailComposer({
+    from: m.from,
+    to: m.to,
+    subject: m.subject,
+    text: m.text,
+    html: m.html,
+    messageId: m.messageId,
+    headers: m.headers,
+  })
     .compile()
     .build();
 }

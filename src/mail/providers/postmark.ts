@@ -1,5 +1,6 @@
 import type { BatchOutcome, MailError, Mailer, OutgoingMessage, SendResult } from '../mailer.js';
 import {
+  type ApiCall,
   callApi,
   chunk,
   failure,
@@ -9,7 +10,6 @@ import {
   statusFailure,
   utf8Length,
   wholeTransport,
-  type ApiCall,
 } from './http.js';
 
 /*
@@ -57,9 +57,15 @@ const MISCONFIGURED = new Set([10, 400, 401, 405, 412, 413, 1235, 1236]);
 
 export function createPostmarkMailer(opts: PostmarkOptions): Mailer {
   const baseUrl = (opts.baseUrl ?? 'https://api.postmarkapp.com').replace(/\/+$/, '');
-  const call: ApiCall = { provider: 'postmark', secrets: [opts.serverToken], timeoutMs: opts.timeoutMs ?? 30_000, fetch: opts.fetch };
+  const call: ApiCall = {
+    provider: 'postmark',
+    secrets: [opts.serverToken],
+    timeoutMs: opts.timeoutMs ?? 30_000,
+    fetch: opts.fetch,
+  };
   const maxBytes = opts.maxBatchBytes ?? POSTMARK_MAX_BATCH_BYTES;
-  const streamOf = (m: OutgoingMessage) => (typeof opts.messageStream === 'function' ? opts.messageStream(m) : opts.messageStream);
+  const streamOf = (m: OutgoingMessage) =>
+    typeof opts.messageStream === 'function' ? opts.messageStream(m) : opts.messageStream;
 
   // Postmark wants both Accept and Content-Type as application/json (error 409 "JSON required").
   const post = async (path: string, body: string) => {
@@ -139,7 +145,10 @@ export function createPostmarkMailer(opts: PostmarkOptions): Mailer {
  * (email-api, "Headers: List of custom headers to include"). `raw` is not used: the API builds the MIME.
  */
 function toPostmark(m: OutgoingMessage, stream: string | undefined) {
-  const headers = [{ Name: 'Message-ID', Value: m.messageId }, ...Object.entries(m.headers).map(([Name, Value]) => ({ Name, Value }))];
+  const headers = [
+    { Name: 'Message-ID', Value: m.messageId },
+    ...Object.entries(m.headers).map(([Name, Value]) => ({ Name, Value })),
+  ];
   return {
     From: m.from,
     To: m.to,
@@ -151,11 +160,20 @@ function toPostmark(m: OutgoingMessage, stream: string | undefined) {
   };
 }
 
-function outcomeOf(call: ApiCall, message: OutgoingMessage, result: PostmarkResult | undefined, headers: Headers): BatchOutcome {
+function outcomeOf(
+  call: ApiCall,
+  message: OutgoingMessage,
+  result: PostmarkResult | undefined,
+  headers: Headers,
+): BatchOutcome {
   if (result?.ErrorCode === 0 && typeof result.MessageID === 'string') {
     return {
       ok: true,
-      result: { messageId: message.messageId, providerMessageId: result.MessageID, response: `postmark ${result.MessageID}` },
+      result: {
+        messageId: message.messageId,
+        providerMessageId: result.MessageID,
+        response: `postmark ${result.MessageID}`,
+      },
     };
   }
   if (typeof result?.ErrorCode !== 'number' || result.ErrorCode === 0)
@@ -172,12 +190,14 @@ function codeError(call: ApiCall, code: number, message: string, headers: Header
   const responseCode = 422;
   // 406 inactive recipient: on Postmark's suppression list (hard bounce, spam complaint, manual suppression).
   if (code === 406) return failure(call, text, true, { responseCode, suppressed: aboutOneMessage });
-  if (code === 429) return failure(call, text, false, { responseCode: 429, rateLimited: true, retryAfterMs: retryAfterMs(headers) });
+  if (code === 429)
+    return failure(call, text, false, { responseCode: 429, rateLimited: true, retryAfterMs: retryAfterMs(headers) });
   if (MISCONFIGURED.has(code) || (code === 300 && /'From'/.test(message)))
     return failure(call, text, false, { responseCode, relayUnavailable: true });
   // 100 maintenance: try again later.
   if (code === 100) return failure(call, text, false, { responseCode });
   // 300 invalid email request: for good; a hard bounce when it is the recipient's address that is invalid.
-  if (code === 300) return failure(call, text, true, { responseCode, hardBounce: aboutOneMessage && /'(To|Cc|Bcc)'/.test(message) });
+  if (code === 300)
+    return failure(call, text, true, { responseCode, hardBounce: aboutOneMessage && /'(To|Cc|Bcc)'/.test(message) });
   return failure(call, text, true, { responseCode });
 }

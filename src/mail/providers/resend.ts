@@ -1,5 +1,5 @@
-import { MailError, type BatchOutcome, type Mailer, type OutgoingMessage, type SendResult } from '../mailer.js';
-import { callApi, chunk, failure, readBody, sendInChunks, sha256Hex, statusFailure, type ApiCall } from './http.js';
+import type { BatchOutcome, MailError, Mailer, OutgoingMessage, SendResult } from '../mailer.js';
+import { type ApiCall, callApi, chunk, failure, readBody, sendInChunks, sha256Hex, statusFailure } from './http.js';
 
 /*
  * Resend's email API, over fetch (Node and Workers):
@@ -44,7 +44,12 @@ interface ResendErrorBody {
 
 export function createResendMailer(opts: ResendOptions): Mailer {
   const baseUrl = (opts.baseUrl ?? 'https://api.resend.com').replace(/\/+$/, '');
-  const call: ApiCall = { provider: 'resend', secrets: [opts.apiKey], timeoutMs: opts.timeoutMs ?? 30_000, fetch: opts.fetch };
+  const call: ApiCall = {
+    provider: 'resend',
+    secrets: [opts.apiKey],
+    timeoutMs: opts.timeoutMs ?? 30_000,
+    fetch: opts.fetch,
+  };
 
   const post = async (path: string, body: unknown, headers: Record<string, string>) => {
     const response = await callApi(
@@ -103,7 +108,9 @@ export function createResendMailer(opts: ResendOptions): Mailer {
         return [{ ok: false, error }];
       }
     }
-    const key = requestKey ? `quire-batch/${requestKey}` : `quire-batch/${await sha256Hex(messages.map(keyOf).join('\n'))}`;
+    const key = requestKey
+      ? `quire-batch/${requestKey}`
+      : `quire-batch/${await sha256Hex(messages.map(keyOf).join('\n'))}`;
     const { response, json, text } = await post('/emails/batch', messages.map(toResend), {
       'Idempotency-Key': key,
       'x-batch-validation': 'permissive',
@@ -113,7 +120,11 @@ export function createResendMailer(opts: ResendOptions): Mailer {
     const body = json as { data?: unknown; errors?: unknown } | undefined;
     const data = Array.isArray(body?.data) ? (body.data as { id?: unknown }[]) : undefined;
     const errors =
-      body?.errors === undefined ? [] : Array.isArray(body.errors) ? (body.errors as { index?: unknown; message?: unknown }[]) : undefined;
+      body?.errors === undefined
+        ? []
+        : Array.isArray(body.errors)
+          ? (body.errors as { index?: unknown; message?: unknown }[])
+          : undefined;
     if (!data || !errors || data.length + errors.length !== messages.length)
       throw failure(call, `unexpected answer to /emails/batch: ${text.slice(0, 200)}`, false);
     const rejected = new Map(errors.map((e) => [Number(e.index), String(e.message ?? 'rejected')]));
@@ -122,7 +133,8 @@ export function createResendMailer(opts: ResendOptions): Mailer {
       const reason = rejected.get(index);
       if (reason !== undefined) return { ok: false, error: validationError(call, 422, reason) };
       const id = created.next().value?.id;
-      if (typeof id !== 'string') return { ok: false, error: failure(call, 'answer without an id for this message', false) };
+      if (typeof id !== 'string')
+        return { ok: false, error: failure(call, 'answer without an id for this message', false) };
       return { ok: true, result: { messageId: message.messageId, providerMessageId: id, response: `resend ${id}` } };
     });
   };
@@ -134,7 +146,9 @@ export function createResendMailer(opts: ResendOptions): Mailer {
     send,
     async sendBatch(messages, options) {
       // Sorted by key before splitting, so the same rows always make the same requests (see above).
-      const order = messages.map((m, i) => ({ key: keyOf(m), i })).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.i - b.i));
+      const order = messages
+        .map((m, i) => ({ key: keyOf(m), i }))
+        .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.i - b.i));
       const chunks = chunk(
         order.map((o) => o.i),
         RESEND_MAX_BATCH,
@@ -162,7 +176,10 @@ const acceptedBefore = (response: Response, json: unknown) =>
   response.status === 409 && (json as ResendErrorBody | undefined)?.name === 'invalid_idempotent_request';
 
 /** A message Resend accepted under this key before; its id was in the answer we never read. */
-const alreadySent = (m: OutgoingMessage): SendResult => ({ messageId: m.messageId, response: 'resend: accepted before under this idempotency key' });
+const alreadySent = (m: OutgoingMessage): SendResult => ({
+  messageId: m.messageId,
+  response: 'resend: accepted before under this idempotency key',
+});
 
 /** A key over Resend's length limit is replaced by its digest, which is as stable as the key itself. */
 async function fitKey(key: string): Promise<string> {
@@ -175,7 +192,14 @@ async function fitKey(key: string): Promise<string> {
  * Resend documents no header it refuses. `raw` is not used: the API builds the MIME itself.
  */
 function toResend(m: OutgoingMessage): ResendEmail {
-  return { from: m.from, to: [m.to], subject: m.subject, html: m.html, text: m.text, headers: { 'Message-ID': m.messageId, ...m.headers } };
+  return {
+    from: m.from,
+    to: [m.to],
+    subject: m.subject,
+    html: m.html,
+    text: m.text,
+    headers: { 'Message-ID': m.messageId, ...m.headers },
+  };
 }
 
 /** `wholeBatch`: the answer refuses a batch request as a whole, so it says nothing about any one recipient. */
@@ -186,7 +210,8 @@ function errorOf(call: ApiCall, response: Response, json: unknown, text: string,
   // (invalid_idempotent_request is read as "accepted before" by the callers, see the batch comment.)
   if (response.status === 409) return failure(call, `HTTP 409: ${detail}`, false, { responseCode: 409 });
   // 400 validation_error, 422 missing_required_field / invalid_parameter: this message, for good.
-  if (response.status === 400 || response.status === 422) return validationError(call, response.status, detail, !wholeBatch);
+  if (response.status === 400 || response.status === 422)
+    return validationError(call, response.status, detail, !wholeBatch);
   return statusFailure(call, response, detail);
 }
 

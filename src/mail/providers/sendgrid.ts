@@ -1,6 +1,6 @@
 import { addressOf } from '../headers.js';
 import type { MailError, Mailer, OutgoingMessage, SendResult } from '../mailer.js';
-import { callApi, failure, readBody, statusFailure, type ApiCall } from './http.js';
+import { type ApiCall, callApi, failure, readBody, statusFailure } from './http.js';
 import { sendConcurrently } from './per-message.js';
 
 /*
@@ -42,17 +42,39 @@ export interface SendgridOptions {
  * Header names SendGrid refuses in `headers` (its errors page): it writes them itself from the request's
  * fields. Reply-To goes in `reply_to`; the others come from fields we always fill in.
  */
-const RESERVED = new Set(['x-sg-id', 'x-sg-eid', 'received', 'dkim-signature', 'content-type', 'content-transfer-encoding', 'to', 'from', 'subject', 'reply-to', 'cc', 'bcc']);
+const RESERVED = new Set([
+  'x-sg-id',
+  'x-sg-eid',
+  'received',
+  'dkim-signature',
+  'content-type',
+  'content-transfer-encoding',
+  'to',
+  'from',
+  'subject',
+  'reply-to',
+  'cc',
+  'bcc',
+]);
 
 export function createSendgridMailer(opts: SendgridOptions): Mailer {
   const endpoint = `${(opts.baseUrl ?? 'https://api.sendgrid.com').replace(/\/+$/, '')}/v3/mail/send`;
-  const call: ApiCall = { provider: 'sendgrid', secrets: [opts.apiKey], timeoutMs: opts.timeoutMs ?? 30_000, fetch: opts.fetch };
+  const call: ApiCall = {
+    provider: 'sendgrid',
+    secrets: [opts.apiKey],
+    timeoutMs: opts.timeoutMs ?? 30_000,
+    fetch: opts.fetch,
+  };
 
   const send = async (message: OutgoingMessage): Promise<SendResult> => {
     const response = await callApi(
       new Request(endpoint, {
         method: 'POST',
-        headers: { Authorization: `Bearer ${opts.apiKey}`, 'Content-Type': 'application/json', Accept: 'application/json' },
+        headers: {
+          Authorization: `Bearer ${opts.apiKey}`,
+          'Content-Type': 'application/json',
+          Accept: 'application/json',
+        },
         body: JSON.stringify(toSendgrid(message, opts.sandbox === true)),
       }),
       call,
@@ -60,7 +82,11 @@ export function createSendgridMailer(opts: SendgridOptions): Mailer {
     if (response.ok) {
       // Accepted (202; 200 in sandbox mode): never throw from here on, or the engine would send it again.
       await response.body?.cancel().catch(() => {});
-      return { messageId: message.messageId, providerMessageId: response.headers.get('x-message-id') ?? undefined, response: `${response.status}` };
+      return {
+        messageId: message.messageId,
+        providerMessageId: response.headers.get('x-message-id') ?? undefined,
+        response: `${response.status}`,
+      };
     }
     const { text, json } = await readBody(response, call);
     throw sendgridError(call, response, text, json);
@@ -89,7 +115,10 @@ export function toSendgrid(m: OutgoingMessage, sandbox = false) {
     ...(replyTo ? { reply_to: mailbox(replyTo) } : {}),
     subject: m.subject,
     // text/plain must come first, then text/html (errors page, content.value); an empty part is refused.
-    content: [...(m.text ? [{ type: 'text/plain', value: m.text }] : []), ...(m.html ? [{ type: 'text/html', value: m.html }] : [])],
+    content: [
+      ...(m.text ? [{ type: 'text/plain', value: m.text }] : []),
+      ...(m.html ? [{ type: 'text/html', value: m.html }] : []),
+    ],
     ...(sandbox ? { mail_settings: { sandbox_mode: { enable: true } } } : {}),
   };
 }
@@ -113,7 +142,11 @@ function mailbox(value: string): { email: string; name?: string } {
 function sendgridError(call: ApiCall, response: Response, text: string, json: unknown): MailError {
   const errors = (json as { errors?: { message?: unknown; field?: unknown }[] } | undefined)?.errors;
   const first = Array.isArray(errors) ? errors[0] : undefined;
-  const said = first ? [first.field && first.field !== 'null' ? `${String(first.field)}:` : '', String(first.message ?? '')].filter(Boolean).join(' ') : text.slice(0, 200);
+  const said = first
+    ? [first.field && first.field !== 'null' ? `${String(first.field)}:` : '', String(first.message ?? '')]
+        .filter(Boolean)
+        .join(' ')
+    : text.slice(0, 200);
   if (response.status === 400 && typeof first?.field === 'string' && /^personalizations\.\d+\.to\b/.test(first.field))
     return failure(call, `HTTP 400: ${said}`, true, { responseCode: 400, hardBounce: true });
   return statusFailure(call, response, said);

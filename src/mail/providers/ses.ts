@@ -1,8 +1,8 @@
 import { AwsClient } from 'aws4fetch';
 import { addressOf } from '../headers.js';
 import type { MailError, Mailer, OutgoingMessage, SendResult } from '../mailer.js';
+import { type ApiCall, callApi, failure, readBody, retryAfterMs, statusFailure } from './http.js';
 import { composeMime, sendConcurrently } from './per-message.js';
-import { callApi, failure, readBody, retryAfterMs, statusFailure, type ApiCall } from './http.js';
 
 /*
  * Amazon SES API v2, SendEmail with a raw MIME message:
@@ -80,14 +80,27 @@ export function createSesMailer(opts: SesOptions): Mailer {
       Destination: { ToAddresses: [addressOf(message.to)] },
       Content: { Raw: { Data: raw.toString('base64') } },
       ...(opts.configurationSetName ? { ConfigurationSetName: opts.configurationSetName } : {}),
-      ...(opts.forwardFeedbackToEnvelopeFrom && message.envelopeFrom ? { FeedbackForwardingEmailAddress: message.envelopeFrom } : {}),
+      ...(opts.forwardFeedbackToEnvelopeFrom && message.envelopeFrom
+        ? { FeedbackForwardingEmailAddress: message.envelopeFrom }
+        : {}),
     };
-    const request = await aws.sign(endpoint, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const request = await aws.sign(endpoint, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
     const response = await callApi(request, call);
     if (response.ok) {
       // Accepted: never throw from here on, or the engine would send it again.
-      const id = await response.json().then((b: unknown) => (b as { MessageId?: unknown } | null)?.MessageId, () => undefined);
-      return { messageId: message.messageId, providerMessageId: typeof id === 'string' ? id : undefined, response: `${response.status}` };
+      const id = await response.json().then(
+        (b: unknown) => (b as { MessageId?: unknown } | null)?.MessageId,
+        () => undefined,
+      );
+      return {
+        messageId: message.messageId,
+        providerMessageId: typeof id === 'string' ? id : undefined,
+        response: `${response.status}`,
+      };
     }
     const { text, json } = await readBody(response, call);
     throw sesError(call, response, text, json, addressOf(message.from));
@@ -108,21 +121,29 @@ export function createSesMailer(opts: SesOptions): Mailer {
  */
 function sesError(call: ApiCall, response: Response, text: string, json: unknown, from: string): MailError {
   const body = json && typeof json === 'object' ? (json as Record<string, unknown>) : undefined;
-  const rawType = response.headers.get('x-amzn-errortype') ?? (body?.__type as string | undefined) ?? (body?.code as string | undefined) ?? '';
+  const rawType =
+    response.headers.get('x-amzn-errortype') ??
+    (body?.__type as string | undefined) ??
+    (body?.code as string | undefined) ??
+    '';
   const code = rawType.split(':')[0]!.split('#').pop()!;
   const said = String(body?.message ?? body?.Message ?? '').split('\n')[0]!;
   const detail = [code, said].filter(Boolean).join(': ');
   const status = response.status;
   if (status === 429 || THROTTLED.has(code)) {
     const wait = retryAfterMs(response.headers) ?? (/daily/i.test(said) ? DAILY_QUOTA_WAIT_MS : RATE_WAIT_MS);
-    return failure(call, `HTTP ${status}: ${detail}`, false, { responseCode: status, rateLimited: true, retryAfterMs: wait });
+    return failure(call, `HTTP ${status}: ${detail}`, false, {
+      responseCode: status,
+      rateLimited: true,
+      retryAfterMs: wait,
+    });
   }
   // "Email address is not verified" names the identities that failed: when the sender is among them (an
   // unverified From, or a sandbox account), every message would fail alike; it is not this recipient.
-  const senderRefused = code === 'MessageRejected' && /not verified/i.test(said) && said.toLowerCase().includes(from.toLowerCase());
+  const senderRefused =
+    code === 'MessageRejected' && /not verified/i.test(said) && said.toLowerCase().includes(from.toLowerCase());
   if (ACCOUNT_FAULTS.has(code) || senderRefused)
     return failure(call, `HTTP ${status}: ${detail}`, false, { responseCode: status, relayUnavailable: true });
   // MessageRejected and BadRequestException: this message, as it is, will never be accepted.
   return statusFailure(call, response, detail || text.slice(0, 200));
 }
-

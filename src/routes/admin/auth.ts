@@ -10,7 +10,10 @@ export const requireAdmin: MiddlewareHandler<AppEnv> = async (c, next) => {
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
   if (!expected || !match || !safeEqual(match[1]!, expected)) {
     c.header('WWW-Authenticate', 'Bearer realm="quire-admin"');
-    throw new AppError('unauthorized', expected ? 'Missing or invalid admin token.' : 'The admin API is disabled: set ADMIN_TOKEN.');
+    throw new AppError(
+      'unauthorized',
+      expected ? 'Missing or invalid admin token.' : 'The admin API is disabled: set ADMIN_TOKEN.',
+    );
   }
   await next();
 };

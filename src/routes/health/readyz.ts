@@ -1,4 +1,4 @@
-import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import { TEXTS } from '../../core/texts.js';
 import type { AppEnv } from '../env.js';
 import { envelope } from '../http.js';

@@ -1,7 +1,7 @@
 /** @jsxImportSource hono/jsx */
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { LandingPage } from '../../pages/landing.js';
-import { setCsp, SIGNUP_PAGE_CSP } from '../csp.js';
+import { SIGNUP_PAGE_CSP, setCsp } from '../csp.js';
 import type { AppEnv } from '../env.js';
 import { signupFormProps } from './signup-form-props.js';
 

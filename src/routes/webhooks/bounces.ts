@@ -1,4 +1,4 @@
-import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
 import { recordBounceReports } from '../../core/bounce-messages.js';
 import type { BounceReport } from '../../core/bounces.js';
@@ -18,10 +18,22 @@ export const BounceWebhookEvent = z
   .object({
     type: z.enum(['hard', 'soft', 'complaint']).openapi({ example: 'hard' }),
     email: z.string().trim().min(1).max(320).optional().openapi({ example: 'reader@example.com' }),
-    message_id: z.string().trim().min(1).max(998).optional().openapi({ description: 'The Message-ID quire sent, with or without <>', example: '<6f1d3c2a-8b4e-4f7a-9c15-2e8d7b3a1f40@news.example>' }),
+    message_id: z
+      .string()
+      .trim()
+      .min(1)
+      .max(998)
+      .optional()
+      .openapi({
+        description: 'The Message-ID quire sent, with or without <>',
+        example: '<6f1d3c2a-8b4e-4f7a-9c15-2e8d7b3a1f40@news.example>',
+      }),
     diagnostic: z.string().max(2000).optional().openapi({ example: 'smtp; 550 5.1.1 User unknown' }),
   })
-  .refine((e) => e.email !== undefined || e.message_id !== undefined, { message: 'needs email or message_id', path: ['email'] })
+  .refine((e) => e.email !== undefined || e.message_id !== undefined, {
+    message: 'needs email or message_id',
+    path: ['email'],
+  })
   .openapi('BounceWebhookEvent');
 
 export const BounceWebhookBatch = z
@@ -36,7 +48,12 @@ export const BounceWebhookResult = z
  * Check `t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>` (Stripe-style; several v1
  * entries allowed, for secret rotation on the sender's side). The HMAC covers the raw bytes as received.
  */
-export function verifyWebhookSignature(secret: string, header: string | undefined, rawBody: Uint8Array, now: Date): boolean {
+export function verifyWebhookSignature(
+  secret: string,
+  header: string | undefined,
+  rawBody: Uint8Array,
+  now: Date,
+): boolean {
   if (!header || header.length > 1000) return false;
   let timestamp: string | undefined;
   const signatures: string[] = [];
@@ -55,7 +72,8 @@ export function verifyWebhookSignature(secret: string, header: string | undefine
   return signatures.map((s) => safeEqual(s, expected)).includes(true);
 }
 
-const unauthorized = () => new AppError('unauthorized', `Missing, invalid or expired ${WEBHOOK_SIGNATURE_HEADER} signature.`);
+const unauthorized = () =>
+  new AppError('unauthorized', `Missing, invalid or expired ${WEBHOOK_SIGNATURE_HEADER} signature.`);
 
 const route = createRoute({
   method: 'post',
@@ -69,10 +87,16 @@ const route = createRoute({
     'Without WEBHOOK_SECRET the endpoint does not exist (404).',
   request: {
     headers: z.object({ 'x-quire-signature': z.string().openapi({ example: 't=1795608000,v1=5257a869e7…' }) }),
-    body: { required: true, content: { 'application/json': { schema: z.union([BounceWebhookEvent, BounceWebhookBatch]) } } },
+    body: {
+      required: true,
+      content: { 'application/json': { schema: z.union([BounceWebhookEvent, BounceWebhookBatch]) } },
+    },
   },
   responses: {
-    200: jsonResponse(BounceWebhookResult, 'Recorded: how many events, how many addresses are now suppressed, how many named nobody known.'),
+    200: jsonResponse(
+      BounceWebhookResult,
+      'Recorded: how many events, how many addresses are now suppressed, how many named nobody known.',
+    ),
     400: errorResponse('Body is not JSON'),
     401: errorResponse('Missing, invalid or expired signature'),
     404: errorResponse('WEBHOOK_SECRET is not set'),
@@ -92,7 +116,8 @@ const signedEvents: MiddlewareHandler<AppEnv> = async (c, next) => {
   if (!secret) throw notFound();
 
   const raw = new Uint8Array(await c.req.arrayBuffer());
-  if (!verifyWebhookSignature(secret, c.req.header(WEBHOOK_SIGNATURE_HEADER), raw, services.now())) throw unauthorized();
+  if (!verifyWebhookSignature(secret, c.req.header(WEBHOOK_SIGNATURE_HEADER), raw, services.now()))
+    throw unauthorized();
 
   let data: unknown;
   try {
@@ -102,7 +127,8 @@ const signedEvents: MiddlewareHandler<AppEnv> = async (c, next) => {
   }
   const batch = typeof data === 'object' && data !== null && 'events' in data;
   const parsed = batch ? BounceWebhookBatch.safeParse(data) : BounceWebhookEvent.safeParse(data);
-  if (!parsed.success) throw new AppError('validation_failed', 'Some fields are not valid.', { fields: fieldsOf(parsed.error) });
+  if (!parsed.success)
+    throw new AppError('validation_failed', 'Some fields are not valid.', { fields: fieldsOf(parsed.error) });
   c.req.addValidatedData('json', parsed.data);
   await next();
 };
@@ -112,7 +138,13 @@ export function registerBounceWebhookRoutes(app: OpenAPIHono<AppEnv>) {
   openapiWithOwnBody(app, route, signedEvents, async (c) => {
     const body = c.req.valid('json');
     const events = 'events' in body ? body.events : [body];
-    const reports: BounceReport[] = events.map((e) => ({ type: e.type, source: 'webhook', email: e.email, messageId: e.message_id, diagnostic: e.diagnostic }));
+    const reports: BounceReport[] = events.map((e) => ({
+      type: e.type,
+      source: 'webhook',
+      email: e.email,
+      messageId: e.message_id,
+      diagnostic: e.diagnostic,
+    }));
     const { received, suppressed, unknown } = await recordBounceReports(c.get('services'), reports);
     return c.json({ received, suppressed, unknown }, 200);
   });

@@ -36,13 +36,9 @@ export function registerSendgridWebhookRoute(app: OpenAPIHono<AppEnv>) {
       ),
       request: {
         headers: z.object({
-          [SENDGRID_SIGNATURE_HEADER.toLowerCase()]: z
-            .string()
-            .optional()
-            .openapi({
-              example:
-                'MEUCIQCtIHJeH93Y+qpYeWrySphQgpNGNr/U+UyUlBkU6n7RAwIgJTz2C+8a8xonZGi6BpSzoQsbVRamr2nlxFDWYNH2j/0=',
-            }),
+          [SENDGRID_SIGNATURE_HEADER.toLowerCase()]: z.string().optional().openapi({
+            example: 'MEUCIQCtIHJeH93Y+qpYeWrySphQgpNGNr/U+UyUlBkU6n7RAwIgJTz2C+8a8xonZGi6BpSzoQsbVRamr2nlxFDWYNH2j/0=',
+          }),
           [SENDGRID_TIMESTAMP_HEADER.toLowerCase()]: z.string().optional().openapi({ example: '1795608000' }),
         }),
         body: {

@@ -1,5 +1,5 @@
 import { SMTPServer } from 'smtp-server';
-import { describeInbound, receiveInbound, screenInbound, type InboundOutcome } from '../../core/inbound.js';
+import { describeInbound, type InboundOutcome, receiveInbound, screenInbound } from '../../core/inbound.js';
 import { errorFields } from '../../log.js';
 import type { Services } from '../../services.js';
 

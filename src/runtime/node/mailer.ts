@@ -23,5 +23,8 @@ export async function createMailers(config: Config): Promise<{ mailer: Mailer; b
   }
   const parts = { maxConnections: config.DELIVERY_CONCURRENCY, dkim: dkimFromConfig(config) };
   const mailer = createTransport(specs.transactional, parts);
-  return { mailer, broadcastMailer: config.BROADCAST_MAIL_DSN ? createTransport(config.BROADCAST_MAIL_DSN, parts) : undefined };
+  return {
+    mailer,
+    broadcastMailer: config.BROADCAST_MAIL_DSN ? createTransport(config.BROADCAST_MAIL_DSN, parts) : undefined,
+  };
 }

@@ -34,14 +34,23 @@ async function main() {
   });
 
   if (workerOnly && !config.DATABASE_URL) {
-    throw new Error('npm run worker needs DATABASE_URL: the embedded database belongs to the `npm start` process, which already runs a delivery loop.');
+    throw new Error(
+      'npm run worker needs DATABASE_URL: the embedded database belongs to the `npm start` process, which already runs a delivery loop.',
+    );
   }
   const unlock = config.DATABASE_URL ? async () => {} : await lockDataDir(config.QUIRE_DATA_DIR);
   const secret = await resolveSecret(config);
   const database = await openDatabase(config);
   const mailers = await createMailers(config);
-  const devMailbox = capturesMail(config) && config.NODE_ENV !== 'production' ? createCaptureMailbox(captureDir(config)) : undefined;
-  const services = await createServices(config, { database, ...mailers, secret, log, ...(devMailbox ? { devMailbox } : {}) });
+  const devMailbox =
+    capturesMail(config) && config.NODE_ENV !== 'production' ? createCaptureMailbox(captureDir(config)) : undefined;
+  const services = await createServices(config, {
+    database,
+    ...mailers,
+    secret,
+    log,
+    ...(devMailbox ? { devMailbox } : {}),
+  });
   services.delivery.start();
   services.ledger.start();
 
@@ -53,7 +62,10 @@ async function main() {
     });
   }
   // Mail to the unsubscribe and bounce addresses (README "Mail that comes back"); off unless configured.
-  const inbound = config.INBOUND_SMTP_PORT && !workerOnly ? await startInboundSmtp(services, { port: config.INBOUND_SMTP_PORT, host: config.INBOUND_SMTP_HOST }) : undefined;
+  const inbound =
+    config.INBOUND_SMTP_PORT && !workerOnly
+      ? await startInboundSmtp(services, { port: config.INBOUND_SMTP_PORT, host: config.INBOUND_SMTP_HOST })
+      : undefined;
   log.info(workerOnly ? 'delivery worker started' : 'quire listening', {
     url: workerOnly ? undefined : config.PUBLIC_URL,
     database: database.kind,

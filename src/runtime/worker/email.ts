@@ -1,8 +1,8 @@
 import { ConfigError } from '../../config.js';
-import { describeInbound, receiveInbound, screenInbound, type InboundOutcome } from '../../core/inbound.js';
+import { describeInbound, type InboundOutcome, receiveInbound, screenInbound } from '../../core/inbound.js';
 import { errorFields } from '../../log.js';
 import type { Env } from './env.js';
-import { runtimeFor, type Runtime } from './runtime.js';
+import { type Runtime, runtimeFor } from './runtime.js';
 import { openScope } from './scope.js';
 import { seal } from './tasks.js';
 

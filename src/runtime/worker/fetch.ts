@@ -2,7 +2,7 @@ import { createApp } from '../../app.js';
 import { ConfigError } from '../../config.js';
 import type { Services } from '../../services.js';
 import type { Env } from './env.js';
-import { runtimeFor, type Runtime } from './runtime.js';
+import { type Runtime, runtimeFor } from './runtime.js';
 import { openScope, type Scope } from './scope.js';
 import { deliver, seal } from './tasks.js';
 
@@ -20,7 +20,11 @@ function startupFailure(err: unknown): Response {
   // The operator sees which variables are wrong in the Worker's logs; the client sees the site's message.
   console.error(err instanceof ConfigError ? err.message : `quire failed to start: ${(err as Error).message}`);
   const body = {
-    error: { code: 'service_unavailable', message: 'Something went wrong on our side. Please try again in a few minutes.', requestId: crypto.randomUUID() },
+    error: {
+      code: 'service_unavailable',
+      message: 'Something went wrong on our side. Please try again in a few minutes.',
+      requestId: crypto.randomUUID(),
+    },
   };
   return Response.json(body, { status: 503 });
 }

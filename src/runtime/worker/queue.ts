@@ -1,4 +1,4 @@
-import { readDeliveryMessage, stillSending, type DeliveryMessage } from '../../delivery/fan-out.js';
+import { type DeliveryMessage, readDeliveryMessage, stillSending } from '../../delivery/fan-out.js';
 import { errorFields } from '../../log.js';
 import type { Env } from './env.js';
 import { runtimeFor } from './runtime.js';
@@ -41,11 +41,18 @@ export async function queueHandler(batch: MessageBatch<DeliveryMessage>, env: En
             message.ack();
             return;
           }
-          const report = await services.delivery.drain({ deadline: Date.now() + body.seconds * 1000, housekeeping: false });
+          const report = await services.delivery.drain({
+            deadline: Date.now() + body.seconds * 1000,
+            housekeeping: false,
+          });
           rt.log.info('delivery slice', { broadcastId: body.broadcastId, attempt: message.attempts, ...report });
           message.ack();
         } catch (err) {
-          rt.log.error('delivery slice failed', { broadcastId: body.broadcastId, attempt: message.attempts, ...errorFields(err) });
+          rt.log.error('delivery slice failed', {
+            broadcastId: body.broadcastId,
+            attempt: message.attempts,
+            ...errorFields(err),
+          });
           message.retry({ delaySeconds: 30 });
         }
       }),

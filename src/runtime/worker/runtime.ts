@@ -1,4 +1,4 @@
-import { parseConfig, type Config } from '../../config.js';
+import { type Config, parseConfig } from '../../config.js';
 import { createLogger, type Logger } from '../../log.js';
 import { mailTransports } from '../../mail/dsn/index.js';
 import type { Env } from './env.js';
@@ -28,7 +28,8 @@ export function runtimeFor(env: Env): Runtime {
   const config = parseConfig(vars, 'workers');
   const log = createLogger(config.LOG_LEVEL);
   for (const spec of Object.values(mailTransports(config))) {
-    if (spec?.kind === 'smtp' && spec.port === 25) log.warn('the SMTP transport uses port 25, which Cloudflare blocks; use 587 or 465');
+    if (spec?.kind === 'smtp' && spec.port === 25)
+      log.warn('the SMTP transport uses port 25, which Cloudflare blocks; use 587 or 465');
   }
   const runtime: Runtime = { config, secret: config.SECRET_KEY!, databaseUrl: config.DATABASE_URL!, log };
   runtimes.set(env, runtime);

@@ -1,9 +1,9 @@
 import { startDueBroadcasts } from '../../core/broadcasts.js';
-import { dueBroadcasts, planFanOut, type DeliveryMessage } from '../../delivery/fan-out.js';
+import { type DeliveryMessage, dueBroadcasts, planFanOut } from '../../delivery/fan-out.js';
 import { errorFields } from '../../log.js';
 import type { Services } from '../../services.js';
 import type { Env } from './env.js';
-import { runtimeFor, type Runtime } from './runtime.js';
+import { type Runtime, runtimeFor } from './runtime.js';
 import { openScope } from './scope.js';
 import { deliver, seal } from './tasks.js';
 
@@ -42,7 +42,12 @@ export async function scheduledHandler(controller: ScheduledController, env: Env
 async function fanOut(rt: Runtime, services: Services, queue: Queue<DeliveryMessage>): Promise<number> {
   const { QUEUE_FANOUT, QUEUE_SLICE_SECONDS, DELIVERY_RATE } = rt.config;
   if (QUEUE_FANOUT === 0) return 0;
-  const messages = planFanOut(await dueBroadcasts(services.db, services.now()), { fanout: QUEUE_FANOUT, sliceSeconds: QUEUE_SLICE_SECONDS, rate: DELIVERY_RATE });
-  for (let i = 0; i < messages.length; i += QUEUE_BATCH) await queue.sendBatch(messages.slice(i, i + QUEUE_BATCH).map((body) => ({ body })));
+  const messages = planFanOut(await dueBroadcasts(services.db, services.now()), {
+    fanout: QUEUE_FANOUT,
+    sliceSeconds: QUEUE_SLICE_SECONDS,
+    rate: DELIVERY_RATE,
+  });
+  for (let i = 0; i < messages.length; i += QUEUE_BATCH)
+    await queue.sendBatch(messages.slice(i, i + QUEUE_BATCH).map((body) => ({ body })));
   return messages.length;
 }

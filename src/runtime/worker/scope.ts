@@ -28,7 +28,12 @@ export interface Scope {
  * Services for one invocation. I/O objects cannot outlive the request that made them on Workers
  * (porsager/postgres #884), so every invocation gets its own database client and SMTP transport.
  */
-export async function openScope(rt: Runtime, env: Env, kind: 'request' | 'delivery', outboxChanged?: () => void): Promise<Scope> {
+export async function openScope(
+  rt: Runtime,
+  env: Env,
+  kind: 'request' | 'delivery',
+  outboxChanged?: () => void,
+): Promise<Scope> {
   const { config } = rt;
   const database = await connectPostgres({
     url: rt.databaseUrl,
@@ -85,6 +90,13 @@ export function dropPostgresTeardownRejections(): void {
     const reason = (event as PromiseRejectionEvent).reason as unknown;
     event.preventDefault();
     if (reason instanceof Error && POSTGRES_TEARDOWN.test(reason.message)) return;
-    console.error(JSON.stringify({ time: new Date().toISOString(), level: 'error', msg: 'unhandled rejection', ...errorFields(reason) }));
+    console.error(
+      JSON.stringify({
+        time: new Date().toISOString(),
+        level: 'error',
+        msg: 'unhandled rejection',
+        ...errorFields(reason),
+      }),
+    );
   });
 }

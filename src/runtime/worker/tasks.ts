@@ -14,7 +14,12 @@ export async function seal(services: Services, log: Logger, trigger: string): Pr
 }
 
 /** Deliver due mail within `limits`; a failure is logged, not thrown. */
-export async function deliver(services: Services, log: Logger, trigger: string, limits: DrainLimits): Promise<BatchReport | undefined> {
+export async function deliver(
+  services: Services,
+  log: Logger,
+  trigger: string,
+  limits: DrainLimits,
+): Promise<BatchReport | undefined> {
   try {
     const report = await services.delivery.drain(limits);
     if (report.claimed > 0) log.info('delivery drained', { trigger, ...report });

@@ -45,7 +45,12 @@ export class PrivateCluster {
   private run(bin: string, args: string[], timeoutMs = 60_000): string {
     const exe = join(this.bindir, bin);
     const [cmd, argv] = this.owner ? ['runuser', ['-u', 'postgres', '--', exe, ...args]] : [exe, args];
-    return execFileSync(cmd, argv, { encoding: 'utf8', timeout: timeoutMs, stdio: ['ignore', 'pipe', 'pipe'], cwd: this.dir });
+    return execFileSync(cmd, argv, {
+      encoding: 'utf8',
+      timeout: timeoutMs,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      cwd: this.dir,
+    });
   }
 
   async init(): Promise<this> {

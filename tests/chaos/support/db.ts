@@ -29,7 +29,10 @@ export async function openCore(url: string): Promise<CoreHandle> {
 /** `n` active subscribers on a topic of their own, made by generate_series (the lifecycle is tested elsewhere). */
 export async function seedAudience(sql: Sql, n: number, label: string): Promise<string> {
   const topic = `chaos_${label}`;
-  await sql.unsafe(`insert into topics (slug, name, description, default_on) values ($1, $2, 'chaos test topic', false) on conflict do nothing`, [topic, `Chaos ${label}`]);
+  await sql.unsafe(
+    `insert into topics (slug, name, description, default_on) values ($1, $2, 'chaos test topic', false) on conflict do nothing`,
+    [topic, `Chaos ${label}`],
+  );
   await sql.unsafe(
     `insert into subscribers (email, email_hash, name, status, confirmed_at)
      select '${label}.' || g || '@example.com', md5('${label}' || g), 'Reader ' || g, 'active', now()
@@ -48,7 +51,13 @@ export async function seedAudience(sql: Sql, n: number, label: string): Promise<
 /** Draft and send a broadcast to `topic`: the audience is frozen into the outbox, status `sending`. */
 export async function startBroadcast(core: CoreHandle, topic: string): Promise<{ id: string; audience: number }> {
   const t = templates['update-announcement']!;
-  const b = await createBroadcast(core.deps, { template: t.name, topic, subject: 'Coaching through tech refinement (Chapter 21)', preheader: 'Chapter 21 is up.', props: t.previewProps });
+  const b = await createBroadcast(core.deps, {
+    template: t.name,
+    topic,
+    subject: 'Coaching through tech refinement (Chapter 21)',
+    preheader: 'Chapter 21 is up.',
+    props: t.previewProps,
+  });
   const sent = await sendBroadcast(core.deps, b.id);
   return { id: b.id, audience: sent.audienceCount ?? 0 };
 }
@@ -59,7 +68,10 @@ export async function broadcastStatus(core: CoreHandle, id: string) {
 }
 
 /** Delivery ids of a broadcast with the Message-ID each one carries at the sink. */
-export async function deliveryIds(sql: Sql, broadcastId: string): Promise<{ id: string; status: string; messageId: string | null }[]> {
+export async function deliveryIds(
+  sql: Sql,
+  broadcastId: string,
+): Promise<{ id: string; status: string; messageId: string | null }[]> {
   const rows = await sql<{ id: string; status: string; message_id: string | null }[]>`
     select id, status, message_id from deliveries where broadcast_id = ${broadcastId} and kind = 'broadcast'`;
   return rows.map((r) => ({ id: r.id, status: r.status, messageId: r.message_id }));

@@ -29,7 +29,13 @@ export async function timedFetch(url: string, init: RequestInit, timeoutMs: numb
     return { status: res.status, ms: performance.now() - started, body, headers: res.headers };
   } catch (err) {
     const e = err as Error & { cause?: { code?: string } };
-    return { status: 0, ms: performance.now() - started, body: '', headers: new Headers(), error: e.name === 'TimeoutError' ? 'timeout' : (e.cause?.code ?? e.message) };
+    return {
+      status: 0,
+      ms: performance.now() - started,
+      body: '',
+      headers: new Headers(),
+      error: e.name === 'TimeoutError' ? 'timeout' : (e.cause?.code ?? e.message),
+    };
   }
 }
 
@@ -38,7 +44,8 @@ export function envelopeProblem(body: string): string | undefined {
   try {
     const parsed = JSON.parse(body) as { error?: { code?: unknown; message?: unknown; requestId?: unknown } };
     const e = parsed.error;
-    if (!e || typeof e.code !== 'string' || typeof e.message !== 'string' || typeof e.requestId !== 'string') return 'not the error envelope';
+    if (!e || typeof e.code !== 'string' || typeof e.message !== 'string' || typeof e.requestId !== 'string')
+      return 'not the error envelope';
     if (/at .+\(.+:\d+:\d+\)|select |insert |update /i.test(body)) return 'stack trace or SQL in the body';
     return undefined;
   } catch {
@@ -60,7 +67,13 @@ export function runLoad(users: number, step: (user: number, i: number) => Promis
       try {
         await step(user, i);
       } catch (err) {
-        samples.push({ kind: 'driver', at: Date.now(), ms: 0, status: 0, problem: `driver error: ${(err as Error).message}` });
+        samples.push({
+          kind: 'driver',
+          at: Date.now(),
+          ms: 0,
+          status: 0,
+          problem: `driver error: ${(err as Error).message}`,
+        });
         await new Promise((r) => setTimeout(r, 50));
       }
     }
@@ -81,4 +94,5 @@ export const signupInit = (email: string, ip: string): RequestInit => ({
 });
 
 /** A random public-looking IPv4 address from a documentation/benchmark range (198.18.0.0/15). */
-export const randomIp = (random: () => number) => `198.${18 + Math.floor(random() * 2)}.${Math.floor(random() * 256)}.${1 + Math.floor(random() * 254)}`;
+export const randomIp = (random: () => number) =>
+  `198.${18 + Math.floor(random() * 2)}.${Math.floor(random() * 256)}.${1 + Math.floor(random() * 254)}`;

@@ -2,7 +2,7 @@
  * quire as it runs in production: `node --import tsx src/runtime/node/main.ts` (HTTP + delivery loop)
  * or with `--worker` (delivery loop only), as child processes the scenarios can SIGKILL.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -72,10 +72,16 @@ export class QuireProcess {
         };
     let exitCode: number | null | undefined;
     void p.exited.then((c) => (exitCode = c));
-    await waitFor(`quire ${opts.worker ? 'worker' : 'API'} to start`, async () => {
-      if (exitCode !== undefined) throw new Error(`quire exited with ${exitCode} while starting:\n${p.log().slice(-2000)}`);
-      return ready();
-    }, 60_000, 50);
+    await waitFor(
+      `quire ${opts.worker ? 'worker' : 'API'} to start`,
+      async () => {
+        if (exitCode !== undefined)
+          throw new Error(`quire exited with ${exitCode} while starting:\n${p.log().slice(-2000)}`);
+        return ready();
+      },
+      60_000,
+      50,
+    );
     return p;
   }
 
@@ -118,9 +124,17 @@ export class QuireProcess {
   }
 }
 
-export const adminHeaders = { authorization: `Bearer ${ADMIN_TOKEN}`, accept: 'application/json', 'content-type': 'application/json' };
+export const adminHeaders = {
+  authorization: `Bearer ${ADMIN_TOKEN}`,
+  accept: 'application/json',
+  'content-type': 'application/json',
+};
 
-export async function adminCall<T = Record<string, unknown>>(baseUrl: string, path: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
+export async function adminCall<T = Record<string, unknown>>(
+  baseUrl: string,
+  path: string,
+  init: { method?: string; body?: unknown } = {},
+): Promise<T> {
   const res = await fetch(`${baseUrl}${path}`, {
     method: init.method ?? 'GET',
     headers: adminHeaders,

@@ -24,7 +24,10 @@ export function renderSection(r: ScenarioResult, command: string): string {
     '',
     '| figure | value | expected | ok |',
     '|---|---:|---|---|',
-    ...r.rows.map((row) => `| ${cell(row.figure)} | ${cell(row.value)} | ${cell(row.expected ?? '')} | ${row.ok === undefined ? '' : row.ok ? 'yes' : '**no**'} |`),
+    ...r.rows.map(
+      (row) =>
+        `| ${cell(row.figure)} | ${cell(row.value)} | ${cell(row.expected ?? '')} | ${row.ok === undefined ? '' : row.ok ? 'yes' : '**no**'} |`,
+    ),
     ...(r.failures.length ? ['', ...r.failures.map((f) => `- broken: ${f}`)] : []),
     ...(r.notes.length ? ['', ...r.notes.map((n) => `- ${n}`)] : []),
     `<!-- chaos:${r.name}:end -->`,
@@ -43,7 +46,10 @@ export async function writeSection(r: ScenarioResult, command: string): Promise<
     doc = doc.replace(re, () => section);
   } else {
     const anchor = doc.indexOf('\n## How these figures are made');
-    doc = anchor >= 0 ? `${doc.slice(0, anchor).trimEnd()}\n\n${section}\n${doc.slice(anchor)}` : `${doc.trimEnd()}\n\n${section}\n`;
+    doc =
+      anchor >= 0
+        ? `${doc.slice(0, anchor).trimEnd()}\n\n${section}\n${doc.slice(anchor)}`
+        : `${doc.trimEnd()}\n\n${section}\n`;
   }
   await mkdir('docs', { recursive: true });
   await writeFile(FILE, doc);
@@ -54,7 +60,9 @@ export function printResult(r: ScenarioResult): void {
   const width = Math.max(...r.rows.map((row) => row.figure.length), 10);
   for (const row of r.rows) {
     const mark = row.ok === undefined ? ' ' : row.ok ? '✓' : '✗';
-    console.log(`  ${mark} ${row.figure.padEnd(width)}  ${String(row.value)}${row.expected ? `   (expected ${row.expected})` : ''}`);
+    console.log(
+      `  ${mark} ${row.figure.padEnd(width)}  ${String(row.value)}${row.expected ? `   (expected ${row.expected})` : ''}`,
+    );
   }
   for (const n of r.notes) console.log(`    · ${n}`);
   for (const f of r.failures) console.log(`  BROKEN: ${f}`);

@@ -43,7 +43,14 @@ function listen() {
         callback();
         if (watchDomain && to.some((a) => a.toLowerCase().endsWith(`@${watchDomain}`))) {
           simpleParser(raw).then(
-            (p) => process.send({ type: 'mail', to: to[0], subject: p.subject ?? '', text: p.text ?? '', messageId: p.messageId ?? '' }),
+            (p) =>
+              process.send({
+                type: 'mail',
+                to: to[0],
+                subject: p.subject ?? '',
+                text: p.text ?? '',
+                messageId: p.messageId ?? '',
+              }),
             (err) => console.error('sink: cannot parse a message:', err.message),
           );
         }

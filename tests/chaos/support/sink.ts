@@ -1,4 +1,4 @@
-import { fork, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 export interface SinkMail {
@@ -37,7 +37,9 @@ export class Sink {
   }
 
   static async start(watchDomain = ''): Promise<Sink> {
-    const child = fork(fileURLToPath(new URL('./sink-process.mjs', import.meta.url)), ['0', watchDomain], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    const child = fork(fileURLToPath(new URL('./sink-process.mjs', import.meta.url)), ['0', watchDomain], {
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    });
     const sink = new Sink(child);
     sink.port = await new Promise<number>((resolve, reject) => {
       child.once('message', (m: { port: number }) => resolve(m.port));

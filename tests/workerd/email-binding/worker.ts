@@ -17,10 +17,31 @@ export default {
     const mailer = createCloudflareMailer({ binding: env[binding]! });
     try {
       const result = await mailer.send(message);
-      return Response.json({ ok: true, result, transactionalOnly: mailer.transactionalOnly, maxBatch: mailer.maxBatch });
+      return Response.json({
+        ok: true,
+        result,
+        transactionalOnly: mailer.transactionalOnly,
+        maxBatch: mailer.maxBatch,
+      });
     } catch (err) {
-      const e = err as { name: string; message: string; permanent?: boolean; relayUnavailable?: boolean; rateLimited?: boolean; suppressed?: boolean };
-      return Response.json({ ok: false, error: { name: e.name, message: e.message, permanent: e.permanent, relayUnavailable: e.relayUnavailable, rateLimited: e.rateLimited } });
+      const e = err as {
+        name: string;
+        message: string;
+        permanent?: boolean;
+        relayUnavailable?: boolean;
+        rateLimited?: boolean;
+        suppressed?: boolean;
+      };
+      return Response.json({
+        ok: false,
+        error: {
+          name: e.name,
+          message: e.message,
+          permanent: e.permanent,
+          relayUnavailable: e.relayUnavailable,
+          rateLimited: e.rateLimited,
+        },
+      });
     }
   },
 };

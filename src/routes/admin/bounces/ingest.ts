@@ -1,4 +1,4 @@
-import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import { analyseBounceMessage, recordBounceReports } from '../../../core/bounce-messages.js';
 import { AppError } from '../../../core/errors.js';
 import type { AppEnv } from '../../env.js';
@@ -22,7 +22,9 @@ const route = createRoute({
   description:
     'Body: the raw message (.eml) as `message/rfc822`, up to 1 MB. The recipient is found by the VERP delivery id in the ' +
     'address the report was sent to, else the original Message-ID, else the reported recipient address.',
-  request: { body: { required: true, content: { 'message/rfc822': { schema: z.string().openapi({ format: 'binary' }) } } } },
+  request: {
+    body: { required: true, content: { 'message/rfc822': { schema: z.string().openapi({ format: 'binary' }) } } },
+  },
   responses: {
     200: jsonResponse(BounceIngestResult, 'Reports recorded (a DSN that only reports delivery has none)'),
     401: errorResponse('Missing or invalid admin token'),
@@ -36,16 +38,26 @@ const route = createRoute({
 export function registerIngestBounce(app: OpenAPIHono<AppEnv>) {
   app.openapi(route, async (c) => {
     const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
-    if (!ACCEPTED_TYPES.includes(type)) throw new AppError('unsupported_media_type', 'Send the raw message as message/rfc822.');
+    if (!ACCEPTED_TYPES.includes(type))
+      throw new AppError('unsupported_media_type', 'Send the raw message as message/rfc822.');
     const raw = Buffer.from(await c.req.arrayBuffer());
     if (raw.length === 0) throw new AppError('validation_failed', 'The request body is empty: send the raw message.');
 
     const services = c.get('services');
-    const analysis = await analyseBounceMessage(raw, { bounceAddress: services.config.BOUNCE_ADDRESS }).catch(() => ({ kind: null, reports: [] }));
+    const analysis = await analyseBounceMessage(raw, { bounceAddress: services.config.BOUNCE_ADDRESS }).catch(() => ({
+      kind: null,
+      reports: [],
+    }));
     if (!analysis.kind) {
-      throw new AppError('validation_failed', 'This message is neither a delivery status notification (RFC 3464) nor a feedback report (RFC 5965).');
+      throw new AppError(
+        'validation_failed',
+        'This message is neither a delivery status notification (RFC 3464) nor a feedback report (RFC 5965).',
+      );
     }
     const tally = await recordBounceReports(services, analysis.reports);
-    return c.json({ kind: analysis.kind, reports: tally.received, suppressed: tally.suppressed, unknown: tally.unknown }, 200);
+    return c.json(
+      { kind: analysis.kind, reports: tally.received, suppressed: tally.suppressed, unknown: tally.unknown },
+      200,
+    );
   });
 }

@@ -3,7 +3,7 @@ import { createBroadcast } from '../../../core/broadcasts.js';
 import type { AppEnv } from '../../env.js';
 import { errorResponse, jsonBody, jsonResponse } from '../../schemas.js';
 import { adminSecurity } from '../schema.js';
-import { BroadcastCreate, broadcastErrors, BroadcastSchema } from './schema.js';
+import { BroadcastCreate, BroadcastSchema, broadcastErrors } from './schema.js';
 
 const route = createRoute({
   method: 'post',
@@ -11,7 +11,11 @@ const route = createRoute({
   tags: ['Broadcasts'],
   security: adminSecurity,
   request: { body: jsonBody(BroadcastCreate) },
-  responses: { 201: jsonResponse(BroadcastSchema, 'Draft created'), 422: errorResponse('Invalid broadcast or props'), ...broadcastErrors },
+  responses: {
+    201: jsonResponse(BroadcastSchema, 'Draft created'),
+    422: errorResponse('Invalid broadcast or props'),
+    ...broadcastErrors,
+  },
 });
 
 export function registerCreateBroadcast(app: OpenAPIHono<AppEnv>) {

@@ -3,7 +3,7 @@ import { listBroadcasts } from '../../../core/broadcasts.js';
 import type { AppEnv } from '../../env.js';
 import { jsonResponse } from '../../schemas.js';
 import { adminSecurity } from '../schema.js';
-import { broadcastErrors, BroadcastList } from './schema.js';
+import { BroadcastList, broadcastErrors } from './schema.js';
 
 const route = createRoute({
   method: 'get',

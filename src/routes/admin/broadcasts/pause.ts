@@ -3,7 +3,7 @@ import { pauseBroadcast } from '../../../core/broadcasts.js';
 import type { AppEnv } from '../../env.js';
 import { errorResponse, jsonResponse } from '../../schemas.js';
 import { adminSecurity, IdParam } from '../schema.js';
-import { broadcastErrors, BroadcastSchema } from './schema.js';
+import { BroadcastSchema, broadcastErrors } from './schema.js';
 
 const route = createRoute({
   method: 'post',
@@ -11,7 +11,11 @@ const route = createRoute({
   tags: ['Broadcasts'],
   security: adminSecurity,
   request: { params: IdParam },
-  responses: { 200: jsonResponse(BroadcastSchema, 'After pause'), 409: errorResponse('Not possible in its state'), ...broadcastErrors },
+  responses: {
+    200: jsonResponse(BroadcastSchema, 'After pause'),
+    409: errorResponse('Not possible in its state'),
+    ...broadcastErrors,
+  },
 });
 
 export function registerPauseBroadcast(app: OpenAPIHono<AppEnv>) {

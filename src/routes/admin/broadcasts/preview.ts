@@ -1,4 +1,4 @@
-import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import { previewContext } from '../../../../emails/_components/broadcast-context.js';
 import { broadcastTemplate, getBroadcastRow } from '../../../core/broadcasts.js';
 import { personalise, renderOnce } from '../../../mail/personalise.js';
@@ -25,7 +25,12 @@ export function registerPreviewBroadcast(app: OpenAPIHono<AppEnv>) {
   app.openapi(route, async (c) => {
     const s = c.get('services');
     const b = await getBroadcastRow(s.db, c.req.valid('param').id);
-    const once = await renderOnce(broadcastTemplate(b.template), b.props, { preheader: b.preheader, lang: 'en', bookTitle: s.config.BOOK_TITLE, postalAddress: s.config.POSTAL_ADDRESS });
+    const once = await renderOnce(broadcastTemplate(b.template), b.props, {
+      preheader: b.preheader,
+      lang: 'en',
+      bookTitle: s.config.BOOK_TITLE,
+      postalAddress: s.config.POSTAL_ADDRESS,
+    });
     const out = personalise(once, previewContext.recipient);
     if (c.req.valid('query').format === 'text') return c.text(out.text, 200);
     // The preview is the author's own content; render it as a document with no scripts allowed.

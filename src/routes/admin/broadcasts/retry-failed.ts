@@ -11,7 +11,11 @@ const route = createRoute({
   tags: ['Broadcasts'],
   security: adminSecurity,
   request: { params: IdParam },
-  responses: { 200: jsonResponse(RetryFailedResult, 'After retry-failed'), 409: errorResponse('Not possible in its state'), ...broadcastErrors },
+  responses: {
+    200: jsonResponse(RetryFailedResult, 'After retry-failed'),
+    409: errorResponse('Not possible in its state'),
+    ...broadcastErrors,
+  },
 });
 
 export function registerRetryFailedBroadcast(app: OpenAPIHono<AppEnv>) {

@@ -9,13 +9,19 @@ export const BroadcastCreate = z
   .object({
     template: z.string().min(1).max(100).openapi({ example: 'update-announcement' }),
     topic: TopicSlug.openapi({ example: 'updates' }),
-    subject: plainText(200).pipe(z.string().min(1)).openapi({ example: 'New chapter article: Coaching through tech refinement' }),
+    subject: plainText(200)
+      .pipe(z.string().min(1))
+      .openapi({ example: 'New chapter article: Coaching through tech refinement' }),
     preheader: plainText(200).optional(),
-    props: z.record(z.string(), z.unknown()).openapi({ description: "The template's props; see GET /admin/v1/templates." }),
+    props: z
+      .record(z.string(), z.unknown())
+      .openapi({ description: "The template's props; see GET /admin/v1/templates." }),
   })
   .openapi('BroadcastCreate');
 
-export const SendBody = z.object({ at: z.iso.datetime({ offset: true }).optional().openapi({ example: '2026-12-01T09:00:00Z' }) }).strict();
+export const SendBody = z
+  .object({ at: z.iso.datetime({ offset: true }).optional().openapi({ example: '2026-12-01T09:00:00Z' }) })
+  .strict();
 
 export const TestBody = z.object({ to: z.array(z.string().max(320)).min(1).max(10) }).strict();
 
@@ -68,10 +74,21 @@ export const BroadcastList = z.object({ data: z.array(BroadcastSchema) }).openap
 export const Audience = z
   .object({
     audience: z.number().int().openapi({ description: 'Active, subscribed to the topic, not suppressed.' }),
-    excluded: z.object({ pending: z.number().int(), unsubscribed: z.number().int(), suppressed: z.number().int(), notInTopic: z.number().int() }),
+    excluded: z.object({
+      pending: z.number().int(),
+      unsubscribed: z.number().int(),
+      suppressed: z.number().int(),
+      notInTopic: z.number().int(),
+    }),
   })
-  .openapi('BroadcastAudience', { example: { audience: 412, excluded: { pending: 9, unsubscribed: 14, suppressed: 3, notInTopic: 27 } } });
+  .openapi('BroadcastAudience', {
+    example: { audience: 412, excluded: { pending: 9, unsubscribed: 14, suppressed: 3, notInTopic: 27 } },
+  });
 
-export const TestSendResult = z.object({ queued: z.number().int() }).openapi('BroadcastTestResult', { example: { queued: 1 } });
+export const TestSendResult = z
+  .object({ queued: z.number().int() })
+  .openapi('BroadcastTestResult', { example: { queued: 1 } });
 
-export const RetryFailedResult = z.object({ broadcast: BroadcastSchema, requeued: z.number().int() }).openapi('BroadcastRetryResult');
+export const RetryFailedResult = z
+  .object({ broadcast: BroadcastSchema, requeued: z.number().int() })
+  .openapi('BroadcastRetryResult');

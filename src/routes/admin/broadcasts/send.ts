@@ -3,7 +3,7 @@ import { sendBroadcast } from '../../../core/broadcasts.js';
 import type { AppEnv } from '../../env.js';
 import { errorResponse, jsonResponse } from '../../schemas.js';
 import { adminSecurity, IdParam } from '../schema.js';
-import { broadcastErrors, BroadcastSchema, SendBody } from './schema.js';
+import { BroadcastSchema, broadcastErrors, SendBody } from './schema.js';
 
 const route = createRoute({
   method: 'post',
@@ -12,7 +12,11 @@ const route = createRoute({
   security: adminSecurity,
   summary: 'Send now (freezes the audience), or schedule with {"at": ISO time}. A repeat call changes nothing.',
   request: { params: IdParam, body: { required: false, content: { 'application/json': { schema: SendBody } } } },
-  responses: { 202: jsonResponse(BroadcastSchema, 'Sending or scheduled'), 409: errorResponse('Not sendable in its state'), ...broadcastErrors },
+  responses: {
+    202: jsonResponse(BroadcastSchema, 'Sending or scheduled'),
+    409: errorResponse('Not sendable in its state'),
+    ...broadcastErrors,
+  },
 });
 
 export function registerSendBroadcast(app: OpenAPIHono<AppEnv>) {

@@ -11,9 +11,15 @@ const route = createRoute({
   tags: ['Broadcasts'],
   security: adminSecurity,
   request: { params: IdParam, body: jsonBody(TestBody) },
-  responses: { 202: jsonResponse(TestSendResult, 'Test sends queued'), 422: errorResponse('Invalid address'), ...broadcastErrors },
+  responses: {
+    202: jsonResponse(TestSendResult, 'Test sends queued'),
+    422: errorResponse('Invalid address'),
+    ...broadcastErrors,
+  },
 });
 
 export function registerTestBroadcast(app: OpenAPIHono<AppEnv>) {
-  app.openapi(route, async (c) => c.json({ queued: await queueTestSend(c.get('services'), c.req.valid('param').id, c.req.valid('json').to) }, 202));
+  app.openapi(route, async (c) =>
+    c.json({ queued: await queueTestSend(c.get('services'), c.req.valid('param').id, c.req.valid('json').to) }, 202),
+  );
 }

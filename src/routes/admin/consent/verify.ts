@@ -13,7 +13,13 @@ const route = createRoute({
   summary: 'Seal pending consent events, then walk the ledger’s hash chain.',
   description:
     'Events are written unsealed with the change they record and sealed into the chain moments later; this seals what is pending first. `head` is the last link: record it somewhere outside the database to detect a rewrite of the whole chain later.',
-  responses: { 200: jsonResponse(ChainVerificationSchema, '`{"ok":true,"events":N,"head":…,"pending":0}` or the first broken link'), ...unauthorized },
+  responses: {
+    200: jsonResponse(
+      ChainVerificationSchema,
+      '`{"ok":true,"events":N,"head":…,"pending":0}` or the first broken link',
+    ),
+    ...unauthorized,
+  },
 });
 
 export function registerVerifyConsent(app: OpenAPIHono<AppEnv>) {

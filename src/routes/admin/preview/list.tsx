@@ -15,7 +15,8 @@ export function registerPreviewList(app: OpenAPIHono<AppEnv>) {
         <ul class="mail-list">
           {Object.values(templates).map((t) => (
             <li>
-              <a href={`/admin/preview/${encodeURIComponent(t.name)}`}>{t.name}</a> (<a href={`/admin/preview/${encodeURIComponent(t.name)}?format=text`}>text</a>)
+              <a href={`/admin/preview/${encodeURIComponent(t.name)}`}>{t.name}</a> (
+              <a href={`/admin/preview/${encodeURIComponent(t.name)}?format=text`}>text</a>)
               <span class="meta">
                 {t.kind} — {t.description}
               </span>

@@ -1,4 +1,4 @@
-import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import { subscribersCsv } from '../../../core/lists/export.js';
 import { errorFields } from '../../../log.js';
 import type { AppEnv } from '../../env.js';
@@ -12,7 +12,13 @@ const route = createRoute({
   security: adminSecurity,
   summary: 'The subscriber list as CSV (email, name, status, topics, created_at, confirmed_at), streamed.',
   request: { query: ExportQuery },
-  responses: { 200: { description: 'RFC 4180 CSV; values starting with = + - @ are prefixed with `\'`', content: { 'text/csv': { schema: z.string() } } }, ...unauthorized },
+  responses: {
+    200: {
+      description: "RFC 4180 CSV; values starting with = + - @ are prefixed with `'`",
+      content: { 'text/csv': { schema: z.string() } },
+    },
+    ...unauthorized,
+  },
 });
 
 /** The author's list out: a CSV download, streamed a page at a time. */

@@ -11,7 +11,11 @@ const route = createRoute({
   tags: ['Admin'],
   security: adminSecurity,
   request: { params: IdParam },
-  responses: { 200: jsonResponse(SubscriberDetail, 'The subscriber with topics and consent history'), 404: errorResponse('Not found'), ...unauthorized },
+  responses: {
+    200: jsonResponse(SubscriberDetail, 'The subscriber with topics and consent history'),
+    404: errorResponse('Not found'),
+    ...unauthorized,
+  },
 });
 
 export function registerGetSubscriber(app: OpenAPIHono<AppEnv>) {

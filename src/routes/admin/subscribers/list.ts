@@ -11,7 +11,10 @@ const route = createRoute({
   tags: ['Admin'],
   security: adminSecurity,
   request: { query: SubscriberListQuery },
-  responses: { 200: jsonResponse(SubscriberPage, 'A page of subscribers, newest first, and the cursor of the next page'), ...unauthorized },
+  responses: {
+    200: jsonResponse(SubscriberPage, 'A page of subscribers, newest first, and the cursor of the next page'),
+    ...unauthorized,
+  },
 });
 
 export function registerListSubscribers(app: OpenAPIHono<AppEnv>) {

@@ -28,7 +28,10 @@ export const SubscriberSummary = z.object(SubscriberFields).openapi('SubscriberS
 export const SubscriberPage = z
   .object({
     data: z.array(SubscriberSummary),
-    nextCursor: z.string().nullable().openapi({ description: 'Pass as `cursor` for the next page; null on the last one.' }),
+    nextCursor: z
+      .string()
+      .nullable()
+      .openapi({ description: 'Pass as `cursor` for the next page; null on the last one.' }),
   })
   .openapi('SubscriberPage');
 
@@ -45,10 +48,16 @@ export const SubscriberStats = z
   .object({
     total: z.number().int(),
     byStatus: z.record(z.string(), z.number().int()).openapi({ description: 'Every status, zero included.' }),
-    activeByTopic: z.record(z.string(), z.number().int()).openapi({ description: 'Active subscribers per topic slug.' }),
+    activeByTopic: z
+      .record(z.string(), z.number().int())
+      .openapi({ description: 'Active subscribers per topic slug.' }),
   })
   .openapi('SubscriberStats', {
-    example: { total: 465, byStatus: { pending: 9, active: 439, unsubscribed: 14, bounced: 2, complained: 1, erased: 0 }, activeByTopic: { release: 431, updates: 398 } },
+    example: {
+      total: 465,
+      byStatus: { pending: 9, active: 439, unsubscribed: 14, bounced: 2, complained: 1, erased: 0 },
+      activeByTopic: { release: 431, updates: 398 },
+    },
   });
 
 export const IMPORT_MAX_ROWS = 1000;
@@ -59,16 +68,32 @@ const optionalText = (max: number) => z.string().max(max).nullish();
 // is reported by its number instead of failing the whole request.
 export const SubscriberImportRow = z
   .object({
-    row: z.number().int().min(1).optional().openapi({ description: 'Your own row number, echoed in `invalid_rows` (the CLI sends the CSV line).' }),
+    row: z
+      .number()
+      .int()
+      .min(1)
+      .optional()
+      .openapi({ description: 'Your own row number, echoed in `invalid_rows` (the CLI sends the CSV line).' }),
     email: z.string().max(1000).openapi({ example: 'ada@example.com' }),
     name: optionalText(1000).openapi({ example: 'Ada' }),
     topics: z
       .union([z.array(z.string().max(100)).max(50), z.string().max(2000)])
       .nullish()
-      .openapi({ description: 'Topic slugs, an array or `;`-separated; empty means the default-on topics.', example: 'release;updates' }),
-    consent_at: optionalText(100).openapi({ description: 'When consent was given (ISO 8601). With consent_source, the row is imported as active.', example: '2026-03-14T18:30:00Z' }),
-    consent_source: optionalText(1000).openapi({ description: 'How consent was given.', example: 'paper form at launch event' }),
-    consent_text: optionalText(20_000).openapi({ description: 'The wording agreed to; matched against the consent text versions.' }),
+      .openapi({
+        description: 'Topic slugs, an array or `;`-separated; empty means the default-on topics.',
+        example: 'release;updates',
+      }),
+    consent_at: optionalText(100).openapi({
+      description: 'When consent was given (ISO 8601). With consent_source, the row is imported as active.',
+      example: '2026-03-14T18:30:00Z',
+    }),
+    consent_source: optionalText(1000).openapi({
+      description: 'How consent was given.',
+      example: 'paper form at launch event',
+    }),
+    consent_text: optionalText(20_000).openapi({
+      description: 'The wording agreed to; matched against the consent text versions.',
+    }),
     consent_version: z.union([z.number().int(), z.string().max(20)]).nullish(),
   })
   .openapi('SubscriberImportRow');

@@ -5,7 +5,9 @@ export const TemplateList = z
     z.object({
       name: z.string().openapi({ example: 'update-announcement' }),
       description: z.string(),
-      propsSchema: z.record(z.string(), z.unknown()).openapi({ description: 'JSON Schema of the props a broadcast with this template takes.' }),
+      propsSchema: z
+        .record(z.string(), z.unknown())
+        .openapi({ description: 'JSON Schema of the props a broadcast with this template takes.' }),
       exampleProps: z.record(z.string(), z.unknown()),
     }),
   )

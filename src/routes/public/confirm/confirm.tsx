@@ -1,5 +1,5 @@
 /** @jsxImportSource hono/jsx */
-import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import { confirmSubscription } from '../../../core/confirm.js';
 import { ConfirmedPage } from '../../../pages/subscriber-pages.js';
 import type { AppEnv } from '../../env.js';
@@ -36,7 +36,8 @@ export function registerConfirm(app: OpenAPIHono<AppEnv>) {
       return linkProblemPage(c, err, html);
     }
     services.log.info('confirm', { requestId: c.get('requestId'), outcome });
-    if (html) return c.html(<ConfirmedPage bookTitle={services.config.BOOK_TITLE} already={outcome === 'already_confirmed'} />);
+    if (html)
+      return c.html(<ConfirmedPage bookTitle={services.config.BOOK_TITLE} already={outcome === 'already_confirmed'} />);
     return c.json({ status: outcome }, 200);
   });
 }

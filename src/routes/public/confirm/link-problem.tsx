@@ -7,7 +7,9 @@ import type { AppContext } from '../../env.js';
 export function linkProblemPage(c: AppContext, err: unknown, html: boolean) {
   if (!html || !(err instanceof AppError)) throw err;
   const bookTitle = c.get('services').config.BOOK_TITLE;
-  if (err.code === 'token_expired') return c.html(<ConfirmLinkProblemPage bookTitle={bookTitle} reason="expired" />, 410);
-  if (err.code === 'invalid_token') return c.html(<ConfirmLinkProblemPage bookTitle={bookTitle} reason="invalid" />, 404);
+  if (err.code === 'token_expired')
+    return c.html(<ConfirmLinkProblemPage bookTitle={bookTitle} reason="expired" />, 410);
+  if (err.code === 'invalid_token')
+    return c.html(<ConfirmLinkProblemPage bookTitle={bookTitle} reason="invalid" />, 404);
   throw err;
 }

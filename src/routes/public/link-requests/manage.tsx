@@ -16,7 +16,8 @@ export function registerManage(app: OpenAPIHono<AppEnv>) {
       const outcome = await requestPreferencesLink(services, email, requestMeta(c));
       services.log.info('preferences link requested', { requestId: c.get('requestId'), outcome });
     } catch (err) {
-      if (isInvalidEmail(err)) return c.html(<ManagePage bookTitle={services.config.BOOK_TITLE} error={err.message} value={email} />, 422);
+      if (isInvalidEmail(err))
+        return c.html(<ManagePage bookTitle={services.config.BOOK_TITLE} error={err.message} value={email} />, 422);
       throw err;
     }
     return c.html(<LinkSentPage bookTitle={services.config.BOOK_TITLE} what="preferences" />);

@@ -16,7 +16,11 @@ export function registerResendConfirmation(app: OpenAPIHono<AppEnv>) {
       const outcome = await resendConfirmation(services, email, requestMeta(c));
       services.log.info('confirmation link requested', { requestId: c.get('requestId'), outcome });
     } catch (err) {
-      if (isInvalidEmail(err)) return c.html(<ResendConfirmationPage bookTitle={services.config.BOOK_TITLE} error={err.message} value={email} />, 422);
+      if (isInvalidEmail(err))
+        return c.html(
+          <ResendConfirmationPage bookTitle={services.config.BOOK_TITLE} error={err.message} value={email} />,
+          422,
+        );
       throw err;
     }
     return c.html(<LinkSentPage bookTitle={services.config.BOOK_TITLE} what="confirmation" />);

@@ -11,7 +11,10 @@ const route = createRoute({
   tags: ['Preferences'],
   summary: 'Everything held about the subscriber, as a JSON download.',
   request: { params: TokenParam },
-  responses: { 200: jsonResponse(PreferencesExport, 'JSON document: profile, subscriptions, consent history, deliveries'), ...tokenErrors },
+  responses: {
+    200: jsonResponse(PreferencesExport, 'JSON document: profile, subscriptions, consent history, deliveries'),
+    ...tokenErrors,
+  },
 });
 
 export function registerExportPreferences(app: OpenAPIHono<AppEnv>) {

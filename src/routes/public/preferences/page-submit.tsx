@@ -35,12 +35,19 @@ export function registerPreferencesPageSubmit(app: OpenAPIHono<AppEnv>) {
       case 'erase_request':
         // Loading the subscriber first: an erased one gets "link not valid", not a second erase prompt.
         await getPreferences(services, id);
-        return c.html(<EraseConfirmPage bookTitle={bookTitle} action={preferencesPath(token)} cancelUrl={preferencesPath(token)} />);
+        return c.html(
+          <EraseConfirmPage bookTitle={bookTitle} action={preferencesPath(token)} cancelUrl={preferencesPath(token)} />,
+        );
       case 'erase':
-        if (form.confirm !== 'true') throw new AppError('confirmation_required', 'Please confirm that you want your data deleted.');
+        if (form.confirm !== 'true')
+          throw new AppError('confirmation_required', 'Please confirm that you want your data deleted.');
         await eraseSubscriber(services, id, requestMeta(c));
         return c.html(
-          <MessagePage bookTitle={bookTitle} title="Your data is deleted" message="We no longer hold your address or name. You won't hear from us again." />,
+          <MessagePage
+            bookTitle={bookTitle}
+            title="Your data is deleted"
+            message="We no longer hold your address or name. You won't hear from us again."
+          />,
         );
       case 'unsubscribe_all':
         await updatePreferences(services, id, { unsubscribeAll: true }, requestMeta(c));
@@ -51,7 +58,12 @@ export function registerPreferencesPageSubmit(app: OpenAPIHono<AppEnv>) {
         return back(status === 'active' ? 'resubscribed' : 'unchanged');
       }
       case 'save':
-        await updatePreferences(services, id, { topics: form.topics, name: form.name === undefined ? undefined : form.name || null }, requestMeta(c));
+        await updatePreferences(
+          services,
+          id,
+          { topics: form.topics, name: form.name === undefined ? undefined : form.name || null },
+          requestMeta(c),
+        );
         return back('saved');
     }
   });

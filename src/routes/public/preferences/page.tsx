@@ -1,11 +1,12 @@
 /** @jsxImportSource hono/jsx */
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { getPreferences } from '../../../core/preferences.js';
-import { preferenceNotices, PreferencesPage, type PreferenceNotice } from '../../../pages/preferences.js';
+import { type PreferenceNotice, PreferencesPage, preferenceNotices } from '../../../pages/preferences.js';
 import type { AppEnv } from '../../env.js';
 import { preferencesPath, subscriberOf } from './link.js';
 
-const isNotice = (v: string | undefined): v is PreferenceNotice => v !== undefined && Object.hasOwn(preferenceNotices, v);
+const isNotice = (v: string | undefined): v is PreferenceNotice =>
+  v !== undefined && Object.hasOwn(preferenceNotices, v);
 
 /** The HTML preference centre, with the notice of the change just saved (`?saved=`). */
 export function registerPreferencesPage(app: OpenAPIHono<AppEnv>) {

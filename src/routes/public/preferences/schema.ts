@@ -15,13 +15,19 @@ export const PreferencesSchema = z
 export const PreferencesUpdateSchema = z
   .object({
     name: plainText(200).nullable().optional(),
-    topics: z.array(TopicSlug).max(50).optional().openapi({ description: 'The complete set of topics wanted; others are turned off.' }),
+    topics: z
+      .array(TopicSlug)
+      .max(50)
+      .optional()
+      .openapi({ description: 'The complete set of topics wanted; others are turned off.' }),
     unsubscribe_all: z.boolean().optional(),
   })
   .strict()
   .openapi('PreferencesUpdate');
 
-export const EraseRequestSchema = z.object({ confirm: z.literal(true, { error: 'must be true' }) }).openapi('EraseRequest');
+export const EraseRequestSchema = z
+  .object({ confirm: z.literal(true, { error: 'must be true' }) })
+  .openapi('EraseRequest');
 
 export const PreferencesExport = z
   .object({

@@ -11,7 +11,11 @@ const route = createRoute({
   path: '/v1/preferences/{token}',
   tags: ['Preferences'],
   request: { params: TokenParam, body: jsonBody(PreferencesUpdateSchema) },
-  responses: { 200: jsonResponse(PreferencesSchema, 'Saved preferences'), 422: errorResponse('Invalid update'), ...tokenErrors },
+  responses: {
+    200: jsonResponse(PreferencesSchema, 'Saved preferences'),
+    422: errorResponse('Invalid update'),
+    ...tokenErrors,
+  },
 });
 
 export function registerUpdatePreferences(app: OpenAPIHono<AppEnv>) {

@@ -23,7 +23,13 @@ export function registerGetSignupForm(app: OpenAPIHono<AppEnv>) {
     const snippet = await signupSnippet({ publicUrl: base, consentText: config.CONSENT_TEXT, consentVersion });
     c.header('Cache-Control', 'no-cache');
     return c.json(
-      { action: `${base}/v1/subscriptions`, consentVersion, consentText: config.CONSENT_TEXT, scriptUrl: `${base}/assets/signup.js`, snippet },
+      {
+        action: `${base}/v1/subscriptions`,
+        consentVersion,
+        consentText: config.CONSENT_TEXT,
+        scriptUrl: `${base}/assets/signup.js`,
+        snippet,
+      },
       200,
     );
   });

@@ -8,7 +8,11 @@ import { fieldsOf, requestMeta, wantsHtml } from '../../http.js';
 import { errorResponse, jsonResponse } from '../../schemas.js';
 import { SubscriptionAccepted, SubscriptionRequest } from './schema.js';
 
-const ACCEPTED = { status: 'pending', message: `${TEXTS.subscribedTitle} — ${TEXTS.subscribedBody}`, next: TEXTS.checkInbox } as const;
+const ACCEPTED = {
+  status: 'pending',
+  message: `${TEXTS.subscribedTitle} — ${TEXTS.subscribedBody}`,
+  next: TEXTS.checkInbox,
+} as const;
 
 const route = createRoute({
   method: 'post',
@@ -36,7 +40,9 @@ const route = createRoute({
 
 /** JSON from a script or a plain HTML form; a form that needs correcting goes back to a page that shows why. */
 export function registerCreateSubscription(app: OpenAPIHono<AppEnv>) {
-  const body = validBody(SubscriptionRequest, ['json', 'form'], (c, kind, error) => refuse(c, wantsHtml(c, kind), validationError(error)));
+  const body = validBody(SubscriptionRequest, ['json', 'form'], (c, kind, error) =>
+    refuse(c, wantsHtml(c, kind), validationError(error)),
+  );
   openapiWithOwnBody(app, route, body, async (c) => {
     const services = c.get('services');
     const kind = bodyKindOf(c);
@@ -71,7 +77,8 @@ export function registerCreateSubscription(app: OpenAPIHono<AppEnv>) {
 
 /** A form post with a fixable problem goes back to the form; anything else is the error envelope. */
 function refuse(c: AppContext, html: boolean, err: AppError): Response {
-  if (html && err.status === 422) return c.redirect(backToForm(c.req.header('referer'), c.get('services').config, err.code), 303);
+  if (html && err.status === 422)
+    return c.redirect(backToForm(c.req.header('referer'), c.get('services').config, err.code), 303);
   throw err;
 }
 

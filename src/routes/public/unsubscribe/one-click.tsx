@@ -1,5 +1,5 @@
 /** @jsxImportSource hono/jsx */
-import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import { subscriberIdFromLink, subscriberLinks } from '../../../core/links.js';
 import { unsubscribe } from '../../../core/unsubscribe.js';
 import { UnsubscribedPage } from '../../../pages/subscriber-pages.js';
@@ -39,10 +39,15 @@ export function registerOneClickUnsubscribe(app: OpenAPIHono<AppEnv>) {
     const subscriberId = subscriberIdFromLink(services, 'unsubscribe', token);
     const outcome = await unsubscribe(services, subscriberId, requestMeta(c));
     services.log.info('unsubscribe', { requestId: c.get('requestId'), outcome });
-    if ((c.req.header('accept') ?? '').includes('application/json')) return c.json({ status: 'unsubscribed' as const }, 200);
+    if ((c.req.header('accept') ?? '').includes('application/json'))
+      return c.json({ status: 'unsubscribed' as const }, 200);
     const { preferencesUrl } = subscriberLinks(services, subscriberId, services.now());
     return c.html(
-      <UnsubscribedPage bookTitle={services.config.BOOK_TITLE} preferencesUrl={preferencesUrl} resubscribeAction={`${unsubscribePath(token)}/resubscribe`} />,
+      <UnsubscribedPage
+        bookTitle={services.config.BOOK_TITLE}
+        preferencesUrl={preferencesUrl}
+        resubscribeAction={`${unsubscribePath(token)}/resubscribe`}
+      />,
     );
   });
 }

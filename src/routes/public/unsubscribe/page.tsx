@@ -12,6 +12,12 @@ export function registerUnsubscribePage(app: OpenAPIHono<AppEnv>) {
     const token = c.req.param('token');
     const subscriberId = subscriberIdFromLink(services, 'unsubscribe', token);
     const { preferencesUrl } = subscriberLinks(services, subscriberId, services.now());
-    return c.html(<UnsubscribePage bookTitle={services.config.BOOK_TITLE} action={unsubscribePath(token)} preferencesUrl={preferencesUrl} />);
+    return c.html(
+      <UnsubscribePage
+        bookTitle={services.config.BOOK_TITLE}
+        action={unsubscribePath(token)}
+        preferencesUrl={preferencesUrl}
+      />,
+    );
   });
 }

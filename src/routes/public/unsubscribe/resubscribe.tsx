@@ -27,7 +27,8 @@ export function registerResubscribe(app: OpenAPIHono<AppEnv>) {
     const prefs = await getPreferences(services, subscriberId);
     const { preferencesUrl } = subscriberLinks(services, subscriberId, services.now());
     const bookTitle = services.config.BOOK_TITLE;
-    if (prefs.status !== 'active') return c.html(<ResubscribeUnavailablePage bookTitle={bookTitle} preferencesUrl={preferencesUrl} />);
+    if (prefs.status !== 'active')
+      return c.html(<ResubscribeUnavailablePage bookTitle={bookTitle} preferencesUrl={preferencesUrl} />);
     const topics = prefs.topics.filter((t) => t.subscribed).map((t) => t.name);
     return c.html(<ResubscribedPage bookTitle={bookTitle} preferencesUrl={preferencesUrl} topics={topics} />);
   });
