@@ -50,8 +50,12 @@ const SUSPENDED =
 const MAILBOX_FULL =
   /mailbox (?:is |was )?full|(?:mail ?box|mail ?folder|inbox|storage|disk|user|account|recipient)\b.{0,30}\b(?:full|over (?:the )?quota|quota exceeded|exceeded|out of (?:space|storage))|over ?quota|quota (?:exceeded|exceed|full)|exceeded (?:the )?(?:storage|quota)|insufficient (?:storage|disk|system storage)|not enough (?:space|storage)|mail(?:box)? size limit|too much mail|quotaexceeded/i;
 
+/** The message, not the mailbox: too large for the recipient or the server. */
+const TOO_LARGE =
+  /message (?:size|too (?:big|large|long))|size limit|too (?:big|large)|exceeds? (?:the )?(?:maximum|max|size|allowed)|max(?:imum)? (?:message )?size|mesgtoobig|emailtoolarge/i;
+
 const TEMPORARY =
-  /delay(?:ed)?|(?:in|on) the queue too long|will (?:retry|continue|be retried|try again)|still (?:trying|retrying)|temporar(?:y|ily)|try again|not yet been delivered|retry (?:time|timeout)|timed? ?out|time-?out|expired|connection (?:refused|reset|lost|closed)|network|could not connect|couldn't connect|unreachable|service (?:not )?(?:un)?available|too busy|deferr/i;
+  /delay(?:ed)?|(?:in|on) the queue too long|failing for a long time|will (?:retry|continue|be retried|try again)|still (?:trying|retrying)|temporar(?:y|ily)|try again|not yet been delivered|retry (?:time|timeout)|timed? ?out|time-?out|expired|connection (?:refused|reset|lost|closed)|network|could not connect|couldn't connect|unreachable|service (?:not )?(?:un)?available|too busy|deferr/i;
 
 const SENDER_SIDE =
   /after (?:mail from|initial connection|helo|ehlo|connect)|sender (?:address|domain|verify)|unroutable sender|(?:in reply to|after) mail from|your (?:ip|server|host|domain|isp)\b/i;
@@ -78,7 +82,7 @@ export function classifyFailure(f: FailureFacts): BounceType | null {
   const known = remoteHostClass(f.diagnostic);
   if (known) return known;
   if (f.hint === 'hard') return 'hard';
-  if (MAILBOX_FULL.test(words)) return 'soft';
+  if (MAILBOX_FULL.test(words) || TOO_LARGE.test(words)) return 'soft';
   if (/^4/.test(code ?? '') || (!code && /(?:^|\s)4\d\d[\s-]/.test(words) && !/(?:^|\s)5\d\d[\s-]/.test(words)))
     return 'soft';
   const policy = POLICY.test(words) || SENDER_SIDE.test(words);
