@@ -29,7 +29,7 @@ export interface Reading {
   /** What to record; empty for a report that only tells of success. */
   reports: BounceReport[];
   /** Which reader understood it, for the measurements and the logs. */
-  reader?: string;
+  reader?: string | undefined;
 }
 
 /** More recipients than this in one report is not a bounce of ours. */
