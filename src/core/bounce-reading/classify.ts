@@ -100,7 +100,7 @@ export function classifyFailure(f: FailureFacts): BounceType | null {
 function strip(text: string): string {
   return text
     .replace(/\bhttps?:\/\/\S+/gi, ' ')
-    .replace(/\S+@\S+/g, ' ')
+    .replace(/[^\s<>:;,()[\]]+@[^\s<>:;,()[\]]+/g, ' ')
     .replace(/\b[\w-]+(?:\.[\w-]+){2,}\b/g, ' ')
     .replace(/\s+/g, ' ');
 }
