@@ -34,6 +34,7 @@ describe('classifying a failure by its diagnostic', () => {
       'SMTP error from remote mail server after MAIL FROM:<us@example.com>: 550 Unroutable sender address',
       'soft',
     ],
+    [undefined, 'after MAIL FROM:<us@example.com>: 550 5.1.7 No such domain example.com.', 'soft'],
     [undefined, '550 5.7.1 Unfortunately, messages from [192.0.2.1] weren\u2019t sent. (S3150)', 'soft'],
     // Full mailboxes, delays, timeouts: soft.
     ['5.2.2', '552 5.2.2 Mailbox full', 'soft'],
