@@ -43,7 +43,7 @@ export function between(text: string, start: RegExp | undefined, end?: RegExp): 
 }
 
 const ADDRESS_LINE =
-  /^[ \t]*(?:[>*-]+[ \t]*)?(?:(?:(?:final-|original-)?recipient(?: address)?|failed (?:recipient|address)|address(?:ee)?|user)[ \t]*:[ \t]*)?["'<(]?([^\s<>"'():,;]+@[^\s<>"'():,;]+?)[>"')]?(?:[ \t]*<[^>]*>)?[ \t]*(?::|\.\.\.|,|\s+on\s|[ \t]+(?=\()|$)(.*)$/i;
+  /^[ \t]*(?:[>*-]+[ \t]*)?(?:(?:(?:final-|original-)?recipient(?: address)?|failed (?:recipient|address)|address(?:ee)?|user|error-for)[ \t]*:[ \t]*)?["'<(]?([^\s<>"'():,;]+@[^\s<>"'():,;]+?)[>"')]?(?:[ \t]*<[^>]*>)?[ \t]*(?::|\.\.\.|,|\s+on\s|[ \t]+(?=\()|$)(.*)$/i;
 
 /**
  * `<address>: reason` blocks: a line that starts with an address opens one, the lines after it (up to the

@@ -11,7 +11,7 @@ import type { ProseFailure } from './types.js';
  * speaks of a failure.
  */
 const FAILURE =
-  /could ?n[o']t|can ?n[o']t|unable to|wasn't able|was not (?:able|delivered|accepted)|not be delivered|undeliver|failed|failure|rejected|permanent|fatal|bounced|returned|denied|does not exist|doesn't exist|unknown|invalid|no such|blocked|refused|delayed|not delivered|not reach|over quota|mailbox (?:is )?full|nicht zugestellt|unzustellbar|non (?:remis|recapitabile)/i;
+  /could ?n[o']t|can ?n[o']t|unable to|wasn't able|was not (?:able|delivered|accepted)|not be delivered|undeliver|failed|failure|rejected|permanent|fatal|bounced|returned|denied|does not exist|doesn't exist|unknown|invalid|no such|blocked|refused|delayed|not (?:yet )?(?:been )?delivered|not reach|did not respond|over quota|mailbox (?:is )?full|nicht zugestellt|unzustellbar|non (?:remis|recapitabile)/i;
 const EVIDENCE =
   /(?:^|[\s:'"(])[45]\d\d(?:[\s-]|$)|[45]\.\d{1,3}\.\d{1,3}|user|mailbox|recipient|address|account|unknown|not found|exist|full|quota|blocked|rejected|denied|refused|failed|invalid/i;
 const SUCCESS =

@@ -7,7 +7,7 @@ import type { Family } from './family.js';
  * then "--- Below this line is a copy of the message."
  */
 const START =
-  /this is the qmail-send program|i'm afraid i wasn't able to deliver your message to the following addresses|your mail message to the following address\(es\) could not be delivered|this is the (?:\w+ )?(?:mail ?)?(?:delivery|send) program at/i;
+  /this is the qmail-send program|i'm afraid i wasn't able to deliver your message to the following addresses|your mail message to the following address\(es\) could not be delivered|this is the (?:\w+ )?(?:mail ?)?(?:deliver|delivery|send) program at/i;
 const END = /^-{2,} ?(?:below this line|enclosed is|attachment is|original message)/im;
 
 export const qmail: Family = {
