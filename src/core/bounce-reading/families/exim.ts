@@ -6,7 +6,7 @@ import type { Family } from './family.js';
  * Exim (and what is built on it: cPanel, 1&1/IONOS, GMX, mail.ru, Yandex, MXLogic): "This message was
  * created automatically by mail delivery software." with the failed addresses indented under "The
  * following address(es) failed:", and X-Failed-Recipients in the header. The delay warning ("has not yet
- * been delivered … after more than 24 hours on the queue") is soft.
+ * been delivered … on the queue") is soft.
  */
 const START =
   /(?:following address(?:\(es\)|es)? failed|following recipients? failed|could not be delivered to one or more(?: of its)?\s+recipients|has not yet been delivered to one or more of its\s+recipients|message that you (?:have )?sent could not be delivered|created automatically by mail delivery software)/i;
