@@ -117,6 +117,8 @@ export const ConfigSchema = z
     DELIVERY_BATCH: positiveInt(50),
     DB_TIMEOUT_MS: positiveInt(5000),
     BROADCAST_PAUSE_AFTER_ERRORS: positiveInt(25),
+    /** How long a broadcast, welcome or link mail is retried through an outage (confirmations: until their link expires). */
+    DELIVERY_RETRY_HOURS: positiveInt(24),
     SCHEDULE_GRACE_MINUTES: positiveInt(60),
     BOUNCE_ADDRESS: optionalString.refine(
       (v) => v === undefined || /^[^@\s+]+@[^@\s]+\.[^@\s]+$/.test(v),

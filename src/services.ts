@@ -13,6 +13,7 @@ import { createDeliveryLoop, type DeliveryLoop } from './delivery/loop.js';
 import type { DeliveryJob } from './delivery/outbox-store.js';
 import { createOutboxStore } from './delivery/outbox-store.js';
 import { createPacer, type Pacer } from './delivery/pacer.js';
+import { giveUpAt } from './delivery/retry-policy.js';
 import { createLogger, errorFields, type Logger } from './log.js';
 import type { CaptureMailbox } from './mail/capture.js';
 import { type MailTransportSpec, mailTransports } from './mail/dsn/index.js';
@@ -86,6 +87,7 @@ export async function createServices(config: Config, parts: ServiceParts): Promi
     paceFor: (m) => pacers.get(m) ?? pacers.get(mailer)!,
     leaseMs: 5 * 60_000,
     maxAttempts: 8,
+    giveUpAt: giveUpAt(config.DELIVERY_RETRY_HOURS),
     pauseAfterErrors: config.BROADCAST_PAUSE_AFTER_ERRORS,
     idleMs: 1000,
     now,

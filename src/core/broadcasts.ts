@@ -2,7 +2,7 @@ import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import { templates } from '../../emails/index.js';
 import type { Db, DbOrTx, Tx } from '../db/client.js';
 import { rowsOf } from '../db/client.js';
-import { broadcasts, deliveries, topics } from '../db/schema.js';
+import { broadcasts, type DeliveryStatus, deliveries, topics } from '../db/schema.js';
 import type { CoreDeps } from './deps.js';
 import { checkEmail } from './email-address.js';
 import { AppError } from './errors.js';
@@ -25,7 +25,7 @@ const SUPPRESSED = suppressedSql(sql`s.email_hash`, excludedFromBroadcasts);
 
 export function broadcastTemplate(name: string) {
   const t = templates[name];
-  if (!t || t.kind !== 'broadcast') {
+  if (t?.kind !== 'broadcast') {
     const known = Object.values(templates)
       .filter((d) => d.kind === 'broadcast')
       .map((d) => d.name);
@@ -87,15 +87,43 @@ export async function getBroadcastRow(db: DbOrTx, id: string, lock = false): Pro
   return row;
 }
 
-export type DeliveryCounts = Record<'queued' | 'sending' | 'sent' | 'failed' | 'bounced' | 'skipped', number>;
+export type DeliveryCounts = Record<'queued' | 'sending' | 'sent' | 'failed' | 'bounced' | 'skipped', number> & {
+  /** Of `queued`: rows that failed before and wait for another attempt (an outage of the relay or provider). */
+  retrying: number;
+  /** When the next of those is due, or null. */
+  nextAttemptAt: string | null;
+};
 
 export async function deliveryCounts(db: DbOrTx, broadcastId: string): Promise<DeliveryCounts> {
-  const rows = rowsOf<{ status: keyof DeliveryCounts; n: number | string }>(
-    await db.execute(sql`select status, count(*) as n from ${deliveries}
+  const rows = rowsOf<{
+    status: DeliveryStatus;
+    n: number | string;
+    retrying: number | string;
+    next: string | Date | null;
+  }>(
+    await db.execute(sql`select status, count(*) as n,
+        count(*) filter (where status = 'queued' and last_error is not null) as retrying,
+        min(next_attempt_at) filter (where status = 'queued' and last_error is not null) as next
+      from ${deliveries}
       where broadcast_id = ${broadcastId} and kind = 'broadcast' group by status`),
   );
-  const counts: DeliveryCounts = { queued: 0, sending: 0, sent: 0, failed: 0, bounced: 0, skipped: 0 };
-  for (const r of rows) counts[r.status] = Number(r.n);
+  const counts: DeliveryCounts = {
+    queued: 0,
+    sending: 0,
+    sent: 0,
+    failed: 0,
+    bounced: 0,
+    skipped: 0,
+    retrying: 0,
+    nextAttemptAt: null,
+  };
+  for (const r of rows) {
+    counts[r.status] = Number(r.n);
+    if (r.status === 'queued') {
+      counts.retrying = Number(r.retrying);
+      counts.nextAttemptAt = r.next === null ? null : new Date(r.next).toISOString();
+    }
+  }
   return counts;
 }
 

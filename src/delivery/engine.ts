@@ -7,84 +7,24 @@ import {
   type SendResult,
 } from '../mail/mailer.js';
 import type { DeliveryJob, OutboxStore, SentRow } from './outbox-store.js';
-import type { Pacer } from './pacer.js';
-
-/** What a composer decides for a claimed row: a message to send, or a reason not to send it. */
-export type Composed = { message: OutgoingMessage } | { skip: string };
-
-export interface Composer {
-  /** Load what a whole batch needs in a few queries (recipients, rendered broadcasts). */
-  prepare?(jobs: DeliveryJob[]): Promise<void>;
-  compose(job: DeliveryJob): Promise<Composed>;
-}
-
-/** What the engine reports back to the domain. */
-export interface DeliveryEvents {
-  /** A bad mailbox (5.1.x, or the provider refuses the address): suppress it and record it in the ledger. */
-  hardBounce(job: DeliveryJob, diagnostic: string): Promise<void>;
-  /** Too many failures in a row for one broadcast: pause it for the author to look at. */
-  errorStreak?(broadcastId: string, lastError: string): Promise<void>;
-  /** After a batch: broadcasts that had rows in it may now be complete. */
-  batchSettled?(broadcastIds: string[]): Promise<void>;
-}
-
-/** One transport for every row, or one per row (broadcasts may have their own: BROADCAST_MAIL_DSN). */
-export type MailerFor = Mailer | ((job: DeliveryJob) => Mailer);
-
-export interface EngineOptions {
-  batchSize: number;
-  concurrency: number;
-  leaseMs: number;
-  maxAttempts: number;
-  /** Consecutive failures of one broadcast that pause it. */
-  pauseAfterErrors: number;
-  now: () => Date;
-  /** Shared across batches so the rate holds for the worker, not per batch. */
-  pace: Pacer;
-  /** A pacer per transport, when they differ (a provider's own rate); `pace` otherwise. */
-  paceFor?: ((mailer: Mailer) => Pacer) | undefined;
-  random?: () => number;
-}
-
-export interface BatchReport {
-  claimed: number;
-  sent: number;
-  retried: number;
-  failed: number;
-  skipped: number;
-  /**
-   * Sends that failed because the relay could not be reached (counted in `retried` too). The batch then
-   * stops early, its untried rows go back to the queue, and a loop waits before claiming again.
-   */
-  relayUnreachable: number;
-  /** Rows the transport asked us to send later (rate limited): back in the queue, no attempt spent. */
-  throttled: number;
-}
-
-export const emptyReport = (): BatchReport => ({
-  claimed: 0,
-  sent: 0,
-  retried: 0,
-  failed: 0,
-  skipped: 0,
-  relayUnreachable: 0,
-  throttled: 0,
-});
-
-/** Exponential backoff with full jitter: 30 s, 1 min, 2 min … capped at 1 h. */
-export function backoffMs(attempt: number, random: () => number = Math.random): number {
-  const base = Math.min(3_600_000, 30_000 * 2 ** Math.max(0, attempt - 1));
-  return Math.round(base / 2 + (random() * base) / 2);
-}
-
-/** How many sent rows are marked in one statement. */
-export const SETTLE_GROUP = 32;
-
-/** A rate-limited transport that named no wait gets this one. */
-const DEFAULT_THROTTLE_MS = 1000;
-/** Rate limits waited out in the lane, before the rows go back to the queue (well inside the lease). */
-const MAX_IN_LANE_WAIT_MS = 15_000;
-const MAX_IN_LANE_TRIES = 8;
+import {
+  backoffMs,
+  DEFAULT_THROTTLE_MS,
+  LEASE_MARGIN_MS,
+  MAX_IN_LANE_TRIES,
+  MAX_IN_LANE_WAIT_MS,
+  SETTLE_GROUP,
+  untilLeaseEnds,
+} from './timing.js';
+import {
+  type BatchReport,
+  type Composed,
+  type Composer,
+  type DeliveryEvents,
+  type EngineOptions,
+  emptyReport,
+  type MailerFor,
+} from './types.js';
 
 /** Consecutive-failure counters per broadcast, kept for the life of a worker. */
 export type ErrorStreaks = Map<string, number>;
@@ -111,10 +51,13 @@ export async function deliverBatch(
   // (concurrency + 1) × max(SETTLE_GROUP, batch) − 1 messages (measured by `npm run test:chaos`).
   let sent: SentRow[] = [];
   let flushing: Promise<unknown> = Promise.resolve();
+  // A sent mark lost while the database is away would send the row again when its lease ends: keep trying
+  // while the lease holds (after that another worker may own the row, and the mark would change nothing).
+  const leaseEnds = performance.now() + opts.leaseMs - LEASE_MARGIN_MS;
   const flush = () => {
     const group = sent;
     sent = [];
-    flushing = flushing.then(() => store.markSentMany(group, opts.now()));
+    flushing = flushing.then(() => untilLeaseEnds(() => store.markSentMany(group, opts.now()), leaseEnds));
     return flushing;
   };
   let stop = false;
@@ -139,11 +82,12 @@ export async function deliverBatch(
     permanent: boolean,
     retry?: { at: Date; keepSendKey: boolean },
   ) => {
-    if (permanent || job.attempts >= opts.maxAttempts) {
+    const at = retry?.at ?? new Date(opts.now().getTime() + backoffMs(job.attempts, opts.random));
+    const exhausted = opts.giveUpAt ? at.getTime() > opts.giveUpAt(job).getTime() : job.attempts >= opts.maxAttempts;
+    if (permanent || exhausted) {
       await store.markFailed(job, error, 'failed');
       report.failed++;
     } else {
-      const at = retry?.at ?? new Date(opts.now().getTime() + backoffMs(job.attempts, opts.random));
       await store.retryLater(job, error, at, retry?.keepSendKey ?? false);
       report.retried++;
     }
@@ -198,8 +142,8 @@ export async function deliverBatch(
       try {
         composed = await composer.compose(job);
       } catch (err) {
-        // A rendering bug must not loop forever: retry like a transient fault, then give up.
-        await settleFailure(job, `compose: ${(err as Error).message}`.slice(0, 300), false);
+        // A rendering bug must not loop for as long as an outage may: a few attempts, then give up.
+        await settleFailure(job, `compose: ${(err as Error).message}`.slice(0, 300), job.attempts >= opts.maxAttempts);
         continue;
       }
       if ('skip' in composed) {
@@ -299,11 +243,19 @@ export async function deliverBatch(
   const lane = async () => {
     while (next < units.length && !stop) {
       const unit = units[next++]!;
-      await deliverUnit(unit.jobs, unit.mailer);
+      try {
+        await deliverUnit(unit.jobs, unit.mailer);
+      } catch (err) {
+        stop = true; // the database is failing: take no more rows
+        throw err;
+      }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(opts.concurrency, units.length) }, lane));
+  const lanes = await Promise.allSettled(Array.from({ length: Math.min(opts.concurrency, units.length) }, lane));
+  // Whatever went out is marked sent, even when a lane failed on the database meanwhile.
   await flush();
+  const failed = lanes.find((l): l is PromiseRejectedResult => l.status === 'rejected');
+  if (failed) throw failed.reason;
   // The relay is down: rows never tried go back to the queue as they were, their claim's attempt returned.
   if (next < units.length) await store.release(units.slice(next).flatMap((u) => u.jobs));
 

@@ -1,7 +1,7 @@
 import { recordBounce } from '../core/bounces.js';
 import { completeFinishedBroadcasts, pauseBroadcast } from '../core/broadcasts.js';
 import type { CoreDeps } from '../core/deps.js';
-import type { DeliveryEvents } from './engine.js';
+import type { DeliveryEvents } from './types.js';
 
 /** The domain's answers to what the sending engine reports. */
 export function createDeliveryEvents(deps: CoreDeps): DeliveryEvents {

@@ -69,7 +69,7 @@ export function planFanOut(due: DueBroadcast[], opts: FanOutOptions): DeliveryMe
  */
 export function readDeliveryMessage(body: unknown, defaultSeconds: number): DeliveryMessage | undefined {
   const m = body as Partial<DeliveryMessage> | null;
-  if (!m || m.kind !== 'deliver' || typeof m.broadcastId !== 'string' || !/^[0-9a-f-]{36}$/i.test(m.broadcastId))
+  if (m?.kind !== 'deliver' || typeof m.broadcastId !== 'string' || !/^[0-9a-f-]{36}$/i.test(m.broadcastId))
     return undefined;
   const seconds = Math.min(Math.max(1, Number(m.seconds) || defaultSeconds), MAX_SLICE_SECONDS);
   return { kind: 'deliver', broadcastId: m.broadcastId, seconds };

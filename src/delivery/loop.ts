@@ -1,14 +1,13 @@
+import { deliverBatch, type ErrorStreaks } from './engine.js';
+import type { OutboxStore } from './outbox-store.js';
 import {
   type BatchReport,
   type Composer,
   type DeliveryEvents,
-  deliverBatch,
   type EngineOptions,
-  type ErrorStreaks,
   emptyReport,
   type MailerFor,
-} from './engine.js';
-import type { OutboxStore } from './outbox-store.js';
+} from './types.js';
 
 export interface LoopOptions extends EngineOptions {
   /** How long to sleep when the outbox is empty, unless woken earlier. */

@@ -14,6 +14,8 @@ export interface DeliveryJob {
   leaseUntil: Date;
   /** Set while the row belongs to a request that may have reached the transport (see `assignSendKey`). */
   sendKey: string | null;
+  /** When the row was queued: how long it is worth retrying counts from here. */
+  createdAt: Date;
 }
 
 /** A row the transport accepted: our Message-ID, and the provider's own id when it gave one. */
@@ -68,7 +70,7 @@ export function createOutboxStore(db: Db): OutboxStore {
             order by next_attempt_at
             limit ${n}
             for update skip locked)
-        returning d.id, d.kind, d.subscriber_id, d.confirm_token_id, d.broadcast_id, d."to", d.attempts, d.send_key`;
+        returning d.id, d.kind, d.subscriber_id, d.confirm_token_id, d.broadcast_id, d."to", d.attempts, d.send_key, d.created_at`;
       // SKIP LOCKED lets any number of workers claim disjoint batches; an expired lease (a crashed
       // worker) makes its rows claimable again. Transactional mail first, then broadcasts that are
       // sending (a paused or cancelled broadcast's rows stay where they are).
@@ -113,6 +115,7 @@ export function createOutboxStore(db: Db): OutboxStore {
         attempts: Number(r.attempts),
         leaseUntil,
         sendKey: (r.send_key as string | null) ?? null,
+        createdAt: new Date(r.created_at as string | Date),
       }));
     },
     async markSentMany(sent, now) {

@@ -7,7 +7,7 @@
  * must arrive twice. The lease (five minutes) is then expired by SQL, which is what waiting five
  * minutes would do, and a new worker starts. A SIGTERM at the end shows the graceful case: 0 duplicates.
  */
-import { SETTLE_GROUP } from '../../src/delivery/engine.js';
+import { SETTLE_GROUP } from '../../src/delivery/timing.js';
 import type { PrivateCluster } from './support/cluster.js';
 import { broadcastStatus, deliveryIds, messageIdOf, openCore, seedAudience, startBroadcast } from './support/db.js';
 import { QuireProcess } from './support/quire.js';

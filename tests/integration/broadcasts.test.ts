@@ -267,6 +267,19 @@ describe.each(databaseKinds)('broadcast delivery on %s', (kind) => {
     expect((await broadcastState(h, id)).counts).toMatchObject({ sent: 1, bounced: 1, failed: 0 });
   });
 
+  it('shows rows waiting out a relay fault as retrying, with when the next is due', async () => {
+    const { id } = await sendTo(3);
+    h.smtp.failNext(451, '4.3.0 Temporary local problem', 3);
+    await h.deliver();
+    const { counts } = await broadcastState(h, id);
+    expect(counts).toMatchObject({ queued: 3, retrying: 3, sent: 0, failed: 0 });
+    const next = (counts as Record<string, unknown>).nextAttemptAt as string;
+    expect(new Date(next).getTime()).toBeGreaterThan(h.clock.now().getTime());
+    h.clock.advance(2 * 3_600_000);
+    await h.deliver();
+    expect((await broadcastState(h, id)).counts).toMatchObject({ sent: 3, retrying: 0, nextAttemptAt: null });
+  });
+
   it('pauses a broadcast after a streak of send errors', async () => {
     const { id } = await sendTo(8);
     h.smtp.failNext(451, '4.3.0 Temporary local problem', 8);

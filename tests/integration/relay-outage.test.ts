@@ -59,6 +59,7 @@ describe('a delivery loop while the relay is down', () => {
             attempts: 1,
             leaseUntil: new Date(now.getTime() + leaseMs),
             sendKey: null,
+            createdAt: now,
           }),
         );
       },

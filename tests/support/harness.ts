@@ -3,7 +3,7 @@ import { type App, createApp } from '../../src/app.js';
 import { type Config, parseConfig } from '../../src/config.js';
 import { connectPostgres, type Database, rowsOf } from '../../src/db/client.js';
 import { migratePglite, openPglite } from '../../src/db/pglite.js';
-import type { BatchReport } from '../../src/delivery/engine.js';
+import type { BatchReport } from '../../src/delivery/types.js';
 import { createLogger } from '../../src/log.js';
 import { createMailers } from '../../src/runtime/node/mailer.js';
 import { createServices, type Services } from '../../src/services.js';

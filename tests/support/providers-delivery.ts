@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyLinkToken } from '../../src/core/tokens.js';
-import { type BatchReport, emptyReport } from '../../src/delivery/engine.js';
+import { type BatchReport, emptyReport } from '../../src/delivery/types.js';
 import { admin, broadcastState, createTopic, draftBroadcast, seedActiveSubscribers } from './broadcasts.js';
 import { postSignup, uniqueEmail } from './factories.js';
 import { createHarness, databaseKinds, type Harness, TEST_SECRET } from './harness.js';

@@ -68,6 +68,11 @@ export class SmtpSink {
     for (let i = 0; i < count; i++) this.failures.push({ code, message });
   }
 
+  /** Forget the replies queued by failNext that were not used. */
+  clearFailures() {
+    this.failures.length = 0;
+  }
+
   get url() {
     return `smtp://127.0.0.1:${this.port}`;
   }

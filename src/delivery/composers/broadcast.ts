@@ -1,5 +1,5 @@
 import { inArray } from 'drizzle-orm';
-import { greetingFor } from '../../../emails/_components/broadcast-context.js';
+import { greetingFor, type RecipientSlots } from '../../../emails/_components/broadcast-context.js';
 import { broadcastTemplate } from '../../core/broadcasts.js';
 import { subscriberLinks } from '../../core/links.js';
 import { type BroadcastRecipient, broadcastRecipients, broadcastSkipReason } from '../../core/recipients.js';
@@ -14,8 +14,8 @@ import {
 } from '../../mail/headers.js';
 import { buildMimeTemplate, type MimeTemplate } from '../../mail/mime-template.js';
 import { personalise, type RenderedOnce, renderOnce } from '../../mail/personalise.js';
-import type { Composed, Composer } from '../engine.js';
 import type { DeliveryJob } from '../outbox-store.js';
+import type { Composed, Composer } from '../types.js';
 import type { ComposeDeps } from './transactional.js';
 
 interface PreparedBroadcast {
@@ -106,7 +106,7 @@ export function createBroadcastComposer(deps: ComposeDeps): Composer {
     }
     const messageId = messageIdFor(job.id, domain);
     let to: string;
-    let slots;
+    let slots: RecipientSlots;
     let unsubscribeToken = 'test-send';
     if (job.kind === 'test') {
       if (!job.to) return { skip: 'no address' };

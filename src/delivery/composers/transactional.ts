@@ -14,8 +14,8 @@ import {
   verpAddress,
 } from '../../mail/headers.js';
 import { renderConfirmSubscriptionOnce, renderEmail, renderWelcome } from '../../mail/render.js';
-import type { Composed, Composer } from '../engine.js';
 import type { DeliveryJob } from '../outbox-store.js';
+import type { Composed, Composer } from '../types.js';
 
 export interface ComposeDeps {
   db: Db;

@@ -1,6 +1,6 @@
 import { sealPendingConsentEvents } from '../../core/consent-sealer.js';
-import type { BatchReport } from '../../delivery/engine.js';
 import type { DrainLimits } from '../../delivery/loop.js';
+import type { BatchReport } from '../../delivery/types.js';
 import { errorFields, type Logger } from '../../log.js';
 import type { Services } from '../../services.js';
 

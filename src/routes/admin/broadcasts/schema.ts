@@ -64,7 +64,16 @@ export const BroadcastSchema = z
 const count = z.number().int();
 
 export const DeliveryCountsSchema = z
-  .object({ queued: count, sending: count, sent: count, failed: count, bounced: count, skipped: count })
+  .object({
+    queued: count,
+    sending: count,
+    sent: count,
+    failed: count,
+    bounced: count,
+    skipped: count,
+    retrying: count.openapi({ description: 'Of queued: rows that failed before and wait for another attempt' }),
+    nextAttemptAt: z.string().datetime().nullable().openapi({ description: 'When the next retrying row is due' }),
+  })
   .openapi('DeliveryCounts');
 
 export const BroadcastDetail = BroadcastSchema.extend({ counts: DeliveryCountsSchema }).openapi('BroadcastDetail');
