@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { BroadcastContext } from './_components/broadcast-context.js';
 import { EmailFooter } from './_components/footer.js';
 import { EmailLayout, styles } from './_components/layout.js';
-import { httpsUrl, paragraphs, paragraphsOf, requiredText } from './_components/props.js';
+import { httpsUrl, keyedBy, paragraphs, paragraphsOf, requiredText } from './_components/props.js';
 
 /**
  * Upper bounds on the author's props. They exist so that the worst case (~85 kB) still renders under Gmail's
@@ -85,14 +85,14 @@ export function ReleaseAnnouncement({
         {title}
       </Heading>
       <Img src={coverImageUrl} alt={coverAlt} width={coverWidth} height={coverHeight} style={cover} />
-      {paragraphsOf(blurb).map((paragraph, i) => (
-        <Text key={i} style={styles.text}>
+      {keyedBy(paragraphsOf(blurb), (paragraph) => paragraph).map(({ key, item: paragraph }) => (
+        <Text key={key} style={styles.text}>
           {paragraph}
         </Text>
       ))}
       <Section style={{ margin: '8px 0 16px' }}>
-        {links.map((link, i) => (
-          <Text key={i} style={buttonRow}>
+        {keyedBy(links, (link) => `${link.label} ${link.url}`).map(({ key, item: link }) => (
+          <Text key={key} style={buttonRow}>
             <Button href={link.url} style={styles.button}>
               {link.label}
             </Button>
@@ -100,8 +100,8 @@ export function ReleaseAnnouncement({
         ))}
       </Section>
       {closing
-        ? paragraphsOf(closing).map((paragraph, i) => (
-            <Text key={i} style={note}>
+        ? keyedBy(paragraphsOf(closing), (paragraph) => paragraph).map(({ key, item: paragraph }) => (
+            <Text key={key} style={note}>
               {paragraph}
             </Text>
           ))

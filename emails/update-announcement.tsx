@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { BroadcastContext } from './_components/broadcast-context.js';
 import { EmailFooter } from './_components/footer.js';
 import { EmailLayout, styles } from './_components/layout.js';
-import { httpsUrl, paragraphsOf, requiredText } from './_components/props.js';
+import { httpsUrl, keyedBy, paragraphsOf, requiredText } from './_components/props.js';
 
 /** Caps that keep the worst case far below Gmail's ~102 kB clipping point (see the tests). */
 export const updateAnnouncementLimits = {
@@ -60,8 +60,8 @@ export function UpdateAnnouncement({
       <Heading as="h1" style={styles.heading}>
         {title}
       </Heading>
-      {paragraphsOf(summary).map((paragraph, i) => (
-        <Text key={i} style={styles.text}>
+      {keyedBy(paragraphsOf(summary), (paragraph) => paragraph).map(({ key, item: paragraph }) => (
+        <Text key={key} style={styles.text}>
           {paragraph}
         </Text>
       ))}

@@ -120,11 +120,10 @@ export async function writeIntro(info: {
   const blocks = info.results.map((r) => section(r.name).exec(doc)?.[0]).filter((b): b is string => b !== undefined);
   for (const b of blocks) doc = doc.replace(b, '');
   const intro = re.exec(doc)![0];
-  doc =
-    doc
-      .replace(intro, `${intro}\n\n${blocks.map((b) => b.trimEnd()).join('\n\n')}`)
-      .replace(/\n{3,}/g, '\n\n')
-      .trimEnd() + '\n';
+  doc = doc
+    .replace(intro, `${intro}\n\n${blocks.map((b) => b.trimEnd()).join('\n\n')}`)
+    .replace(/\n{3,}/g, '\n\n')
+    .trimEnd();
   await mkdir('docs', { recursive: true });
-  await writeFile(file, doc);
+  await writeFile(file, `${doc}\n`);
 }

@@ -35,6 +35,10 @@ export async function startSinkProcess(): Promise<SinkProcess> {
         await new Promise((r) => setTimeout(r, 20));
       }
     },
-    stop: () => new Promise<void>((resolve) => (child.once('exit', () => resolve()), child.send('stop'))),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        child.once('exit', () => resolve());
+        child.send('stop');
+      }),
   };
 }

@@ -22,6 +22,9 @@ server.on('error', () => {});
 server.listen(0, '127.0.0.1', () => process.send({ type: 'ready', port: server.server.address().port }));
 process.on('message', (m) => {
   if (m === 'count') process.send({ type: 'count', count, bytes });
-  if (m === 'reset') (count = 0), (bytes = 0);
+  if (m === 'reset') {
+    count = 0;
+    bytes = 0;
+  }
   if (m === 'stop') server.close(() => process.exit(0));
 });

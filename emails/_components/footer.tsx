@@ -1,5 +1,6 @@
 import { Hr, Link, Section, Text } from '@react-email/components';
 import { Fragment } from 'react';
+import { keyedBy } from './props.js';
 
 export interface EmailFooterProps {
   postalAddress: string;
@@ -34,8 +35,8 @@ export function EmailFooter({ postalAddress, reason, unsubscribeUrl, preferences
       )}
       <Text style={muted}>
         {/* <br/> rather than white-space:pre-line so the text part keeps the lines too */}
-        {postalAddress.split('\n').map((line, i) => (
-          <Fragment key={i}>
+        {keyedBy(postalAddress.split('\n'), (line) => line).map(({ key, item: line }, i) => (
+          <Fragment key={key}>
             {i > 0 && <br />}
             {line}
           </Fragment>

@@ -9,10 +9,25 @@ export const paragraphsOf = (text: string): string[] =>
     .map((p) => p.trim())
     .filter((p) => p.length > 0);
 
+/**
+ * Each item with a React key made from its content: `1:` + the content, and `2:`, `3:`… for a repeat of it,
+ * so every key is unique without depending on the item's position.
+ */
+export function keyedBy<T>(items: readonly T[], contentOf: (item: T) => string): { key: string; item: T }[] {
+  const seen = new Map<string, number>();
+  return items.map((item) => {
+    const content = contentOf(item);
+    const n = (seen.get(content) ?? 0) + 1;
+    seen.set(content, n);
+    return { key: `${n}:${content}`, item };
+  });
+}
+
 const domainName = /^(?=.{1,253}$)([a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+[a-zA-Z]{2,63}$/;
 
 /** `https://` + a host that is a domain name, no whitespace or control characters anywhere. */
 export const isHttpsUrl = (value: string): boolean => {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this pattern finds
   if (!/^https:\/\//i.test(value) || /[\s\u0000-\u001f\u007f]/.test(value)) return false;
   try {
     const url = new URL(value);

@@ -26,14 +26,16 @@ export function parseCommand<O extends NonNullable<ParseArgsConfig['options']>>(
   options: O,
   usage: string,
 ) {
-  let parsed;
-  try {
-    parsed = parseArgs({
+  const parse = () =>
+    parseArgs({
       args,
       options: { ...options, help: { type: 'boolean', short: 'h' } },
       allowPositionals: true,
       strict: true,
     });
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse();
   } catch (err) {
     throw usageError((err as Error).message, usage);
   }

@@ -37,22 +37,20 @@ export async function recordBounce(
     const target = await resolveRecipient(tx, deps.secret, report);
     if (!target) return 'unknown_recipient' as const;
     // Relay text is anyone's text: PostgreSQL refuses NUL in a text column, and other control characters have no use here.
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this pattern finds
     const diagnostic =
       report.diagnostic
         ?.split('\n')[0]
+        // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this pattern finds
         ?.replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, ' ')
         .slice(0, 500) ?? null;
-    await tx
-      .insert(bounceEvents)
-      .values({
-        emailHash: target.emailHash,
-        deliveryId: target.deliveryId,
-        type: report.type,
-        source: report.source,
-        diagnostic,
-        at: now,
-      });
+    await tx.insert(bounceEvents).values({
+      emailHash: target.emailHash,
+      deliveryId: target.deliveryId,
+      type: report.type,
+      source: report.source,
+      diagnostic,
+      at: now,
+    });
     if (target.deliveryId && report.type !== 'soft') {
       await tx
         .update(deliveries)

@@ -151,7 +151,10 @@ const LATEST_TTL_MS = 10_000;
 const versionCache = new WeakMap<object, { known: Set<number>; latest?: { version: number; at: number } }>();
 const versionsOf = (db: DbOrTx) => {
   let entry = versionCache.get(db);
-  if (!entry) versionCache.set(db, (entry = { known: new Set() }));
+  if (!entry) {
+    entry = { known: new Set() };
+    versionCache.set(db, entry);
+  }
   return entry;
 };
 

@@ -26,6 +26,9 @@ const derivedKeys = new Map<string, KeyObject>();
 export function deriveKey(secret: string, purpose: string): KeyObject {
   const id = `${purpose}\u0000${secret}`;
   let key = derivedKeys.get(id);
-  if (!key) derivedKeys.set(id, (key = createSecretKey(hmac(secret, `quire:${purpose}`))));
+  if (!key) {
+    key = createSecretKey(hmac(secret, `quire:${purpose}`));
+    derivedKeys.set(id, key);
+  }
   return key;
 }

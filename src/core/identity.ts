@@ -14,10 +14,10 @@ export function ipHashFor(secret: string, ip: string | undefined): string | null
 
 export function truncateIp(ip: string): string {
   const v4 = ip.replace(/^::ffff:/, '');
-  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(v4)) return v4.split('.').slice(0, 3).join('.') + '.0/24';
+  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(v4)) return `${v4.split('.').slice(0, 3).join('.')}.0/24`;
   if (ip.includes(':')) {
     const groups = expandIpv6(ip);
-    if (groups) return groups.slice(0, 3).join(':') + '::/48';
+    if (groups) return `${groups.slice(0, 3).join(':')}::/48`;
   }
   return ip;
 }

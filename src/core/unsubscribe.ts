@@ -47,7 +47,7 @@ export async function resubscribe(
   const now = deps.now();
   return deps.db.transaction(async (tx) => {
     const [sub] = await tx.select().from(subscribers).where(eq(subscribers.id, subscriberId)).for('update');
-    if (!sub || sub.status !== 'unsubscribed' || !sub.confirmedAt) return 'unchanged' as const;
+    if (sub?.status !== 'unsubscribed' || !sub.confirmedAt) return 'unchanged' as const;
     await tx.update(subscribers).set({ status: 'active', statusChangedAt: now }).where(eq(subscribers.id, sub.id));
     await liftSuppressions(tx, sub.emailHash, ['unsubscribed']);
     await recordStatusEvent(deps, tx, sub, 'resubscribed', source, meta, now);

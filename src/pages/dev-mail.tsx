@@ -25,7 +25,7 @@ export function DevMailList({ bookTitle, mails }: { bookTitle: string; mails: Ca
       ) : (
         <ul class="mail-list">
           {mails.map((m) => (
-            <li>
+            <li key={m.id}>
               <a href={`/_dev/mail/${encodeURIComponent(m.id)}`}>{m.subject}</a>
               <span class="meta">
                 to {m.to} · <time datetime={m.date}>{m.date.replace('T', ' ').slice(0, 19)} UTC</time>

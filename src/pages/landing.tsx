@@ -53,7 +53,7 @@ export function LandingPage(props: SignupFormProps & { bookTitle: string }) {
         <h2 id="inside-heading">What's inside</h2>
         <ul class="parts">
           {PARTS.map((part) => (
-            <li>{part}</li>
+            <li key={part}>{part}</li>
           ))}
         </ul>
       </section>
@@ -71,8 +71,9 @@ export function LandingPage(props: SignupFormProps & { bookTitle: string }) {
 
       <p class="dev-note">
         Development demo, not shown in production. Emails quire would send are captured at{' '}
-        <a href="/_dev/mail">/_dev/mail</a>; templates can be previewed at <a href="/admin/preview">/admin/preview</a>;
-        someone who lost their email can ask for a new link at <a href="/manage">/manage</a>.
+        <a href="/_dev/mail">/_dev/mail</a>; templates can be previewed at <a href="/admin/preview">/admin/preview</a>
+        {'; someone who lost their email can ask for a new link at '}
+        <a href="/manage">/manage</a>.
       </p>
     </Page>
   );

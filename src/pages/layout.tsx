@@ -28,7 +28,7 @@ export function Page({ title, bookTitle, lang = 'en', wide = false, scripts = []
           <title>{`${title} — ${bookTitle}`}</title>
           <link rel="stylesheet" href="/assets/quire.css" />
           {scripts.map((src) => (
-            <script src={src} defer></script>
+            <script key={src} src={src} defer></script>
           ))}
         </head>
         <body>

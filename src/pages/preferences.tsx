@@ -52,7 +52,7 @@ export function PreferencesPage({ bookTitle, prefs, action, exportUrl, notice }:
         <fieldset>
           <legend>What would you like to hear about?</legend>
           {prefs.topics.map((t) => (
-            <label class="check" for={`topic-${t.slug}`}>
+            <label key={t.slug} class="check" for={`topic-${t.slug}`}>
               <input id={`topic-${t.slug}`} type="checkbox" name="topics" value={t.slug} checked={t.subscribed} />
               <span>
                 <strong>{t.name}</strong>

@@ -12,7 +12,7 @@ export interface ErrorEnvelope {
 
 export function envelope(c: Context, code: ErrorCode, message: string, fields?: FieldError[]): ErrorEnvelope {
   const requestId = (c.get('requestId') as string | undefined) ?? 'unknown';
-  return { error: { code, message, requestId, ...(fields && fields.length ? { fields } : {}) } };
+  return { error: { code, message, requestId, ...(fields?.length ? { fields } : {}) } };
 }
 
 export const fieldsOf = (err: ZodError): FieldError[] =>

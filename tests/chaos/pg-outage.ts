@@ -19,6 +19,8 @@ import { Checks, percentile, type Row, type ScenarioResult, sleep, waitFor } fro
 const DB_TIMEOUT_MS = 3000;
 const MARGIN_MS = 2000;
 const DOMAIN = 'pg-outage.example';
+/** LIKE pattern for every address this run signs up. */
+const DOMAIN_LIKE = `%@${DOMAIN}`;
 
 export async function pgOutage(
   cluster: PrivateCluster,
@@ -166,9 +168,9 @@ export async function pgOutage(
                (select count(*)::int from confirm_tokens t where not exists (select 1 from deliveries d where d.confirm_token_id = t.id)) as token_without_outbox,
                (select count(*)::int from consent_events e where e.kind = 'requested' and not exists (select 1 from subscribers x where x.id = e.subscriber_id)) as event_without_subscriber,
                (select count(*)::int from deliveries d where d.kind = 'confirmation' and d.status <> 'sent') as unsent
-          from subscribers s where s.email like ${'%@' + DOMAIN}`;
+          from subscribers s where s.email like ${DOMAIN_LIKE}`;
       const stored = new Set(
-        (await core.sql<{ email: string }[]>`select email from subscribers where email like ${'%@' + DOMAIN}`).map(
+        (await core.sql<{ email: string }[]>`select email from subscribers where email like ${DOMAIN_LIKE}`).map(
           (r) => r.email,
         ),
       );

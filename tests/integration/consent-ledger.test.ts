@@ -38,9 +38,9 @@ const verify = async (h: Harness) => {
 
 /** Every row links to the one before it, the first to the genesis hash. */
 function expectLinked(rows: LedgerRow[]) {
-  rows.forEach((row, i) =>
-    expect(row.prev_hash, `prev_hash of seq ${row.seq}`).toBe(i === 0 ? GENESIS_HASH : rows[i - 1]!.hash),
-  );
+  rows.forEach((row, i) => {
+    expect(row.prev_hash, `prev_hash of seq ${row.seq}`).toBe(i === 0 ? GENESIS_HASH : rows[i - 1]!.hash);
+  });
 }
 
 /** Bypass the append-only trigger the way only a database owner could, to play the tamperer. */

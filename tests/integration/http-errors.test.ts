@@ -172,14 +172,14 @@ describe.each(databaseKinds)('HTTP errors and plumbing on %s', (kind) => {
 
     it('treats __proto__ and constructor fields in a form post as harmless data', async () => {
       const address = email('form-proto');
-      // Computed keys: a literal `__proto__:` would set the prototype instead of adding a field.
       const fields: Record<string, string> = {
         email: address,
         consent: 'on',
+        // A computed key: a literal `__proto__:` would set the prototype instead of adding a field.
         ['__proto__']: 'x',
-        ['constructor']: 'y',
-        ['toString']: 'z',
-        ['hasOwnProperty']: 'w',
+        constructor: 'y',
+        toString: 'z',
+        hasOwnProperty: 'w',
       };
       expect(Object.keys(fields)).toContain('__proto__');
       const res = await postSignupForm(h, fields, { accept: 'application/json' });

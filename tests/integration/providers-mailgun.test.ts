@@ -149,9 +149,10 @@ describe('Mailgun transport against its stand-in', () => {
 
   it('uses the API host of the domain’s region', async () => {
     const urls: string[] = [];
-    const fetch = async (req: Request) => (
-      urls.push(req.url), Response.json({ id: '<x@mg.example.com>', message: 'Queued. Thank you.' })
-    );
+    const fetch = async (req: Request) => {
+      urls.push(req.url);
+      return Response.json({ id: '<x@mg.example.com>', message: 'Queued. Thank you.' });
+    };
     await createMailgunMailer({ ...MAILGUN_TEST, region: 'eu', fetch: fetch as typeof globalThis.fetch }).send(
       message(1),
     );

@@ -151,9 +151,10 @@ describe('Amazon SES v2 transport against its stand-in', () => {
 
   it('signs for the regional endpoint by default', async () => {
     const seen: { url: string; authorization: string | null }[] = [];
-    const fetch = async (req: Request) => (
-      seen.push({ url: req.url, authorization: req.headers.get('authorization') }), Response.json({ MessageId: 'm-1' })
-    );
+    const fetch = async (req: Request) => {
+      seen.push({ url: req.url, authorization: req.headers.get('authorization') });
+      return Response.json({ MessageId: 'm-1' });
+    };
     const result = await createSesMailer({ ...SES_TEST_CREDENTIALS, fetch: fetch as typeof globalThis.fetch }).send(
       message(1),
     );

@@ -33,9 +33,9 @@ const FORM_TYPES = ['application/x-www-form-urlencoded', 'multipart/form-data; b
 
 const encode = (type: string, fields: Record<string, string>) =>
   type.startsWith('multipart')
-    ? Object.entries(fields)
+    ? `${Object.entries(fields)
         .map(([k, v]) => `--b\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`)
-        .join('') + '--b--\r\n'
+        .join('')}--b--\r\n`
     : type === 'text/plain'
       ? Object.entries(fields)
           .map(([k, v]) => `${k}=${v}`)

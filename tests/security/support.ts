@@ -1,13 +1,9 @@
-import { execFile } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { promisify } from 'node:util';
 import { expect } from 'vitest';
 import { checkEmail } from '../../src/core/email-address.js';
 import { emailHashFor } from '../../src/core/identity.js';
 import { signLinkToken } from '../../src/core/tokens.js';
 import { type Harness, TEST_SECRET } from '../support/harness.js';
-
-const run = promisify(execFile);
 
 /** Anything that would betray internals in a response: stack frames, file paths, SQL, driver names. */
 export const INTERNALS = [

@@ -142,7 +142,9 @@ export function startMailgunStandIn(options: MailgunStandInOptions = {}): Promis
             .filter(Boolean),
         );
       } else if (OPTIONS.has(name) || /^[hv]:[!-9;-~]+$/.test(name)) {
-        (opts[name] ??= []).push(value);
+        const values = opts[name] ?? [];
+        values.push(value);
+        opts[name] = values;
         if (/^[ohvt]:/.test(name)) optionBytes += Buffer.byteLength(name) + Buffer.byteLength(value);
       } else {
         throw bad(`${name} is not a parameter of this endpoint`);

@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import { type BroadcastContext, previewContext } from '../../emails/_components/broadcast-context.js';
+import { paragraphsOf } from '../../emails/_components/props.js';
 import { templates } from '../../emails/index.js';
 import {
   ReleaseAnnouncement,
   ReleaseAnnouncementProps,
   releaseAnnouncementLimits,
 } from '../../emails/release-announcement.js';
-import { paragraphsOf } from '../../emails/_components/props.js';
 import {
   UpdateAnnouncement,
   UpdateAnnouncementProps,
@@ -161,9 +161,9 @@ describe('release-announcement', () => {
     expect(html).not.toContain('<script>');
     expect(html).not.toContain('<img src=x');
     expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
-    expect(issuesOf(ReleaseAnnouncementProps, { ...releasePreview, links: [{ label: 'x', url: 'javascript:alert(1)' }] })).toEqual([
-      'links.0.url: Link URL must be an https:// URL with a domain name',
-    ]);
+    expect(
+      issuesOf(ReleaseAnnouncementProps, { ...releasePreview, links: [{ label: 'x', url: 'javascript:alert(1)' }] }),
+    ).toEqual(['links.0.url: Link URL must be an https:// URL with a domain name']);
   });
 
   describe('schema', () => {
@@ -179,9 +179,9 @@ describe('release-announcement', () => {
         const issues = issuesOf(ReleaseAnnouncementProps, { ...releasePreview, coverImageUrl });
         expect(issues).toEqual(['coverImageUrl: Cover image URL must be an https:// URL with a domain name']);
       }
-      expect(issuesOf(ReleaseAnnouncementProps, { ...releasePreview, coverImageUrl: 'https://localhost/cover.png' })).toEqual([
-        'coverImageUrl: Cover image URL must be an https:// URL with a domain name',
-      ]);
+      expect(
+        issuesOf(ReleaseAnnouncementProps, { ...releasePreview, coverImageUrl: 'https://localhost/cover.png' }),
+      ).toEqual(['coverImageUrl: Cover image URL must be an https:// URL with a domain name']);
     });
 
     it('requires a cover URL of sensible length', () => {
@@ -227,10 +227,14 @@ describe('release-announcement', () => {
         `blurb: Blurb must be at most ${max} characters`,
       ]);
       // 1,600 one-letter paragraphs fit in 5,000 characters but would be ~250 kB of <p> markup.
-      expect(issuesOf(ReleaseAnnouncementProps, { ...releasePreview, blurb: Array(1600).fill('x').join('\n\n') })).toEqual([
+      expect(
+        issuesOf(ReleaseAnnouncementProps, { ...releasePreview, blurb: Array(1600).fill('x').join('\n\n') }),
+      ).toEqual([
         `blurb: Blurb must have at most ${blurbParagraphs} paragraphs (separate paragraphs with a blank line)`,
       ]);
-      expect(issuesOf(ReleaseAnnouncementProps, { ...releasePreview, blurb: ' \n\n ' })).toEqual(['blurb: Blurb must not be empty']);
+      expect(issuesOf(ReleaseAnnouncementProps, { ...releasePreview, blurb: ' \n\n ' })).toEqual([
+        'blurb: Blurb must not be empty',
+      ]);
     });
 
     it('rejects a title that is too long and a missing title', () => {
@@ -304,7 +308,9 @@ describe('update-announcement', () => {
     expect(issuesOf(UpdateAnnouncementProps, { ...updatePreview, url: 'http://books.example.com/a' })).toEqual([
       'url: URL must be an https:// URL with a domain name',
     ]);
-    expect(issuesOf(UpdateAnnouncementProps, { ...updatePreview, summary: '' })).toEqual(['summary: Summary must not be empty']);
+    expect(issuesOf(UpdateAnnouncementProps, { ...updatePreview, summary: '' })).toEqual([
+      'summary: Summary must not be empty',
+    ]);
     expect(issuesOf(UpdateAnnouncementProps, { ...updatePreview, kicker: 'x'.repeat(61) })).toEqual([
       'kicker: Kicker must be at most 60 characters',
     ]);
@@ -405,11 +411,11 @@ const recipients = [
   },
   { greeting: 'Hi,', unsubscribeUrl: 'https://n.example.com/u/1', preferencesUrl: 'https://n.example.com/p/1' },
 ];
-const substitute = (rendered: string, values: typeof slots, escape: (s: string) => string) =>
+const substitute = (rendered: string, values: typeof slots, encode: (s: string) => string) =>
   rendered
-    .replaceAll(escape(slots.greeting), escape(values.greeting))
-    .replaceAll(escape(slots.unsubscribeUrl), escape(values.unsubscribeUrl))
-    .replaceAll(escape(slots.preferencesUrl), escape(values.preferencesUrl));
+    .replaceAll(encode(slots.greeting), encode(values.greeting))
+    .replaceAll(encode(slots.unsubscribeUrl), encode(values.unsubscribeUrl))
+    .replaceAll(encode(slots.preferencesUrl), encode(values.preferencesUrl));
 
 describe.each([
   ['release-announcement', releasePreview],
@@ -425,12 +431,15 @@ describe.each([
     expect(preheader).not.toContain('QUIRE_SLOT');
   });
 
-  it.each(recipients.map((r) => [r.greeting, r] as const))('substitution equals a direct render for %s', async (_, recipient) => {
-    const once = await render(name, props, ctxWith({ recipient: slots }));
-    const direct = await render(name, props, ctxWith({ recipient }));
-    expect(substitute(once.html, recipient, escapeHtml)).toBe(direct.html);
-    expect(substitute(once.text, recipient, (s) => s)).toBe(direct.text);
-  });
+  it.each(recipients.map((r) => [r.greeting, r] as const))(
+    'substitution equals a direct render for %s',
+    async (_, recipient) => {
+      const once = await render(name, props, ctxWith({ recipient: slots }));
+      const direct = await render(name, props, ctxWith({ recipient }));
+      expect(substitute(once.html, recipient, escapeHtml)).toBe(direct.html);
+      expect(substitute(once.text, recipient, (s) => s)).toBe(direct.text);
+    },
+  );
 
   it('works with the engine: renderOnce + personalise equals a direct render', async () => {
     const { recipient: _r, ...broadcast } = previewContext;

@@ -3,12 +3,12 @@ import { describe, expect, it } from 'vitest';
 import {
   confirmTokenFor,
   hashToken,
+  type LinkPurpose,
   linkTokenTtlDays,
   readFormStamp,
   signFormStamp,
   signLinkToken,
   verifyLinkToken,
-  type LinkPurpose,
 } from '../../src/core/tokens.js';
 
 const SECRET = 'unit-test-secret-key-0123456789abcdefghijkl';
@@ -19,13 +19,17 @@ const DAY = 86_400_000;
 const purposes: LinkPurpose[] = ['unsubscribe', 'preferences'];
 const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 
-const after = (ms: number) => new Date(ISSUED.getTime() + ms);
+const afterIssue = (ms: number) => new Date(ISSUED.getTime() + ms);
 
 describe.each(purposes)('%s link tokens', (purpose) => {
   const token = signLinkToken(SECRET, purpose, SUBSCRIBER, ISSUED);
 
   it('round-trip to the subscriber id and issue time', () => {
-    expect(verifyLinkToken(SECRET, purpose, token, after(1000))).toEqual({ ok: true, subscriberId: SUBSCRIBER, issuedAt: ISSUED });
+    expect(verifyLinkToken(SECRET, purpose, token, afterIssue(1000))).toEqual({
+      ok: true,
+      subscriberId: SUBSCRIBER,
+      issuedAt: ISSUED,
+    });
   });
 
   it('round-trip for any subscriber UUID and issue time (property)', () => {
@@ -47,15 +51,11 @@ describe.each(purposes)('%s link tokens', (purpose) => {
   // Buffer.from(…, 'base64url') ignored them, so two distinct strings verified as the same token.
   it('reject any single flipped character, at every position (property)', () => {
     fc.assert(
-      fc.property(
-        fc.nat({ max: token.length - 1 }),
-        fc.constantFrom(...BASE64URL),
-        (position, replacement) => {
-          fc.pre(token[position] !== replacement);
-          const flipped = token.slice(0, position) + replacement + token.slice(position + 1);
-          expect(verifyLinkToken(SECRET, purpose, flipped, after(1000))).toEqual({ ok: false, reason: 'invalid' });
-        },
-      ),
+      fc.property(fc.nat({ max: token.length - 1 }), fc.constantFrom(...BASE64URL), (position, replacement) => {
+        fc.pre(token[position] !== replacement);
+        const flipped = token.slice(0, position) + replacement + token.slice(position + 1);
+        expect(verifyLinkToken(SECRET, purpose, flipped, afterIssue(1000))).toEqual({ ok: false, reason: 'invalid' });
+      }),
       { numRuns: 2000 },
     );
   });
@@ -65,35 +65,48 @@ describe.each(purposes)('%s link tokens', (purpose) => {
     for (const replacement of BASE64URL) {
       if (replacement === token[last]) continue;
       const flipped = token.slice(0, last) + replacement;
-      expect(verifyLinkToken(SECRET, purpose, flipped, after(1000)).ok, `last char ${token[last]} → ${replacement}`).toBe(false);
+      expect(
+        verifyLinkToken(SECRET, purpose, flipped, afterIssue(1000)).ok,
+        `last char ${token[last]} → ${replacement}`,
+      ).toBe(false);
     }
   });
 
   it('reject truncated, extended and non-base64url tokens', () => {
-    for (const bad of [token.slice(0, -1), `${token}A`, `${token}==`, token.replace(/.$/, '.'), '', 'x'.repeat(51), `${token.slice(0, 20)}/${token.slice(21)}`]) {
-      expect(verifyLinkToken(SECRET, purpose, bad, after(1000)).ok).toBe(false);
+    for (const bad of [
+      token.slice(0, -1),
+      `${token}A`,
+      `${token}==`,
+      token.replace(/.$/, '.'),
+      '',
+      'x'.repeat(51),
+      `${token.slice(0, 20)}/${token.slice(21)}`,
+    ]) {
+      expect(verifyLinkToken(SECRET, purpose, bad, afterIssue(1000)).ok).toBe(false);
     }
   });
 
   it('reject the token under another purpose', () => {
     const other = purposes.find((p) => p !== purpose)!;
-    expect(verifyLinkToken(SECRET, other, token, after(1000))).toEqual({ ok: false, reason: 'invalid' });
+    expect(verifyLinkToken(SECRET, other, token, afterIssue(1000))).toEqual({ ok: false, reason: 'invalid' });
   });
 
   it('reject the token under another secret', () => {
-    expect(verifyLinkToken(OTHER_SECRET, purpose, token, after(1000))).toEqual({ ok: false, reason: 'invalid' });
-    expect(verifyLinkToken(SECRET, purpose, signLinkToken(OTHER_SECRET, purpose, SUBSCRIBER, ISSUED), after(1000)).ok).toBe(false);
+    expect(verifyLinkToken(OTHER_SECRET, purpose, token, afterIssue(1000))).toEqual({ ok: false, reason: 'invalid' });
+    expect(
+      verifyLinkToken(SECRET, purpose, signLinkToken(OTHER_SECRET, purpose, SUBSCRIBER, ISSUED), afterIssue(1000)).ok,
+    ).toBe(false);
   });
 
   it('still work after 60 days (RFC 8058 links in old mail keep working)', () => {
-    expect(verifyLinkToken(SECRET, purpose, token, after(60 * DAY)).ok).toBe(true);
+    expect(verifyLinkToken(SECRET, purpose, token, afterIssue(60 * DAY)).ok).toBe(true);
   });
 
   it('work up to the end of their TTL and expire right after it', () => {
     const ttl = linkTokenTtlDays[purpose] * DAY;
     expect(ttl).toBeGreaterThanOrEqual(60 * DAY);
-    expect(verifyLinkToken(SECRET, purpose, token, after(ttl)).ok).toBe(true);
-    expect(verifyLinkToken(SECRET, purpose, token, after(ttl + 1000))).toEqual({ ok: false, reason: 'expired' });
+    expect(verifyLinkToken(SECRET, purpose, token, afterIssue(ttl)).ok).toBe(true);
+    expect(verifyLinkToken(SECRET, purpose, token, afterIssue(ttl + 1000))).toEqual({ ok: false, reason: 'expired' });
   });
 
   it('carry only version, purpose, the random UUID, the issue time and a MAC — no email, no sequential id', () => {
@@ -171,9 +184,12 @@ describe('form stamps', () => {
     );
   });
 
-  it.each(['', '.', 'abc', '123', '123.', '.sig', 'abc.def', `${'9'.repeat(16)}.AAAAAAAAAAAAAAAA`])('reject garbage %j without throwing', (stamp) => {
-    expect(readFormStamp(SECRET, stamp)).toBeUndefined();
-  });
+  it.each(['', '.', 'abc', '123', '123.', '.sig', 'abc.def', `${'9'.repeat(16)}.AAAAAAAAAAAAAAAA`])(
+    'reject garbage %j without throwing',
+    (stamp) => {
+      expect(readFormStamp(SECRET, stamp)).toBeUndefined();
+    },
+  );
 
   it('never throw on arbitrary input (property)', () => {
     fc.assert(

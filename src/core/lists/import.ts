@@ -68,10 +68,14 @@ export async function importSubscribers(deps: CoreDeps, rows: ImportRow[], meta:
   const schema = importRowSchema(ctx);
   rows.forEach((input, index) => {
     const checked = prepareRow(schema, input, index);
-    if ('field' in checked) return void result.invalid_rows.push(checked);
+    if ('field' in checked) {
+      result.invalid_rows.push(checked);
+      return;
+    }
     const first = firstRowOf.get(checked.key);
     if (first !== undefined) {
-      return void result.invalid_rows.push({ row: checked.row, field: 'email', message: `duplicate of row ${first}` });
+      result.invalid_rows.push({ row: checked.row, field: 'email', message: `duplicate of row ${first}` });
+      return;
     }
     firstRowOf.set(checked.key, checked.row);
     prepared.push(checked);

@@ -209,7 +209,9 @@ export async function sendInChunks(
       for (let i = 0; i < outcomes.length; i++) outcomes[i] ??= { ok: false, error };
       return outcomes as BatchOutcome[];
     }
-    indices.forEach((index, k) => (outcomes[index] = results[k]!));
+    indices.forEach((index, k) => {
+      outcomes[index] = results[k]!;
+    });
     answered = true;
   }
   return outcomes as BatchOutcome[];

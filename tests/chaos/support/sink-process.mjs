@@ -27,7 +27,7 @@ function listen() {
     maxClients: 512,
     closeTimeout: 50,
     size: 1024 * 1024,
-    onConnect(session, callback) {
+    onConnect(_session, callback) {
       callback();
     },
     onData(stream, session, callback) {

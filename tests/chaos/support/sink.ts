@@ -31,7 +31,11 @@ export class Sink {
         this.onMail?.(mail);
         if (!this.keepMail) return;
         this.mail.push(mail);
-        this.mailWaiters = this.mailWaiters.filter((w) => (w.match(mail) ? (w.resolve(mail), false) : true));
+        this.mailWaiters = this.mailWaiters.filter((w) => {
+          if (!w.match(mail)) return true;
+          w.resolve(mail);
+          return false;
+        });
       }
     });
   }

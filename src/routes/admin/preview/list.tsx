@@ -14,7 +14,7 @@ export function registerPreviewList(app: OpenAPIHono<AppEnv>) {
         <p>Each template rendered with its example props.</p>
         <ul class="mail-list">
           {Object.values(templates).map((t) => (
-            <li>
+            <li key={t.name}>
               <a href={`/admin/preview/${encodeURIComponent(t.name)}`}>{t.name}</a> (
               <a href={`/admin/preview/${encodeURIComponent(t.name)}?format=text`}>text</a>)
               <span class="meta">
