@@ -67,8 +67,23 @@ describe('configuration defaults', () => {
   // Guards against a bug: z.coerce.number('') is 0, so `PORT=` in an env file silently meant port 0
   // (and http://localhost:0 as PUBLIC_URL) instead of the default.
   it('treats blank numeric variables as unset, not as 0', () => {
-    const c = parseConfig({ PORT: '', RATE_LIMIT_IP: ' ', RATE_LIMIT_ADDRESS: '', CONFIRM_COOLDOWN_SECONDS: '', SIGNUP_MIN_FILL_MS: '', DB_TIMEOUT_MS: '' });
-    expect(c).toMatchObject({ PORT: 8787, PUBLIC_URL: 'http://localhost:8787', RATE_LIMIT_IP: 20, RATE_LIMIT_ADDRESS: 3, CONFIRM_COOLDOWN_SECONDS: 600, SIGNUP_MIN_FILL_MS: 1500, DB_TIMEOUT_MS: 5000 });
+    const c = parseConfig({
+      PORT: '',
+      RATE_LIMIT_IP: ' ',
+      RATE_LIMIT_ADDRESS: '',
+      CONFIRM_COOLDOWN_SECONDS: '',
+      SIGNUP_MIN_FILL_MS: '',
+      DB_TIMEOUT_MS: '',
+    });
+    expect(c).toMatchObject({
+      PORT: 8787,
+      PUBLIC_URL: 'http://localhost:8787',
+      RATE_LIMIT_IP: 20,
+      RATE_LIMIT_ADDRESS: 3,
+      CONFIRM_COOLDOWN_SECONDS: 600,
+      SIGNUP_MIN_FILL_MS: 1500,
+      DB_TIMEOUT_MS: 5000,
+    });
   });
 
   it('coerces numeric variables from strings', () => {
@@ -89,7 +104,16 @@ describe('configuration errors', () => {
       LOG_LEVEL: 'chatty',
       ALLOWED_ORIGINS: 'book.example',
     });
-    const named = ['PORT', 'DATABASE_URL', 'SMTP_URL', 'SECRET_KEY', 'ADMIN_TOKEN', 'RATE_LIMIT_IP', 'LOG_LEVEL', 'ALLOWED_ORIGINS'];
+    const named = [
+      'PORT',
+      'DATABASE_URL',
+      'SMTP_URL',
+      'SECRET_KEY',
+      'ADMIN_TOKEN',
+      'RATE_LIMIT_IP',
+      'LOG_LEVEL',
+      'ALLOWED_ORIGINS',
+    ];
     for (const key of named) expect(err.message).toContain(key);
     expect(err.problems).toHaveLength(named.length);
     expect(err.message).toMatch(/^Invalid configuration:/);
@@ -122,7 +146,9 @@ describe('configuration errors', () => {
   });
 
   it('takes the mail transport as MAIL_DSN, with SMTP_URL as its alias, and refuses both at once', () => {
-    expect(parseConfig({ MAIL_DSN: 'postmark+api://server-token@default?message_stream=broadcast' }).MAIL_DSN).toMatchObject({
+    expect(
+      parseConfig({ MAIL_DSN: 'postmark+api://server-token@default?message_stream=broadcast' }).MAIL_DSN,
+    ).toMatchObject({
       kind: 'postmark',
       messageStream: 'broadcast',
     });
@@ -139,9 +165,10 @@ describe('configuration errors', () => {
 
   it('refuses Cloudflare Email Service on Node, and for broadcasts anywhere', () => {
     expect(configErrorOf({ MAIL_DSN: 'cloudflare+email://EMAIL' }).message).toMatch(/MAIL_DSN: .*send_email binding/);
-    expect(configErrorOf({ MAIL_DSN: 'resend+api://re_key@default', BROADCAST_MAIL_DSN: 'cloudflare+email://EMAIL' }).message).toMatch(
-      /BROADCAST_MAIL_DSN: .*transactional mail only/,
-    );
+    expect(
+      configErrorOf({ MAIL_DSN: 'resend+api://re_key@default', BROADCAST_MAIL_DSN: 'cloudflare+email://EMAIL' })
+        .message,
+    ).toMatch(/BROADCAST_MAIL_DSN: .*transactional mail only/);
   });
 
   it('refuses an empty SECRET_KEY in production (blank is not a secret)', () => {
@@ -156,7 +183,9 @@ describe('configuration errors', () => {
 
 describe('ALLOWED_ORIGINS', () => {
   it('splits a comma-separated list, trimming spaces, trailing slashes and empty entries', () => {
-    const c = parseConfig({ ALLOWED_ORIGINS: ' https://book.example , http://localhost:5173/,,https://www.book.example ' });
+    const c = parseConfig({
+      ALLOWED_ORIGINS: ' https://book.example , http://localhost:5173/,,https://www.book.example ',
+    });
     expect(c.ALLOWED_ORIGINS).toEqual(['https://book.example', 'http://localhost:5173', 'https://www.book.example']);
   });
 
@@ -229,7 +258,10 @@ describe('on Workers', () => {
 
   it('reads the queue fan-out settings, with defaults', () => {
     expect(parseConfig(WORKER_ENV, 'workers')).toMatchObject({ QUEUE_FANOUT: 10, QUEUE_SLICE_SECONDS: 25 });
-    expect(parseConfig({ ...WORKER_ENV, QUEUE_FANOUT: '0', QUEUE_SLICE_SECONDS: '600' }, 'workers')).toMatchObject({ QUEUE_FANOUT: 0, QUEUE_SLICE_SECONDS: 600 });
+    expect(parseConfig({ ...WORKER_ENV, QUEUE_FANOUT: '0', QUEUE_SLICE_SECONDS: '600' }, 'workers')).toMatchObject({
+      QUEUE_FANOUT: 0,
+      QUEUE_SLICE_SECONDS: 600,
+    });
   });
 
   it('rejects a bad fan-out setting by name', () => {

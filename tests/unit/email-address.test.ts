@@ -16,7 +16,11 @@ describe('checkEmail accepts', () => {
     ['digits and hyphens in domain labels (RFC 1123 §2.1)', '1@123-books.example', '1@123-books.example'],
     ['a deep subdomain', 'reader@mail.eu.example.co.uk', 'reader@mail.eu.example.co.uk'],
     ['surrounding whitespace, trimmed', '  reader@example.com \n', 'reader@example.com'],
-    ['an upper-case domain, lower-cased (RFC 5321 §2.4: domains are case-insensitive)', 'Reader@EXAMPLE.Com', 'Reader@example.com'],
+    [
+      'an upper-case domain, lower-cased (RFC 5321 §2.4: domains are case-insensitive)',
+      'Reader@EXAMPLE.Com',
+      'Reader@example.com',
+    ],
     ['an IDN, converted to its A-label (RFC 5891 §4.4)', 'reader@bücher.example', 'reader@xn--bcher-kva.example'],
     ['an upper-case IDN (UTS #46 mapping)', 'reader@BÜCHER.example', 'reader@xn--bcher-kva.example'],
     ['a 64-octet local part (RFC 5321 §4.5.3.1.1)', `${local64}@example.com`, `${local64}@example.com`],
@@ -27,7 +31,11 @@ describe('checkEmail accepts', () => {
   });
 
   it('keeps the local part as typed but keys it lower-cased (RFC 5321 §2.4)', () => {
-    expect(checkEmail('Ada.Lovelace@Example.org')).toEqual({ ok: true, email: 'Ada.Lovelace@example.org', key: 'ada.lovelace@example.org' });
+    expect(checkEmail('Ada.Lovelace@Example.org')).toEqual({
+      ok: true,
+      email: 'Ada.Lovelace@example.org',
+      key: 'ada.lovelace@example.org',
+    });
   });
 
   it('checks the 254-octet limit against the whole address', () => {
@@ -100,7 +108,9 @@ describe('checkEmail properties', () => {
     fc.emailAddress(),
     fc.emailAddress().map((e) => e.toUpperCase()),
     fc.emailAddress().map((e) => ` ${e}\t`),
-    fc.tuple(fc.emailAddress(), fc.constantFrom('bücher', 'ÄÖÜ', 'пример', '例え', 'ß')).map(([e, label]) => e.replace('@', `@${label}.`)),
+    fc
+      .tuple(fc.emailAddress(), fc.constantFrom('bücher', 'ÄÖÜ', 'пример', '例え', 'ß'))
+      .map(([e, label]) => e.replace('@', `@${label}.`)),
     fc.string(),
   );
 
@@ -148,7 +158,10 @@ describe('checkEmail properties', () => {
     ['fc.string()', fc.string({ maxLength: 400 })],
     ['binary (full Unicode, lone surrogates)', fc.string({ unit: 'binary', maxLength: 400 })],
     ['graphemes', fc.string({ unit: 'grapheme', maxLength: 200 })],
-    ['something@something', fc.tuple(fc.string({ unit: 'binary' }), fc.string({ unit: 'binary' })).map(([a, b]) => `${a}@${b}`)],
+    [
+      'something@something',
+      fc.tuple(fc.string({ unit: 'binary' }), fc.string({ unit: 'binary' })).map(([a, b]) => `${a}@${b}`),
+    ],
   ])('never throws on arbitrary strings: %s', (_label, arb) => {
     fc.assert(
       fc.property(arb as fc.Arbitrary<string>, (s) => {

@@ -1,4 +1,4 @@
-import { describe, it, expect } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { renderConfirmSubscription, renderWelcome } from '../../src/mail/render.js';
 
 const bookTitle = 'How Teams Think Before They Build';

@@ -25,12 +25,22 @@ describe('the queue fan-out plan', () => {
 
 describe('reading a queue message', () => {
   it('keeps a well-formed message, its slice within bounds', () => {
-    expect(readDeliveryMessage({ kind: 'deliver', broadcastId: ID, seconds: 5 }, 25)).toEqual({ kind: 'deliver', broadcastId: ID, seconds: 5 });
+    expect(readDeliveryMessage({ kind: 'deliver', broadcastId: ID, seconds: 5 }, 25)).toEqual({
+      kind: 'deliver',
+      broadcastId: ID,
+      seconds: 5,
+    });
     expect(readDeliveryMessage({ kind: 'deliver', broadcastId: ID, seconds: 9999 }, 25)?.seconds).toBe(600);
     expect(readDeliveryMessage({ kind: 'deliver', broadcastId: ID }, 25)?.seconds).toBe(25);
   });
 
-  it.each([null, 'deliver', { kind: 'other', broadcastId: ID }, { kind: 'deliver', broadcastId: 'x' }, { kind: 'deliver', broadcastId: 7 }])('drops %j', (body) => {
+  it.each([
+    null,
+    'deliver',
+    { kind: 'other', broadcastId: ID },
+    { kind: 'deliver', broadcastId: 'x' },
+    { kind: 'deliver', broadcastId: 7 },
+  ])('drops %j', (body) => {
     expect(readDeliveryMessage(body, 25)).toBeUndefined();
   });
 });

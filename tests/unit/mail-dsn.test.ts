@@ -37,9 +37,21 @@ describe('MAIL_DSN: every transport in its documented form', () => {
       password: 'pass',
       tlsRejectUnauthorized: true,
     });
-    expect(parseMailDsn('smtp://relay.internal')).toMatchObject({ port: 587, secure: false, username: undefined, url: 'smtp://relay.internal:587' });
-    expect(parseMailDsn('smtps://u:p@smtp.example.com')).toMatchObject({ port: 465, secure: true, url: 'smtps://u:p@smtp.example.com:465' });
-    expect(parseMailDsn('SMTP://Relay.Example.COM:25')).toMatchObject({ host: 'relay.example.com', url: 'smtp://relay.example.com:25' });
+    expect(parseMailDsn('smtp://relay.internal')).toMatchObject({
+      port: 587,
+      secure: false,
+      username: undefined,
+      url: 'smtp://relay.internal:587',
+    });
+    expect(parseMailDsn('smtps://u:p@smtp.example.com')).toMatchObject({
+      port: 465,
+      secure: true,
+      url: 'smtps://u:p@smtp.example.com:465',
+    });
+    expect(parseMailDsn('SMTP://Relay.Example.COM:25')).toMatchObject({
+      host: 'relay.example.com',
+      url: 'smtp://relay.example.com:25',
+    });
     expect(parseMailDsn('smtp://127.0.0.1:2525?tls_reject_unauthorized=false')).toMatchObject({
       tlsRejectUnauthorized: false,
       url: 'smtp://127.0.0.1:2525?tls_reject_unauthorized=false',
@@ -59,9 +71,16 @@ describe('MAIL_DSN: every transport in its documented form', () => {
   });
 
   it('resend+api://', () => {
-    expect(parseMailDsn('resend+api://re_123abc@default')).toEqual({ kind: 'resend', apiKey: 're_123abc', baseUrl: 'https://api.resend.com' });
+    expect(parseMailDsn('resend+api://re_123abc@default')).toEqual({
+      kind: 'resend',
+      apiKey: 're_123abc',
+      baseUrl: 'https://api.resend.com',
+    });
     // The user-info ends at the last @.
-    expect(parseMailDsn('resend+api://re_a@b!c@default')).toMatchObject({ apiKey: 're_a@b!c', baseUrl: 'https://api.resend.com' });
+    expect(parseMailDsn('resend+api://re_a@b!c@default')).toMatchObject({
+      apiKey: 're_a@b!c',
+      baseUrl: 'https://api.resend.com',
+    });
   });
 
   it('postmark+api:// with and without a message stream', () => {
@@ -83,9 +102,13 @@ describe('MAIL_DSN: every transport in its documented form', () => {
       region: 'eu-west-1',
       baseUrl: 'https://email.eu-west-1.amazonaws.com',
     };
-    expect(parseMailDsn(`ses+api://AKIAIOSFODNN7EXAMPLE:${encodeURIComponent(secret)}@default?region=eu-west-1`)).toEqual(expected);
+    expect(
+      parseMailDsn(`ses+api://AKIAIOSFODNN7EXAMPLE:${encodeURIComponent(secret)}@default?region=eu-west-1`),
+    ).toEqual(expected);
     expect(parseMailDsn(`ses+api://AKIAIOSFODNN7EXAMPLE:${secret}@default?region=eu-west-1`)).toEqual(expected);
-    expect(parseMailDsn('ses+api://A:S@default?region=us-gov-west-1')).toMatchObject({ baseUrl: 'https://email.us-gov-west-1.amazonaws.com' });
+    expect(parseMailDsn('ses+api://A:S@default?region=us-gov-west-1')).toMatchObject({
+      baseUrl: 'https://email.us-gov-west-1.amazonaws.com',
+    });
   });
 
   it('mailgun+api:// in the US region by default and the EU region on request', () => {
@@ -104,16 +127,27 @@ describe('MAIL_DSN: every transport in its documented form', () => {
   });
 
   it('sendgrid+api://', () => {
-    expect(parseMailDsn('sendgrid+api://SG.abc.def@default')).toEqual({ kind: 'sendgrid', apiKey: 'SG.abc.def', baseUrl: 'https://api.sendgrid.com' });
+    expect(parseMailDsn('sendgrid+api://SG.abc.def@default')).toEqual({
+      kind: 'sendgrid',
+      apiKey: 'SG.abc.def',
+      baseUrl: 'https://api.sendgrid.com',
+    });
   });
 
   it('cloudflare+email:// names a send_email binding, case kept', () => {
     expect(parseMailDsn('cloudflare+email://EMAIL')).toEqual({ kind: 'cloudflare', binding: 'EMAIL' });
-    expect(parseMailDsn('cloudflare+email://Transactional_Mail?rate=5')).toEqual({ kind: 'cloudflare', binding: 'Transactional_Mail', rate: 5 });
+    expect(parseMailDsn('cloudflare+email://Transactional_Mail?rate=5')).toEqual({
+      kind: 'cloudflare',
+      binding: 'Transactional_Mail',
+      rate: 5,
+    });
   });
 
   it('rate and timeout_ms on any transport', () => {
-    expect(parseMailDsn('ses+api://A:S@default?region=eu-west-1&rate=14&timeout_ms=5000')).toMatchObject({ rate: 14, timeoutMs: 5000 });
+    expect(parseMailDsn('ses+api://A:S@default?region=eu-west-1&rate=14&timeout_ms=5000')).toMatchObject({
+      rate: 14,
+      timeoutMs: 5000,
+    });
     expect(parseMailDsn('smtp://relay:25?rate=0.5')).toMatchObject({ rate: 0.5 });
     const timeoutOnly = parseMailDsn('resend+api://k@default?timeout_ms=250');
     expect(timeoutOnly).toMatchObject({ timeoutMs: 250 });
@@ -127,7 +161,9 @@ describe('MAIL_DSN: every transport in its documented form', () => {
 
 describe('MAIL_DSN: another host replaces the provider API', () => {
   it('a named host is reached over https, with its port and path', () => {
-    expect(parseMailDsn('resend+api://k@resend-proxy.internal:8443/prefix/')).toMatchObject({ baseUrl: 'https://resend-proxy.internal:8443/prefix' });
+    expect(parseMailDsn('resend+api://k@resend-proxy.internal:8443/prefix/')).toMatchObject({
+      baseUrl: 'https://resend-proxy.internal:8443/prefix',
+    });
     expect(parseMailDsn('ses+api://A:S@vpce-1.email.eu-west-1.vpce.amazonaws.com?region=eu-west-1')).toMatchObject({
       baseUrl: 'https://vpce-1.email.eu-west-1.vpce.amazonaws.com',
     });
@@ -136,15 +172,21 @@ describe('MAIL_DSN: another host replaces the provider API', () => {
   it('loopback hosts (127.0.0.0/8, localhost, [::1]) are reached over http, for local stand-ins', () => {
     expect(parseMailDsn('postmark+api://t@127.0.0.1:4010')).toMatchObject({ baseUrl: 'http://127.0.0.1:4010' });
     expect(parseMailDsn('postmark+api://t@127.8.9.10:4010')).toMatchObject({ baseUrl: 'http://127.8.9.10:4010' });
-    expect(parseMailDsn('mailgun+api://k:mg.example.com@LOCALHOST:9000?region=eu')).toMatchObject({ baseUrl: 'http://localhost:9000' });
+    expect(parseMailDsn('mailgun+api://k:mg.example.com@LOCALHOST:9000?region=eu')).toMatchObject({
+      baseUrl: 'http://localhost:9000',
+    });
     expect(parseMailDsn('sendgrid+api://k@[::1]:9000')).toMatchObject({ baseUrl: 'http://[::1]:9000' });
     expect(parseMailDsn('sendgrid+api://k@128.0.0.1:9000')).toMatchObject({ baseUrl: 'https://128.0.0.1:9000' });
-    expect(parseMailDsn('sendgrid+api://k@localhost.example.com')).toMatchObject({ baseUrl: 'https://localhost.example.com' });
+    expect(parseMailDsn('sendgrid+api://k@localhost.example.com')).toMatchObject({
+      baseUrl: 'https://localhost.example.com',
+    });
   });
 
   it('isLoopbackHost', () => {
-    for (const h of ['127.0.0.1', '127.255.255.254', 'localhost', 'LocalHost', '[::1]']) expect(isLoopbackHost(h), h).toBe(true);
-    for (const h of ['128.0.0.1', '10.0.0.1', 'localhost.example', '[::2]', 'example.com', '0.0.0.0']) expect(isLoopbackHost(h), h).toBe(false);
+    for (const h of ['127.0.0.1', '127.255.255.254', 'localhost', 'LocalHost', '[::1]'])
+      expect(isLoopbackHost(h), h).toBe(true);
+    for (const h of ['128.0.0.1', '10.0.0.1', 'localhost.example', '[::2]', 'example.com', '0.0.0.0'])
+      expect(isLoopbackHost(h), h).toBe(false);
   });
 });
 
@@ -154,30 +196,86 @@ describe('MAIL_DSN: refused, naming the problem, keys masked', () => {
     ['foo+api://k@default', /unknown scheme "foo\+api" \(known: smtp, smtps, resend\+api/, 'foo+api://****@default'],
     ['resend://re_1@default', /did you mean resend\+api:\/\/\?/, 'resend://****@default'],
     ['postmark://t@default', /did you mean postmark\+api:\/\/\?/, 'postmark://****@default'],
-    ['resend+api://default', /resend\+api:\/\/ needs an API key before @, e\.g\. resend\+api:\/\/API_KEY@default/, 'resend+api://****'],
+    [
+      'resend+api://default',
+      /resend\+api:\/\/ needs an API key before @, e\.g\. resend\+api:\/\/API_KEY@default/,
+      'resend+api://****',
+    ],
     ['resend+api://re_in_host_position', /needs an API key/, 'resend+api://****'],
     ['postmark+api://@default', /needs a server token/, 'postmark+api://****@default'],
     ['sendgrid+api://default', /needs an API key/, 'sendgrid+api://****'],
     ['resend+api://a:b@default', /takes one key before @, not key:secret/, 'resend+api://****:****@default'],
-    ['ses+api://AKIA@default?region=eu-west-1', /ACCESS_KEY_ID:SECRET_ACCESS_KEY/, 'ses+api://****@default?region=eu-west-1'],
+    [
+      'ses+api://AKIA@default?region=eu-west-1',
+      /ACCESS_KEY_ID:SECRET_ACCESS_KEY/,
+      'ses+api://****@default?region=eu-west-1',
+    ],
     ['ses+api://AKIA:secret@default', /needs \?region=/, 'ses+api://****:****@default'],
-    ['ses+api://AKIA:secret@default?region=Europe', /"Europe" is not an AWS region/, 'ses+api://****:****@default?region=Europe'],
+    [
+      'ses+api://AKIA:secret@default?region=Europe',
+      /"Europe" is not an AWS region/,
+      'ses+api://****:****@default?region=Europe',
+    ],
     ['mailgun+api://key@default', /API_KEY:DOMAIN/, 'mailgun+api://****@default'],
-    ['mailgun+api://key:localhost@default', /the part after : must be the sending domain/, 'mailgun+api://****:****@default'],
-    ['mailgun+api://key:mg.example.com@default?region=asia', /region must be us or eu/, 'mailgun+api://****:****@default?region=asia'],
+    [
+      'mailgun+api://key:localhost@default',
+      /the part after : must be the sending domain/,
+      'mailgun+api://****:****@default',
+    ],
+    [
+      'mailgun+api://key:mg.example.com@default?region=asia',
+      /region must be us or eu/,
+      'mailgun+api://****:****@default?region=asia',
+    ],
     ['resend+api://k@default?rate=0', /rate must be a positive number/, 'resend+api://****@default?rate=0'],
     ['resend+api://k@default?rate=-3', /rate must be a positive number/, 'resend+api://****@default?rate=-3'],
     ['resend+api://k@default?rate=fast', /rate must be a positive number/, 'resend+api://****@default?rate=fast'],
     ['resend+api://k@default?rate=', /rate must be a positive number/, 'resend+api://****@default?rate='],
-    ['resend+api://k@default?rate=Infinity', /rate must be a positive number/, 'resend+api://****@default?rate=Infinity'],
-    ['resend+api://k@default?timeout_ms=1.5', /timeout_ms must be a positive whole number/, 'resend+api://****@default?timeout_ms=1.5'],
-    ['resend+api://k@default?timeout_ms=0', /timeout_ms must be a positive whole number/, 'resend+api://****@default?timeout_ms=0'],
-    ['resend+api://k@default?region=eu', /unknown query parameter "region" for resend\+api:\/\/ \(it takes rate, timeout_ms\)/, 'resend+api://****@default?region=eu'],
-    ['resend+api://k@default?api_key=hunter2', /unknown query parameter "api_key"/, 'resend+api://****@default?****=****'],
-    ['postmark+api://t@default?message_stream=a&message_stream=b', /"message_stream" is given twice/, 'postmark+api://****@default?message_stream=a&message_stream=b'],
-    ['postmark+api://t@default?message_stream=no%20spaces', /message_stream must be a Postmark stream ID/, 'postmark+api://****@default?message_stream=no%20spaces'],
-    ['smtp://relay:25?message_stream=x', /unknown query parameter "message_stream" for smtp:\/\//, 'smtp://relay:25?message_stream=x'],
-    ['smtp://relay:25?tls_reject_unauthorized=no', /tls_reject_unauthorized must be true or false/, 'smtp://relay:25?tls_reject_unauthorized=no'],
+    [
+      'resend+api://k@default?rate=Infinity',
+      /rate must be a positive number/,
+      'resend+api://****@default?rate=Infinity',
+    ],
+    [
+      'resend+api://k@default?timeout_ms=1.5',
+      /timeout_ms must be a positive whole number/,
+      'resend+api://****@default?timeout_ms=1.5',
+    ],
+    [
+      'resend+api://k@default?timeout_ms=0',
+      /timeout_ms must be a positive whole number/,
+      'resend+api://****@default?timeout_ms=0',
+    ],
+    [
+      'resend+api://k@default?region=eu',
+      /unknown query parameter "region" for resend\+api:\/\/ \(it takes rate, timeout_ms\)/,
+      'resend+api://****@default?region=eu',
+    ],
+    [
+      'resend+api://k@default?api_key=hunter2',
+      /unknown query parameter "api_key"/,
+      'resend+api://****@default?****=****',
+    ],
+    [
+      'postmark+api://t@default?message_stream=a&message_stream=b',
+      /"message_stream" is given twice/,
+      'postmark+api://****@default?message_stream=a&message_stream=b',
+    ],
+    [
+      'postmark+api://t@default?message_stream=no%20spaces',
+      /message_stream must be a Postmark stream ID/,
+      'postmark+api://****@default?message_stream=no%20spaces',
+    ],
+    [
+      'smtp://relay:25?message_stream=x',
+      /unknown query parameter "message_stream" for smtp:\/\//,
+      'smtp://relay:25?message_stream=x',
+    ],
+    [
+      'smtp://relay:25?tls_reject_unauthorized=no',
+      /tls_reject_unauthorized must be true or false/,
+      'smtp://relay:25?tls_reject_unauthorized=no',
+    ],
     ['smtp://:secret@relay:25', /password needs a user name/, 'smtp://****:****@relay:25'],
     ['smtp://', /needs the relay's host/, 'smtp://'],
     ['smtp://relay:25/path', /takes no path/, 'smtp://relay:25/path'],
@@ -186,15 +284,27 @@ describe('MAIL_DSN: refused, naming the problem, keys masked', () => {
     ['resend+api://k@default/v2', /host "default" takes no port or path/, 'resend+api://****@default/v2'],
     ['resend+api://k@', /needs a host after @/, 'resend+api://****@'],
     ['resend+api://re_a@b!c', /the host after @ is not a host name/, 'resend+api://****@****'],
-    ['resend+api://k@default?Re_Secret=1', /unknown query parameter \(name not shown\) for resend\+api:\/\//, 'resend+api://****@default?****=****'],
+    [
+      'resend+api://k@default?Re_Secret=1',
+      /unknown query parameter \(name not shown\) for resend\+api:\/\//,
+      'resend+api://****@default?****=****',
+    ],
     ['resend+api://k@default#frag', /no #fragment/, 'resend+api://****@default#****'],
     ['resend+api://bad%zzkey@default', /not valid percent-encoding/, 'resend+api://****@default'],
-    ['ses+api://AKIA:bad%@default?region=eu-west-1', /secret after : is not valid percent-encoding/, 'ses+api://****:****@default?region=eu-west-1'],
+    [
+      'ses+api://AKIA:bad%@default?region=eu-west-1',
+      /secret after : is not valid percent-encoding/,
+      'ses+api://****:****@default?region=eu-west-1',
+    ],
     ['cloudflare+email://', /needs the name of a send_email binding/, 'cloudflare+email://'],
     ['cloudflare+email://key@EMAIL', /takes no key/, 'cloudflare+email://****@EMAIL'],
     ['cloudflare+email://EMAIL:25', /only a binding name/, 'cloudflare+email://EMAIL:25'],
     ['cloudflare+email://send-email', /is not a binding name/, 'cloudflare+email://send-email'],
-    ['cloudflare+email://EMAIL?message_stream=x', /unknown query parameter "message_stream"/, 'cloudflare+email://EMAIL?message_stream=x'],
+    [
+      'cloudflare+email://EMAIL?message_stream=x',
+      /unknown query parameter "message_stream"/,
+      'cloudflare+email://EMAIL?message_stream=x',
+    ],
   ];
 
   it.each(refusals)('%s', (dsn, problem, shown) => {
@@ -215,9 +325,15 @@ describe('MAIL_DSN: refused, naming the problem, keys masked', () => {
 
 describe('redactDsn', () => {
   it('masks user and secret, and values of parameters not known to be public', () => {
-    expect(redactDsn('smtps://news%40example.com:p%40ss@smtp.example.com:465')).toBe('smtps://****:****@smtp.example.com:465');
-    expect(redactDsn('postmark+api://tok@default?message_stream=broadcast&rate=14')).toBe('postmark+api://****@default?message_stream=broadcast&rate=14');
-    expect(redactDsn('resend+api://k@default?token=abc&flag&region=eu')).toBe('resend+api://****@default?****=****&****&region=eu');
+    expect(redactDsn('smtps://news%40example.com:p%40ss@smtp.example.com:465')).toBe(
+      'smtps://****:****@smtp.example.com:465',
+    );
+    expect(redactDsn('postmark+api://tok@default?message_stream=broadcast&rate=14')).toBe(
+      'postmark+api://****@default?message_stream=broadcast&rate=14',
+    );
+    expect(redactDsn('resend+api://k@default?token=abc&flag&region=eu')).toBe(
+      'resend+api://****@default?****=****&****&region=eu',
+    );
     expect(redactDsn('smtp://relay.internal:25')).toBe('smtp://relay.internal:25');
     expect(redactDsn('cloudflare+email://EMAIL')).toBe('cloudflare+email://EMAIL');
   });
@@ -240,12 +356,15 @@ describe('redactDsn', () => {
   // Keys as providers issue them (base64 and url-safe alphabets, SES's / + =) plus what a password may
   // hold; long enough that a key cannot hide in the fixed text of a DSN by chance, and never a valid
   // host name (one in the Mailgun domain's place would rightly be shown as the domain).
-  const keyChars = fc.constantFrom(...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/+=_-.~!$&\'()*,;:@%?# '.split(''));
+  const keyChars = fc.constantFrom(
+    ..."ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/+=_-.~!$&'()*,;:@%?# ".split(''),
+  );
   const key = fc
     .string({ unit: keyChars, minLength: 12, maxLength: 48 })
     .filter((k) => /[A-Za-z0-9]{3}/.test(k) && /[^A-Za-z0-9.-]/.test(k));
   // Written raw, a key keeps its `@`: the user-info ends at the last one.
-  const asWritten = (k: string, raw: boolean) => (raw ? k.replace(/[%?#]/g, encodeURIComponent) : encodeURIComponent(k));
+  const asWritten = (k: string, raw: boolean) =>
+    raw ? k.replace(/[%?#]/g, encodeURIComponent) : encodeURIComponent(k);
   // Forms without a host after the key are marked hostless: a raw `@` in the key would make its tail
   // the host, which no parser can tell from a real one, so these carry the key encoded.
   const forms: { dsn: (a: string, b: string) => string; hostless?: true }[] = [
@@ -288,7 +407,9 @@ describe('redactDsn', () => {
   it('property: what was percent-encoded comes back exactly', () => {
     fc.assert(
       fc.property(key, key, (a, b) => {
-        const spec = parseMailDsn(`ses+api://${encodeURIComponent(a)}:${encodeURIComponent(b)}@default?region=eu-west-1`);
+        const spec = parseMailDsn(
+          `ses+api://${encodeURIComponent(a)}:${encodeURIComponent(b)}@default?region=eu-west-1`,
+        );
         expect(spec).toMatchObject({ kind: 'ses', accessKeyId: a, secretAccessKey: b });
       }),
       { numRuns: 300 },
@@ -324,7 +445,11 @@ describe('configuration fields built on the parser', () => {
   };
 
   it('parses MAIL_DSN and BROADCAST_MAIL_DSN to transport specs; blank means unset', () => {
-    const c = Schema.parse({ MAIL_DSN: 'cloudflare+email://EMAIL', BROADCAST_MAIL_DSN: 'postmark+api://t@default?message_stream=broadcast', SMTP_URL: ' ' });
+    const c = Schema.parse({
+      MAIL_DSN: 'cloudflare+email://EMAIL',
+      BROADCAST_MAIL_DSN: 'postmark+api://t@default?message_stream=broadcast',
+      SMTP_URL: ' ',
+    });
     expect(c.MAIL_DSN).toEqual({ kind: 'cloudflare', binding: 'EMAIL' });
     expect(c.BROADCAST_MAIL_DSN).toMatchObject({ kind: 'postmark', messageStream: 'broadcast' });
     expect(c.SMTP_URL).toBeUndefined();
@@ -341,18 +466,28 @@ describe('configuration fields built on the parser', () => {
     expect(problemsOf({ SMTP_URL: 'resend+api://re_secret@default' })).toEqual([
       'SMTP_URL: must be an smtp:// or smtps:// URL; use MAIL_DSN for other transports (in resend+api://****@default)',
     ]);
-    expect(problemsOf({ SMTP_URL: 'smtp://user:secret@relay:25', MAIL_DSN: 'smtp://relay:25' })).toEqual(['SMTP_URL: is an alias of MAIL_DSN: set one of them, not both']);
+    expect(problemsOf({ SMTP_URL: 'smtp://user:secret@relay:25', MAIL_DSN: 'smtp://relay:25' })).toEqual([
+      'SMTP_URL: is an alias of MAIL_DSN: set one of them, not both',
+    ]);
   });
 
   it('broadcasts use their own transport when named, else the transactional one', () => {
-    const both = Schema.parse({ MAIL_DSN: 'cloudflare+email://EMAIL', BROADCAST_MAIL_DSN: 'resend+api://re_1@default' });
-    expect(mailTransports(both)).toMatchObject({ transactional: { kind: 'cloudflare' }, broadcast: { kind: 'resend' } });
+    const both = Schema.parse({
+      MAIL_DSN: 'cloudflare+email://EMAIL',
+      BROADCAST_MAIL_DSN: 'resend+api://re_1@default',
+    });
+    expect(mailTransports(both)).toMatchObject({
+      transactional: { kind: 'cloudflare' },
+      broadcast: { kind: 'resend' },
+    });
     expect(mailTransports({})).toEqual({ transactional: undefined, broadcast: undefined });
   });
 
   it('a bad DSN is one problem naming the variable, the key masked', () => {
     const problems = problemsOf({ MAIL_DSN: 'resend+api://re_topsecret@default?rate=-1' });
-    expect(problems).toEqual(['MAIL_DSN: rate must be a positive number of messages per second, e.g. rate=14 (in resend+api://****@default?rate=-1)']);
+    expect(problems).toEqual([
+      'MAIL_DSN: rate must be a positive number of messages per second, e.g. rate=14 (in resend+api://****@default?rate=-1)',
+    ]);
     expect(problems.join()).not.toContain('re_topsecret');
   });
 
@@ -365,7 +500,9 @@ describe('configuration fields built on the parser', () => {
   it('cloudflare+email is refused on Node and accepted on Workers', () => {
     const c = Schema.parse({ MAIL_DSN: 'cloudflare+email://EMAIL', BROADCAST_MAIL_DSN: 'resend+api://re_1@default' });
     expect(mailSettingsProblems(c, 'workers')).toEqual([]);
-    expect(mailSettingsProblems(c, 'node')).toEqual([{ key: 'MAIL_DSN', message: expect.stringMatching(/needs a Workers send_email binding/) }]);
+    expect(mailSettingsProblems(c, 'node')).toEqual([
+      { key: 'MAIL_DSN', message: expect.stringMatching(/needs a Workers send_email binding/) },
+    ]);
     expect(transportRuntimeProblem(parseMailDsn('smtp://relay:25'), 'workers')).toBeUndefined();
     expect(transportRuntimeProblem(parseMailDsn('resend+api://k@default'), 'node')).toBeUndefined();
   });

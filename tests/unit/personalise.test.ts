@@ -1,6 +1,6 @@
 import { simpleParser } from 'mailparser';
 import { describe, expect, it } from 'vitest';
-import { greetingFor, type BroadcastContext } from '../../emails/_components/broadcast-context.js';
+import { type BroadcastContext, greetingFor } from '../../emails/_components/broadcast-context.js';
 import { templates } from '../../emails/index.js';
 import { buildMimeTemplate } from '../../src/mail/mime-template.js';
 import { escapeHtml, personalise, renderOnce } from '../../src/mail/personalise.js';
@@ -67,7 +67,8 @@ describe('MIME template', () => {
     const raw = mime({
       to: 'reader@example.com',
       messageId: '<d3b07384-d9a0-4c9b-8e6f-0f1d2a3b4c5d@example.com>',
-      listUnsubscribe: '<https://news.example.com/unsubscribe/TOKEN>, <mailto:unsubscribe@example.com?subject=unsubscribe%20TOKEN>',
+      listUnsubscribe:
+        '<https://news.example.com/unsubscribe/TOKEN>, <mailto:unsubscribe@example.com?subject=unsubscribe%20TOKEN>',
       html,
       text,
     });
@@ -80,26 +81,52 @@ describe('MIME template', () => {
     expect(parsed.messageId).toBe('<d3b07384-d9a0-4c9b-8e6f-0f1d2a3b4c5d@example.com>');
     expect(parsed.html).toBe(html);
     expect(parsed.text).toBe(text);
-    const header = (k: string) => parsed.headerLines.find((l) => l.key === k)?.line.replace(/^[^:]+:\s*/, '').replace(/\r?\n\s+/g, ' ');
-    expect(header('list-unsubscribe')).toBe('<https://news.example.com/unsubscribe/TOKEN>, <mailto:unsubscribe@example.com?subject=unsubscribe%20TOKEN>');
+    const header = (k: string) =>
+      parsed.headerLines
+        .find((l) => l.key === k)
+        ?.line.replace(/^[^:]+:\s*/, '')
+        .replace(/\r?\n\s+/g, ' ');
+    expect(header('list-unsubscribe')).toBe(
+      '<https://news.example.com/unsubscribe/TOKEN>, <mailto:unsubscribe@example.com?subject=unsubscribe%20TOKEN>',
+    );
     expect(header('list-unsubscribe-post')).toBe('List-Unsubscribe=One-Click');
   });
 
   it('gives every recipient their own message from one skeleton', async () => {
     const mime = await buildMimeTemplate(input);
-    const a = await simpleParser(mime({ to: 'a@example.com', messageId: '<1@example.com>', listUnsubscribe: '<https://x/a>', html: '<p>A</p>', text: 'A' }));
-    const b = await simpleParser(mime({ to: 'b@example.com', messageId: '<2@example.com>', listUnsubscribe: '<https://x/b>', html: '<p>B</p>', text: 'B' }));
+    const a = await simpleParser(
+      mime({
+        to: 'a@example.com',
+        messageId: '<1@example.com>',
+        listUnsubscribe: '<https://x/a>',
+        html: '<p>A</p>',
+        text: 'A',
+      }),
+    );
+    const b = await simpleParser(
+      mime({
+        to: 'b@example.com',
+        messageId: '<2@example.com>',
+        listUnsubscribe: '<https://x/b>',
+        html: '<p>B</p>',
+        text: 'B',
+      }),
+    );
     expect([a.messageId, b.messageId]).toEqual(['<1@example.com>', '<2@example.com>']);
     expect([a.text?.trim(), b.text?.trim()]).toEqual(['A', 'B']);
   });
 });
 
 describe('the confirmation mail, rendered once per site and language', () => {
-  const site = { bookTitle: 'How Teams Think Before They Build', expiresInHours: 48, postalAddress: 'Jane Author, 1 Example Street, Springfield' };
+  const site = {
+    bookTitle: 'How Teams Think Before They Build',
+    expiresInHours: 48,
+    postalAddress: 'Jane Author, 1 Example Street, Springfield',
+  };
   const urls = [
     'https://news.example.com/confirm/AQHx_tok-en0123456789abcdefghijklmnopqrstuvwxyzABCDEFG',
     'https://example.com/confirm?token=abc123&list=book',
-    "https://news.example.com/sub/path/confirm/it's<odd>\"",
+    'https://news.example.com/sub/path/confirm/it\'s<odd>"',
   ];
   for (const lang of ['en', 'de']) {
     it(`equals a full render for every link (${lang})`, async () => {

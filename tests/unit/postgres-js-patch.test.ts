@@ -18,13 +18,19 @@ describe('the installed postgres.js', () => {
     it(`has the closed-connection guard in ${file}`, () => {
       const source = readFileSync(join(root, file), 'utf8');
       // A deferred write on a closed connection rejects its queries instead of throwing in a timer.
-      expect(source).toContain('    if (!socket) { // quire: closed before this deferred write ran (porsager/postgres #1208)\n');
-      expect(source).toContain("      error(Errors.connection('CONNECTION_CLOSED', options))\n      return false\n    }\n    const x = socket.write(chunk, fn)");
+      expect(source).toContain(
+        '    if (!socket) { // quire: closed before this deferred write ran (porsager/postgres #1208)\n',
+      );
+      expect(source).toContain(
+        "      error(Errors.connection('CONNECTION_CLOSED', options))\n      return false\n    }\n    const x = socket.write(chunk, fn)",
+      );
       // Teardown forgets the cleared timer and the bytes meant for the dead socket.
       expect(source.match(/\n {4}clearImmediate\(nextWriteTimer\), chunk = nextWriteTimer = null\n/g)).toHaveLength(2);
       // A close rejects whatever still waits on the connection, error or not.
       expect(source).not.toContain('!hadError && (query || sent.length)');
-      expect(source).toContain("\n    ;(query || sent.length) && error(Errors.connection('CONNECTION_CLOSED', options, socket))\n");
+      expect(source).toContain(
+        "\n    ;(query || sent.length) && error(Errors.connection('CONNECTION_CLOSED', options, socket))\n",
+      );
     });
   }
 });

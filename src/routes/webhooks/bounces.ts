@@ -18,16 +18,10 @@ export const BounceWebhookEvent = z
   .object({
     type: z.enum(['hard', 'soft', 'complaint']).openapi({ example: 'hard' }),
     email: z.string().trim().min(1).max(320).optional().openapi({ example: 'reader@example.com' }),
-    message_id: z
-      .string()
-      .trim()
-      .min(1)
-      .max(998)
-      .optional()
-      .openapi({
-        description: 'The Message-ID quire sent, with or without <>',
-        example: '<6f1d3c2a-8b4e-4f7a-9c15-2e8d7b3a1f40@news.example>',
-      }),
+    message_id: z.string().trim().min(1).max(998).optional().openapi({
+      description: 'The Message-ID quire sent, with or without <>',
+      example: '<6f1d3c2a-8b4e-4f7a-9c15-2e8d7b3a1f40@news.example>',
+    }),
     diagnostic: z.string().max(2000).optional().openapi({ example: 'smtp; 550 5.1.1 User unknown' }),
   })
   .refine((e) => e.email !== undefined || e.message_id !== undefined, {

@@ -5,11 +5,9 @@ export const ChainVerificationSchema = z
     z.object({
       ok: z.literal(true),
       events: z.number().int(),
-      head: z
-        .string()
-        .openapi({
-          description: 'The last link: keep it outside the database to detect a rewrite of the whole chain.',
-        }),
+      head: z.string().openapi({
+        description: 'The last link: keep it outside the database to detect a rewrite of the whole chain.',
+      }),
       pending: z.number().int().openapi({ description: 'Events written but not sealed yet.' }),
     }),
     z.object({
