@@ -135,7 +135,7 @@ async function segment(
     );
   } else {
     server = await startQuire({
-      ...(target === 'quire' ? { databaseUrl: ctx.dbs.quire } : { dataDir: ctx.dataDir }),
+      ...(target === 'quire' ? { databaseUrl: ctx.dbs.quire! } : { dataDir: ctx.dataDir }),
       smtpUrl: ctx.smtpUrl,
       nodeFlags: profileDir && target === 'quire' ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
     });

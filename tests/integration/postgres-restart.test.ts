@@ -131,7 +131,7 @@ describe.runIf(process.env.TEST_DATABASE_URL)('quire when PostgreSQL crashes und
   });
 
   it('stays up, answers 202 or 503 in the envelope, and recovers by itself', async () => {
-    const results: { at: number; status: number; ms: number; code?: string }[] = [];
+    const results: { at: number; status: number; ms: number; code?: string | undefined }[] = [];
     let running = true;
     let n = 0;
     const loops = Array.from({ length: 12 }, async () => {

@@ -202,7 +202,7 @@ describe.each(databaseKinds)('unsubscribe (RFC 8058) on %s', (kind) => {
     for (const method of ['GET', 'POST']) {
       const res = await h.request(bad, {
         method,
-        body: method === 'POST' ? 'List-Unsubscribe=One-Click' : undefined,
+        ...(method === 'POST' ? { body: 'List-Unsubscribe=One-Click' } : {}),
         headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
       });
       expect(res.status).toBe(404);

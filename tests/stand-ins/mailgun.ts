@@ -37,7 +37,7 @@ export interface MailgunStandInOptions extends CommonOptions {
   domain?: string;
   apiKey?: string;
   /** Refused as Mailgun refuses an address it cannot take (400, `to` not valid). */
-  rejectRecipients?: Iterable<string>;
+  rejectRecipients?: Iterable<string> | undefined;
 }
 
 export interface MailgunAcceptedMessage {

@@ -45,9 +45,9 @@ import {
 export interface PostmarkStandInOptions extends CommonOptions {
   serverToken: string;
   /** Inactive recipients (hard bounce, spam complaint, manual suppression): refused with ErrorCode 406. */
-  inactive?: string[];
+  inactive?: string[] | undefined;
   /** The server's message streams; a send naming another gets ErrorCode 1235. Default: outbound, broadcast. */
-  messageStreams?: string[];
+  messageStreams?: string[] | undefined;
   /** The batch payload limit in bytes (50 MB); smaller in tests. */
   maxBatchBytes?: number;
 }

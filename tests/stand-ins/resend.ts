@@ -43,7 +43,7 @@ export interface ResendStandInOptions extends CommonOptions {
   /** The one key accepted, `re_…`. */
   apiKey: string;
   /** Addresses Resend will not take: a `to`, `cc` or `bcc` among them is answered as an invalid address. */
-  invalid?: string[];
+  invalid?: string[] | undefined;
 }
 
 export interface ResendRecordedEmail {

@@ -41,7 +41,7 @@ export const SENDGRID_TEST_KEY = 'SG.standin0000000000000000.0000000000000000000
 export interface SendgridStandInOptions extends CommonOptions {
   apiKey?: string;
   /** Refused as SendGrid refuses an address it cannot take. */
-  rejectRecipients?: Iterable<string>;
+  rejectRecipients?: Iterable<string> | undefined;
 }
 
 export interface SendgridAcceptedMessage {

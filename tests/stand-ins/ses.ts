@@ -46,7 +46,7 @@ export interface SesStandInOptions extends CommonOptions {
   secretAccessKey?: string;
   region?: string;
   /** Addresses refused as a sandbox account refuses unverified recipients (MessageRejected). */
-  rejectRecipients?: Iterable<string>;
+  rejectRecipients?: Iterable<string> | undefined;
   /** Verified identities (addresses or domains); when given, a From outside them is refused (MessageRejected). */
   verifiedIdentities?: Iterable<string>;
   /** The account's sending state: paused and suspended refuse every send. */

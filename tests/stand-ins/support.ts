@@ -39,14 +39,14 @@ export interface IncomingCall {
 
 /** Options every stand-in takes, from a test or from the command line. */
 export interface CommonOptions {
-  host?: string;
-  port?: number;
+  host?: string | undefined;
+  port?: number | undefined;
   /** Accepted requests per second (a sliding one-second window); more get the provider's 429. */
-  rateLimitPerSecond?: number;
+  rateLimitPerSecond?: number | undefined;
   /** The Retry-After to send with a 429, in seconds; by default the time until the window frees a slot. */
-  retryAfterSeconds?: number;
+  retryAfterSeconds?: number | undefined;
   /** Answer every request after this long (latency of a real API). */
-  delayMs?: number;
+  delayMs?: number | undefined;
 }
 
 export interface StandIn<M> {

@@ -50,6 +50,7 @@ export async function openScope(
   };
   const mailer = createTransport(specs.transactional!, parts);
   const broadcastMailer = config.BROADCAST_MAIL_DSN ? createTransport(config.BROADCAST_MAIL_DSN, parts) : undefined;
+  const consentVersion = consentVersions.get(config.CONSENT_TEXT);
   let services: Services;
   try {
     services = await createServices(config, {
@@ -58,7 +59,7 @@ export async function openScope(
       broadcastMailer,
       secret: rt.secret,
       log: rt.log,
-      consentVersion: consentVersions.get(config.CONSENT_TEXT),
+      ...(consentVersion === undefined ? {} : { consentVersion }),
       ...(outboxChanged ? { outboxChanged } : {}),
     });
   } catch (err) {
