@@ -1,4 +1,4 @@
-import { createHash, createHmac, createSecretKey, type KeyObject, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, createSecretKey, type KeyObject, timingSafeEqual } from 'node:crypto';
 
 export const sha256Hex = (data: string | Uint8Array): string => createHash('sha256').update(data).digest('hex');
 
@@ -7,8 +7,6 @@ export const hmac = (key: string | Uint8Array | KeyObject, data: string | Uint8A
 
 export const hmacHex = (key: string | Uint8Array | KeyObject, data: string | Uint8Array): string =>
   hmac(key, data).toString('hex');
-
-export const randomToken = (bytes = 32): string => randomBytes(bytes).toString('base64url');
 
 /** Constant-time string comparison that does not leak the expected length through an early return. */
 export function safeEqual(a: string, b: string): boolean {

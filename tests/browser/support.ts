@@ -119,9 +119,6 @@ export async function mailTo(q: Quire, to: string, subject: RegExp, after = 0): 
   }, `mail to ${to} matching ${subject}`);
 }
 
-export const countMails = async (q: Quire, to: string, subject: RegExp) =>
-  (await q.mailbox.list()).filter((m) => m.to.includes(to) && subject.test(m.subject)).length;
-
 /** Every http(s) link a mail carries: text part, HTML hrefs and the List-Unsubscribe header. */
 export function linksIn(mail: CapturedMail): string[] {
   const header = mail.headers.find(([k]) => k.toLowerCase() === 'list-unsubscribe')?.[1] ?? '';

@@ -1,6 +1,5 @@
 /** MAIL_DSN: one URL names the mail transport (README "Choosing how mail is sent"). */
 export { isLoopbackHost, parseMailDsn, redactDsn } from './parse.js';
-export type { MailRuntime, MailSettings } from './settings.js';
 export {
   describeTransport,
   mailDsn,

@@ -79,8 +79,6 @@ export type MailTransportSpec =
   | SendgridTransportSpec
   | CloudflareTransportSpec;
 
-export type MailTransportKind = MailTransportSpec['kind'];
-
 /** A DSN that cannot be used; the message names the problem and shows the DSN with its keys masked. */
 export class MailDsnError extends Error {
   constructor(
