@@ -1,13 +1,13 @@
-import { asc, desc, isNotNull, isNull, sql } from 'drizzle-orm';
+import { isNull, sql } from 'drizzle-orm';
 import { type Db, rowsOf } from '../db/client.js';
 import { consentEvents } from '../db/schema.js';
-import { chainHash, GENESIS_HASH } from './consent.js';
 
 /**
  * Sealing the consent ledger (see consent.ts): pending events get their place in the chain and their link,
  * in batches, by one sealer at a time across every process sharing the database.
  */
 
+/** The advisory lock consent_events_seal takes (drizzle/0008 writes the same number). */
 export const LEDGER_LOCK = 0x6c656467; // "ledg"
 export const SEAL_BATCH = 1000;
 
@@ -43,46 +43,17 @@ export async function sealPendingConsentEvents(db: Db): Promise<number> {
   return (await hasUnsealedEvents(db)) ? sealConsentEvents(db, { wait: false }) : 0;
 }
 
+/**
+ * One batch, sealed by the database itself (consent_events_seal, drizzle/0008): it takes the lock, links
+ * the pending events in seq order and writes their links, running as the table's owner. The application's
+ * role may call it and may not UPDATE the ledger, so it cannot choose a link; an event whose transaction
+ * commits late is sealed in a later batch.
+ */
 async function sealBatch(db: Db, batchSize: number, wait: boolean): Promise<number | null> {
-  return db.transaction(async (tx) => {
-    const [lock] = rowsOf<{ locked: boolean }>(
-      await tx.execute(
-        wait
-          ? sql`select true as locked from pg_advisory_xact_lock(${LEDGER_LOCK})`
-          : sql`select pg_try_advisory_xact_lock(${LEDGER_LOCK}) as locked`,
-      ),
-    );
-    if (!lock?.locked) return null;
-    // Read after the lock (its own statement, so its snapshot sees the last sealer's commit). Pending
-    // events are taken in seq order; one whose transaction commits late is sealed in a later batch.
-    const pending = await tx
-      .select()
-      .from(consentEvents)
-      .where(isNull(consentEvents.chainSeq))
-      .orderBy(asc(consentEvents.seq))
-      .limit(batchSize);
-    if (pending.length === 0) return 0;
-    const [head] = await tx
-      .select({ chainSeq: consentEvents.chainSeq, hash: consentEvents.hash })
-      .from(consentEvents)
-      .where(isNotNull(consentEvents.chainSeq))
-      .orderBy(desc(consentEvents.chainSeq))
-      .limit(1);
-    let prev = head?.hash ?? GENESIS_HASH;
-    let position = head?.chainSeq ?? 0;
-    const links = pending.map((event) => {
-      const hash = chainHash(prev, event);
-      const link = { seq: event.seq, chain_seq: ++position, prev_hash: prev, hash };
-      prev = hash;
-      return link;
-    });
-    await tx.execute(sql`
-      update ${consentEvents} e
-         set chain_seq = v.chain_seq, prev_hash = v.prev_hash, hash = v.hash
-        from jsonb_to_recordset(${JSON.stringify(links)}::jsonb) as v(seq bigint, chain_seq bigint, prev_hash text, hash text)
-       where e.seq = v.seq`);
-    return pending.length;
-  });
+  const [row] = rowsOf<{ sealed: number | string | null }>(
+    await db.execute(sql`select consent_events_seal(${wait}::boolean, ${batchSize}::integer) as sealed`),
+  );
+  return row?.sealed == null ? null : Number(row.sealed);
 }
 
 export interface ConsentSealer {

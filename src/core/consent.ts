@@ -1,6 +1,7 @@
 import { asc, count, desc, eq, gt, isNull, type SQL, sql } from 'drizzle-orm';
 import type { Db, DbOrTx } from '../db/client.js';
 import { type ConsentEventKind, consentEvents, consentTexts } from '../db/schema.js';
+import { chainHash, detailsMatch, GENESIS_HASH } from './consent-canonical.js';
 import { sha256Hex } from './crypto.js';
 
 /**
@@ -8,9 +9,10 @@ import { sha256Hex } from './crypto.js';
  *
  * Each event is written in the transaction of the change it records, unsealed. A sealer (one at a time,
  * under an advisory lock; consent-sealer.ts) then gives pending events, in the order they committed, their
- * place in the chain (`chain_seq`) and their link: hash = sha256(prev_hash + "\n" + canonical JSON of the
- * event), so editing, removing or reordering any sealed row breaks every later link. Sealing is the one
- * UPDATE the table's trigger allows, once per row and changing nothing else (drizzle/0003).
+ * place in the chain (`chain_seq`) and their link: hash = sha256(prev_hash + "\n" + the event's canonical
+ * form, consent-canonical.ts), so editing, removing or reordering any sealed row breaks every later link.
+ * Sealing is one of the two UPDATEs the table's trigger allows, once per row and changing nothing else
+ * (drizzle/0003, 0008); the other erases an event's details, which the chain covers only by digest.
  *
  * Why not chain inside the writing transaction: the chain is global, so every writer would queue for
  * the head, and each commit (and its WAL flush) would wait for the one before it, a fraction of the
@@ -18,9 +20,13 @@ import { sha256Hex } from './crypto.js';
  * takes one lock and one flush per batch instead. What it costs: an event is outside the chain for the
  * moment until the next seal (a fraction of a second on Node; the rest of the request on Workers); the
  * trigger still forbids editing or deleting it meanwhile.
+ *
+ * A chain that verifies proves no edit by anyone who could not rewrite every later link too. Who can is
+ * the table's owner (or anyone who can disable the trigger): checkpoints signed outside the database
+ * (consent-checkpoints.ts) are what hold against them.
  */
 
-export const GENESIS_HASH = '0'.repeat(64);
+export { GENESIS_HASH };
 
 export interface ConsentEventInput {
   subscriberId: string;
@@ -34,36 +40,7 @@ export interface ConsentEventInput {
   occurredAt: Date;
 }
 
-interface ChainedFields {
-  subscriberId: string;
-  emailHash: string;
-  kind: ConsentEventKind;
-  consentTextVersion: number | null;
-  topics: string[];
-  source: string | null;
-  ipHash: string | null;
-  userAgent: string | null;
-  occurredAt: Date;
-}
-
-/** Field order is fixed here, not by object key order, so the chain is verifiable in any language. */
-export function canonicalEvent(e: ChainedFields): string {
-  return JSON.stringify([
-    e.subscriberId,
-    e.emailHash,
-    e.kind,
-    e.consentTextVersion,
-    [...e.topics].sort(),
-    e.source,
-    e.ipHash,
-    e.userAgent,
-    e.occurredAt.toISOString(),
-  ]);
-}
-
-export const chainHash = (prevHash: string, e: ChainedFields): string => sha256Hex(`${prevHash}\n${canonicalEvent(e)}`);
-
-function chainedFields(input: ConsentEventInput): ChainedFields {
+function eventFields(input: ConsentEventInput) {
   return {
     subscriberId: input.subscriberId,
     emailHash: input.emailHash,
@@ -83,7 +60,7 @@ function chainedFields(input: ConsentEventInput): ChainedFields {
  * `from`, the event is written once per row of that relation (a CTE of the same statement), and only then.
  */
 export function consentEventInsert(input: ConsentEventInput, from?: SQL): SQL {
-  const e = chainedFields(input);
+  const e = eventFields(input);
   return sql`
     insert into ${consentEvents} (subscriber_id, email_hash, kind, consent_text_version, topics, source, ip_hash, user_agent, occurred_at)
     select ${e.subscriberId}::uuid, ${e.emailHash}::text, ${e.kind}::text, ${e.consentTextVersion}::integer, ${JSON.stringify(e.topics)}::jsonb,
@@ -97,7 +74,12 @@ export async function appendConsentEvent(tx: DbOrTx, input: ConsentEventInput): 
 
 export type ChainVerification =
   | { ok: true; events: number; head: string; pending: number }
-  | { ok: false; events: number; brokenAt: number; reason: 'prev_hash_mismatch' | 'hash_mismatch' };
+  | {
+      ok: false;
+      events: number;
+      brokenAt: number;
+      reason: 'prev_hash_mismatch' | 'details_mismatch' | 'hash_mismatch';
+    };
 
 /**
  * Walk the whole chain in chain order, in pages, recomputing every link. `pending` counts the events not
@@ -117,6 +99,7 @@ export async function verifyConsentChain(db: Db, pageSize = 2000): Promise<Chain
     for (const row of page) {
       count++;
       if (row.prevHash !== prev) return { ok: false, events: count, brokenAt: row.seq, reason: 'prev_hash_mismatch' };
+      if (!detailsMatch(row)) return { ok: false, events: count, brokenAt: row.seq, reason: 'details_mismatch' };
       if (chainHash(prev, row) !== row.hash)
         return { ok: false, events: count, brokenAt: row.seq, reason: 'hash_mismatch' };
       prev = row.hash!;

@@ -159,12 +159,15 @@ export async function exportSubscriberData(deps: CoreDeps, subscriberId: string)
 /**
  * Erasure (GDPR art. 17): the address, name and everything personal go; what remains is the keyed hash
  * in the suppression list (so an old import cannot bring the address back without consent) and the
- * pseudonymous ledger, which never held plaintext. A later signup needs a fresh double opt-in.
+ * pseudonymous ledger, which never held an address: its events lose their details (source, user agent,
+ * IP hash), which the chain covers only by digest, and keep what was decided and when. Events sealed
+ * before erasable details existed (canonical form 1) keep theirs: their links cover the text. A later
+ * signup needs a fresh double opt-in.
  */
 export async function eraseSubscriber(
   deps: CoreDeps,
   subscriberId: string,
-  meta: RequestMeta,
+  _meta: RequestMeta,
   source = 'subscriber',
 ): Promise<'erased' | 'already_erased'> {
   const now = deps.now();
@@ -180,6 +183,21 @@ export async function eraseSubscriber(
       .update(deliveries)
       .set({ status: 'skipped', lastError: 'subscriber erased', leaseUntil: null })
       .where(and(eq(deliveries.subscriberId, sub.id), inArray(deliveries.status, ['queued', 'sending'])));
+    // A test send to this address belongs to no subscriber. Settled ones have lost it already (drizzle/0008);
+    // one still waiting is not sent.
+    if (sub.email !== null) {
+      await tx
+        .update(deliveries)
+        .set({ to: null, lastError: null, status: 'skipped', leaseUntil: null })
+        .where(
+          and(
+            eq(deliveries.kind, 'test'),
+            inArray(deliveries.status, ['queued', 'sending']),
+            sql`lower(${deliveries.to}) = lower(${sub.email})`,
+          ),
+        );
+    }
+    await tx.execute(sql`select consent_events_erase_details(${sub.id}::uuid)`);
     await tx.delete(confirmTokens).where(eq(confirmTokens.subscriberId, sub.id));
     await tx.delete(subscriptions).where(eq(subscriptions.subscriberId, sub.id));
     await tx
@@ -187,13 +205,12 @@ export async function eraseSubscriber(
       .set({ email: null, name: null, source: null, status: 'erased', statusChangedAt: now })
       .where(eq(subscribers.id, sub.id));
     await suppress(tx, sub.emailHash, 'erased', now);
+    // Who asked (subscriber, admin) is recorded; where from is not: it would be the very trace erased.
     await appendConsentEvent(tx, {
       subscriberId: sub.id,
       emailHash: sub.emailHash,
       kind: 'erased',
       source,
-      ipHash: ipHashFor(deps.secret, meta.ip),
-      userAgent: meta.userAgent ?? null,
       occurredAt: now,
     });
     return 'erased' as const;

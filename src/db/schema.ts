@@ -9,6 +9,7 @@ import {
   jsonb,
   pgTable,
   primaryKey,
+  smallint,
   text,
   timestamp,
   unique,
@@ -95,7 +96,10 @@ export const consentEventKinds = [
 ] as const;
 export type ConsentEventKind = (typeof consentEventKinds)[number];
 
-/** Append-only, hash-chained; a trigger (migration 0001) rejects UPDATE, DELETE and TRUNCATE. */
+/**
+ * Append-only, hash-chained; a trigger (migrations 0001, 0003, 0008) rejects DELETE, TRUNCATE and every
+ * UPDATE but sealing an event once and erasing its details once.
+ */
 export const consentEvents = pgTable(
   'consent_events',
   {
@@ -105,10 +109,18 @@ export const consentEvents = pgTable(
     kind: text('kind', { enum: consentEventKinds }).notNull(),
     consentTextVersion: integer('consent_text_version').references(() => consentTexts.version),
     topics: jsonb('topics').$type<string[]>().notNull().default([]),
+    // The details: what a person typed or sent. In canonical form 2 the chain covers only their salted
+    // digest, so erasure can remove them (and the salt) and the chain still verifies.
     source: text('source'),
     // Pseudonymous: an HMAC of the client IP, never the address itself.
     ipHash: text('ip_hash'),
     userAgent: text('user_agent'),
+    // Set by the insert trigger whoever writes the row: a random salt, and sha256 over it and the details.
+    detailsSalt: text('details_salt'),
+    detailsDigest: text('details_digest'),
+    // How the event is hashed into the chain (src/core/consent-canonical.ts): 1 = the details' text itself
+    // (events sealed before form 2 existed), 2 = their digest.
+    canonicalForm: smallint('canonical_form').notNull().default(2),
     occurredAt: at('occurred_at').notNull(),
     // The chain (src/core/consent.ts): an event is written unsealed, in the transaction of the change it
     // records, and sealed moments later by the sealer, which gives it its place and its link, once.
@@ -212,7 +224,8 @@ export const deliveries = pgTable(
     broadcastId: uuid('broadcast_id').references(() => broadcasts.id),
     subscriberId: uuid('subscriber_id').references(() => subscribers.id, { onDelete: 'set null' }),
     confirmTokenId: uuid('confirm_token_id').references(() => confirmTokens.id, { onDelete: 'set null' }),
-    // Kept for the record of what was delivered where; erased with the subscriber.
+    // Kept for the record of what was delivered where; erased with the subscriber. A test send belongs
+    // to no subscriber, so no erasure would find it: a trigger (migration 0008) clears it once settled.
     to: text('to'),
     status: text('status', { enum: deliveryStatuses }).notNull().default('queued'),
     attempts: integer('attempts').notNull().default(0),

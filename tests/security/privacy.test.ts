@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifyConsentChain } from '../../src/core/consent.js';
+import { ipHashFor } from '../../src/core/identity.js';
 import { admin, draftBroadcast } from '../support/broadcasts.js';
-import { activeSubscriber, pathOf } from '../support/factories.js';
-import { createHarness, databaseKinds, type Harness } from '../support/harness.js';
+import { activeSubscriber, lastMailTo, linkIn, pathOf } from '../support/factories.js';
+import { createHarness, databaseKinds, type Harness, TEST_SECRET } from '../support/harness.js';
 import { dumpDatabase, spellingsOf, traces, WEBHOOK_SECRET, webhookSignature } from './support.js';
 
 /**
@@ -129,6 +131,66 @@ describe.each(databaseKinds)('privacy after erasure on %s', (kind) => {
       byAdmin.id,
     ]);
     expect(statuses.map((s) => s.status)).toEqual(['erased', 'erased', 'erased']);
+  });
+
+  it('erasure leaves no source text, user agent or IP of the person in the ledger, nor their address in a test send, and the ledger still verifies', async () => {
+    const stamp = `${process.pid}${Date.now().toString(36)}`;
+    const email = `quentin.trace.${stamp}@example.com`;
+    const name = `Quentin Tracewell-${stamp}`;
+    const source = `spring-reading-list-${stamp}`;
+    const userAgent = `TraceBrowser/${stamp} (X11; Linux x86_64)`;
+    const ip = '198.51.100.77';
+    const as = { ip, headers: { 'user-agent': userAgent } };
+    const json = { 'content-type': 'application/json', accept: 'application/json', 'user-agent': userAgent };
+
+    const signup = await h.request('/v1/subscriptions', {
+      method: 'POST',
+      ip,
+      headers: json,
+      body: JSON.stringify({ email, name, consent: true, source }),
+    });
+    expect(signup.status).toBe(202);
+    await h.deliver();
+    const confirm = linkIn(lastMailTo(h, email).parsed.text ?? '', '/confirm/');
+    expect((await h.request(pathOf(confirm), { method: 'POST', ...as })).status).toBe(200);
+    await h.deliver();
+    const token = linkIn(lastMailTo(h, email).parsed.text ?? '', '/preferences/')
+      .split('/')
+      .pop()!;
+    const put = await h.request(`/v1/preferences/${token}`, {
+      method: 'PUT',
+      ip,
+      headers: json,
+      body: JSON.stringify({ topics: ['updates'] }),
+    });
+    expect(put.status).toBe(200);
+    // The author sends a test of a broadcast to this reader's address (it belongs to no subscriber).
+    const draft = await draftBroadcast(h, { topic: 'updates' });
+    const test = await admin(h, `/admin/v1/broadcasts/${draft.id}/test`, {
+      method: 'POST',
+      body: JSON.stringify({ to: [email] }),
+    });
+    expect(test.status).toBe(202);
+    await h.deliver();
+    await h.seal();
+    const ipHash = ipHashFor(TEST_SECRET, ip)!;
+    const before = await dumpDatabase(h);
+    for (const value of [source, userAgent, ipHash]) expect(traces(before, value).length, value).toBeGreaterThan(0);
+
+    const erased = await h.request(`/v1/preferences/${token}/erase`, {
+      method: 'POST',
+      ip,
+      headers: json,
+      body: JSON.stringify({ confirm: true }),
+    });
+    expect(await erased.json()).toEqual({ status: 'erased' });
+    await h.seal();
+
+    const dump = await dumpDatabase(h);
+    for (const [what, value] of Object.entries({ email, name, source, userAgent, ip, ipHash })) {
+      expect(traces(dump, value), what).toEqual([]);
+    }
+    expect(await verifyConsentChain(h.services.db)).toMatchObject({ ok: true, pending: 0 });
   });
 
   it('the log holds no spelling of any address or name these tests used', () => {

@@ -14,7 +14,7 @@ export const ChainVerificationSchema = z
       ok: z.literal(false),
       events: z.number().int(),
       brokenAt: z.number().int().openapi({ description: 'The `seq` of the first event whose link does not hold.' }),
-      reason: z.enum(['prev_hash_mismatch', 'hash_mismatch']),
+      reason: z.enum(['prev_hash_mismatch', 'details_mismatch', 'hash_mismatch']),
     }),
   ])
   .openapi('ConsentChainVerification', { example: { ok: true, events: 1284, head: '9f2c…', pending: 0 } });
