@@ -4,7 +4,7 @@
  * provider's own format.
  */
 
-export type EventProvider = 'ses' | 'postmark' | 'resend' | 'mailgun' | 'sendgrid';
+export type EventProvider = 'ses' | 'postmark' | 'resend' | 'mailgun' | 'sendgrid' | 'cloudflare';
 
 /**
  * - bounce: the receiving side refused the message (hard: for good; soft: for now).
