@@ -1,4 +1,3 @@
-import type { DeliveryMessage } from '../../delivery/fan-out.js';
 import { emailHandler } from './email.js';
 import type { Env } from './env.js';
 import { fetchHandler } from './fetch.js';
@@ -12,7 +11,8 @@ import { dropPostgresTeardownRejections } from './scope.js';
  *  - fetch: services built per request; mail the request queued is sent after the response.
  *  - scheduled (cron, every minute): seal, start due broadcasts, fan them out to the delivery queue,
  *    deliver due mail within a time budget.
- *  - queue: each message is "deliver for broadcast X for up to N seconds" through the same engine.
+ *  - queue: on the delivery queue, each message is "deliver for broadcast X for up to N seconds" through
+ *    the same engine; on the email events queue, Email Service's bounces and complaints (email-events.ts).
  *  - email: Email Routing's mail to the unsubscribe and VERP bounce addresses (core/inbound.ts).
  *
  * Only src/runtime/worker knows it runs on Workers. Nothing Node-only is imported (no data directory,
@@ -26,4 +26,4 @@ export default {
   scheduled: scheduledHandler,
   queue: queueHandler,
   email: emailHandler,
-} satisfies ExportedHandler<Env, DeliveryMessage>;
+} satisfies ExportedHandler<Env, unknown>;

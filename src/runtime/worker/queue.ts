@@ -1,11 +1,21 @@
-import { type DeliveryMessage, readDeliveryMessage, stillSending } from '../../delivery/fan-out.js';
+import { readDeliveryMessage, stillSending } from '../../delivery/fan-out.js';
 import { errorFields } from '../../log.js';
+import { EMAIL_EVENTS_QUEUE, emailEventsHandler } from './email-events.js';
 import type { Env } from './env.js';
 import { runtimeFor } from './runtime.js';
 import { openScope, type Scope } from './scope.js';
 
 /**
- * Queue consumer. Cloudflare Queues deliver at least once, so a message may arrive twice or after its
+ * Queue consumer for both queues of wrangler.toml: a batch holds the messages of one queue, named by
+ * `batch.queue`. Email Service's delivery events go to email-events.ts; anything else is delivery work.
+ */
+export async function queueHandler(batch: MessageBatch<unknown>, env: Env): Promise<void> {
+  if (batch.queue === EMAIL_EVENTS_QUEUE) return emailEventsHandler(batch, env);
+  return deliveryQueueHandler(batch, env);
+}
+
+/**
+ * Delivery work. Cloudflare Queues deliver at least once, so a message may arrive twice or after its
  * broadcast finished: that is safe, because the outbox is what makes delivery idempotent — rows are
  * claimed with FOR UPDATE SKIP LOCKED under a lease and settled only by the lease holder, so two
  * invocations never take the same row, and a duplicate message only adds an invocation that finds
@@ -13,7 +23,7 @@ import { openScope, type Scope } from './scope.js';
  * Claims take whatever is due (transactional mail first, then sending broadcasts), the same engine as
  * every other worker; with one broadcast sending, that is broadcast X's rows.
  */
-export async function queueHandler(batch: MessageBatch<DeliveryMessage>, env: Env): Promise<void> {
+async function deliveryQueueHandler(batch: MessageBatch<unknown>, env: Env): Promise<void> {
   const rt = runtimeFor(env);
   let scope: Scope;
   try {
