@@ -1,7 +1,9 @@
 import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
-import { CsvError, parse } from 'csv-parse/sync';
+import { AppError } from '../core/errors.js';
+import { type CsvImport, readImportCsv } from '../core/lists/csv.js';
 import type { ImportResult } from '../core/lists/import.js';
+import type { ImportRow } from '../core/lists/import-row.js';
 import { CliError, connectApi, parseCommand, print, usageError } from './api.js';
 
 export const SUBSCRIBERS_USAGE = `usage: quire subscribers <command> [options]
@@ -21,18 +23,22 @@ Columns (header row, any order; only email is required):
   consent_source   how they agreed, e.g. "paper form at launch event"
   consent_text     the wording they agreed to (matched against quire's consent texts)
   consent_version  or the number of that consent text
+  status           as \`quire subscribers export\` writes it: unsubscribed, bounced and complained rows
+                   are skipped; an active row's confirmed_at counts as its consent evidence
+  confirmed_at     when an exported subscriber confirmed
 
 Rows with consent_at AND consent_source become active subscribers, recorded as "imported" in the
 consent ledger. Rows without them get a confirmation mail and are only subscribed once they confirm.
 Addresses that unsubscribed, bounced, complained or were erased are skipped, and existing subscribers
-are left as they are, so running the same import twice is safe.`;
+are left as they are, so running the same import twice is safe. A file from \`quire subscribers export\`
+imports as it is.`;
 
 const EXPORT_USAGE = `usage: quire subscribers export [--status pending|active|unsubscribed|bounced|complained] [--topic SLUG] > list.csv
 
 Columns: email, name, status, topics (";"-separated), created_at, confirmed_at. Values that a
-spreadsheet would run as a formula (starting with = + - @) are prefixed with '.`;
+spreadsheet would run as a formula (starting with = + - @) are prefixed with '. The file imports back
+as it is: \`quire subscribers import list.csv\`.`;
 
-const COLUMNS = ['email', 'name', 'topics', 'consent_at', 'consent_source', 'consent_text', 'consent_version'] as const;
 /** Rows per request; the API takes up to 1,000. */
 export const IMPORT_CHUNK = 500;
 
@@ -102,47 +108,18 @@ function report(t: ImportResult) {
   for (const r of t.invalid_rows) print(`  line ${r.row} (${r.field}): ${r.message}`);
 }
 
-/** Header row, BOM-safe, trimmed; each row keeps the CSV line it starts on, for the report. */
-export function readCsv(file: string, text: string): Record<string, string | number>[] {
-  let header: string[] = [];
-  let records: { record: Record<string, string>; info: { lines: number } }[];
+/** The CSV read as the console reads it (core/lists/csv.ts); ignored columns are named on stderr. */
+export function readCsv(file: string, text: string): ImportRow[] {
+  let csv: CsvImport;
   try {
-    records = parse(text, {
-      bom: true,
-      trim: true,
-      skip_empty_lines: true,
-      info: true,
-      columns: (names: string[]) =>
-        (header = names.map((n) =>
-          n
-            .trim()
-            .toLowerCase()
-            .replace(/[\s-]+/g, '_'),
-        )),
-    }) as typeof records;
+    csv = readImportCsv(text);
   } catch (err) {
-    if (err instanceof CsvError) throw new CliError(`${file}: ${err.message}`);
+    if (err instanceof AppError) throw new CliError(`${file}: ${err.message}`);
     throw err;
   }
-  if (!header.includes('email'))
-    throw new CliError(`${file}: the header row needs an "email" column (found: ${header.join(', ') || 'nothing'})`);
-  const ignored = header.filter((h) => !(COLUMNS as readonly string[]).includes(h));
+  const ignored = csv.mapping.filter((m) => m.field === null).map((m) => m.header);
   if (ignored.length) process.stderr.write(`ignoring column${ignored.length > 1 ? 's' : ''}: ${ignored.join(', ')}\n`);
-
-  return records.map(({ record, info }) => {
-    const row: Record<string, string | number> = {};
-    let newlines = 0;
-    for (const column of COLUMNS) {
-      // Undo the formula guard of `quire subscribers export`, so an exported file imports as it was.
-      const value = (record[column] ?? '').replace(/^'(?=[=+\-@\t\r])/, '');
-      newlines += value.split('\n').length - 1;
-      if (value !== '') row[column] = value;
-    }
-    row.email ??= '';
-    // info.lines is where the record ends; a quoted value may span lines.
-    row.row = info.lines - newlines;
-    return row;
-  });
+  return csv.rows;
 }
 
 async function exportCommand(args: string[]) {

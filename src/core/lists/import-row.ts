@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { SubscriberStatus } from '../../db/schema.js';
 import { sha256Hex } from '../crypto.js';
 import { checkEmail } from '../email-address.js';
 import { emailHashFor } from '../identity.js';
@@ -16,6 +17,10 @@ export interface ImportRow {
   /** The exact wording they agreed to, when it is one of quire's consent texts. */
   consent_text?: string | null | undefined;
   consent_version?: number | string | null | undefined;
+  /** A status from `quire subscribers export`: who left is skipped; an active row's confirmed_at is evidence. */
+  status?: string | null | undefined;
+  /** From the export: when the person confirmed (their double opt-in on the list the file came from). */
+  confirmed_at?: string | null | undefined;
   /** The caller's own row number (the CLI sends the CSV line), echoed in `invalid_rows`. */
   row?: number | undefined;
 }
@@ -39,7 +44,15 @@ export interface PreparedRow {
   consentTextVersion: number | null;
   /** sha256 of a consent text that is not one of quire's versions, kept in the ledger's source. */
   unknownTextDigest: string | null;
+  /** The file says this person left the list (an export's status): the row is skipped, never mailed. */
+  leftInFile: SubscriberStatus | null;
 }
+
+/** Statuses of people who left: never imported, whatever else the row says. */
+export const LEFT_STATUSES: SubscriberStatus[] = ['unsubscribed', 'bounced', 'complained', 'erased'];
+
+/** The ledger's source for an exported row's own double opt-in, when it comes back as evidence. */
+export const EXPORTED_CONFIRMATION = 'double opt-in confirmed on the exported list';
 
 /** What a row is checked against: the list's topics and consent texts, read once per import. */
 export interface RowContext {
@@ -99,6 +112,11 @@ export function importRowSchema(ctx: RowContext) {
       consent_text: z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? null : v), z.string().nullish()),
       consent_at: optionalText,
       consent_source: shortText,
+      status: optionalText.refine(
+        (v) => v == null || ['pending', 'active', ...LEFT_STATUSES].includes(v.toLowerCase()),
+        'not a subscriber status (pending, active, unsubscribed, bounced, complained)',
+      ),
+      confirmed_at: optionalText,
     })
     .transform((r, c) => {
       // The wording, when given, names its version; a version given beside it must agree.
@@ -118,32 +136,38 @@ export function importRowSchema(ctx: RowContext) {
         if (version !== undefined) consentTextVersion = version;
         else if (consentTextVersion === null) unknownTextDigest = digest;
       }
+      const status = (r.status?.toLowerCase() ?? null) as SubscriberStatus | null;
+      // An export's active row carries its own confirmation; explicit consent columns still win.
+      const exported =
+        status === 'active' && r.confirmed_at != null && r.consent_at == null && r.consent_source == null;
+      const consentAt = exported ? r.confirmed_at : r.consent_at;
+      const consentSource = exported ? EXPORTED_CONFIRMATION : r.consent_source;
+      const atField = exported ? 'confirmed_at' : 'consent_at';
       // Evidence of consent is when and how, both or neither.
       let evidence: PreparedRow['evidence'] = null;
-      if ((r.consent_at == null) !== (r.consent_source == null)) {
-        const path = r.consent_at == null ? 'consent_at' : 'consent_source';
+      if ((consentAt == null) !== (consentSource == null)) {
         c.addIssue({
           code: 'custom',
-          path: [path],
+          path: [consentAt == null ? 'consent_at' : 'consent_source'],
           message: 'consent evidence needs both consent_at and consent_source',
         });
         return z.NEVER;
       }
-      if (r.consent_at != null && r.consent_source != null) {
-        const at = ISO_TIME.test(r.consent_at) ? new Date(r.consent_at) : new Date(Number.NaN);
+      if (consentAt != null && consentSource != null) {
+        const at = ISO_TIME.test(consentAt) ? new Date(consentAt) : new Date(Number.NaN);
         if (Number.isNaN(at.getTime())) {
           c.addIssue({
             code: 'custom',
-            path: ['consent_at'],
+            path: [atField],
             message: 'not an ISO 8601 time with a time zone (e.g. 2026-03-14T18:30:00Z) or a date',
           });
           return z.NEVER;
         }
         if (at.getTime() > ctx.now.getTime()) {
-          c.addIssue({ code: 'custom', path: ['consent_at'], message: 'is in the future' });
+          c.addIssue({ code: 'custom', path: [atField], message: 'is in the future' });
           return z.NEVER;
         }
-        evidence = { at, source: r.consent_source };
+        evidence = { at, source: consentSource };
       }
       return {
         email: r.email.email,
@@ -154,6 +178,7 @@ export function importRowSchema(ctx: RowContext) {
         evidence,
         consentTextVersion,
         unknownTextDigest,
+        leftInFile: status !== null && LEFT_STATUSES.includes(status) ? status : null,
       };
     });
 }

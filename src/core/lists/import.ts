@@ -1,6 +1,13 @@
 import { asc, inArray, sql } from 'drizzle-orm';
-import type { Tx } from '../../db/client.js';
-import { consentTexts, type SubscriberStatus, subscribers, subscriptions, suppressions } from '../../db/schema.js';
+import type { DbOrTx, Tx } from '../../db/client.js';
+import {
+  consentTexts,
+  type SubscriberStatus,
+  type SuppressionReason,
+  subscribers,
+  subscriptions,
+  suppressions,
+} from '../../db/schema.js';
 import { issueConfirmations } from '../confirmations.js';
 import { appendConsentEvent } from '../consent.js';
 import type { CoreDeps } from '../deps.js';
@@ -10,6 +17,7 @@ import {
   type InvalidRow,
   importedConsentSource,
   importRowSchema,
+  LEFT_STATUSES,
   type PreparedRow,
   prepareRow,
   type RowContext,
@@ -42,19 +50,12 @@ export interface ImportResult {
 
 /** Rows per transaction: a chunk's rows stay locked until it commits. */
 const CHUNK_ROWS = 100;
-const LEFT_STATUSES: SubscriberStatus[] = ['unsubscribed', 'bounced', 'complained', 'erased'];
-export async function importSubscribers(deps: CoreDeps, rows: ImportRow[], meta: ImportMeta): Promise<ImportResult> {
-  const result: ImportResult = {
-    imported_active: 0,
-    imported_pending: 0,
-    skipped_existing: 0,
-    skipped_suppressed: 0,
-    invalid: 0,
-    invalid_rows: [],
-  };
+
+/** The list's topics and consent texts, read once per import. */
+export async function rowContext(deps: CoreDeps): Promise<RowContext> {
   const topicRows = await listTopics(deps.db);
   const texts = await deps.db.select({ version: consentTexts.version, sha256: consentTexts.sha256 }).from(consentTexts);
-  const ctx: RowContext = {
+  return {
     secret: deps.secret,
     now: deps.now(),
     known: new Set(topicRows.map((t) => t.slug)),
@@ -62,25 +63,42 @@ export async function importSubscribers(deps: CoreDeps, rows: ImportRow[], meta:
     versions: new Set(texts.map((t) => t.version)),
     versionBySha: new Map(texts.map((t) => [t.sha256, t.version])),
   };
+}
 
+/** Every check that needs no database, and a second row for one address reported against the first. */
+export function prepareAll(rows: ImportRow[], ctx: RowContext) {
   const prepared: PreparedRow[] = [];
+  const invalid: InvalidRow[] = [];
   const firstRowOf = new Map<string, number>();
   const schema = importRowSchema(ctx);
   rows.forEach((input, index) => {
     const checked = prepareRow(schema, input, index);
     if ('field' in checked) {
-      result.invalid_rows.push(checked);
+      invalid.push(checked);
       return;
     }
     const first = firstRowOf.get(checked.key);
     if (first !== undefined) {
-      result.invalid_rows.push({ row: checked.row, field: 'email', message: `duplicate of row ${first}` });
+      invalid.push({ row: checked.row, field: 'email', message: `duplicate of row ${first}` });
       return;
     }
     firstRowOf.set(checked.key, checked.row);
     prepared.push(checked);
   });
-  result.invalid = result.invalid_rows.length;
+  return { prepared, invalid };
+}
+
+export async function importSubscribers(deps: CoreDeps, rows: ImportRow[], meta: ImportMeta): Promise<ImportResult> {
+  const ctx = await rowContext(deps);
+  const { prepared, invalid } = prepareAll(rows, ctx);
+  const result: ImportResult = {
+    imported_active: 0,
+    imported_pending: 0,
+    skipped_existing: 0,
+    skipped_suppressed: 0,
+    invalid: invalid.length,
+    invalid_rows: invalid,
+  };
 
   let queuedMail = false;
   for (let i = 0; i < prepared.length; i += CHUNK_ROWS) {
@@ -96,45 +114,77 @@ export async function importSubscribers(deps: CoreDeps, rows: ImportRow[], meta:
   return result;
 }
 
+/** What the import would do with one row: the same decision the import itself takes. */
+export type RowDecision =
+  | { kind: 'insert' }
+  | { kind: 'upgrade'; id: string }
+  | { kind: 'existing'; status: SubscriberStatus }
+  | { kind: 'suppressed'; why: string };
+
+/**
+ * Classify a chunk with two set-based reads: who is suppressed, who is already on the list. Locked
+ * (FOR UPDATE) when the import writes next; a dry run only reads.
+ */
+export async function classify(db: DbOrTx, chunk: PreparedRow[], lock: boolean): Promise<RowDecision[]> {
+  const reasons = new Map<string, string>();
+  const rows = await db
+    .select({ h: suppressions.emailHash, reason: suppressions.reason })
+    .from(suppressions)
+    .where(
+      inArray(
+        suppressions.emailHash,
+        chunk.map((r) => r.emailHash),
+      ),
+    )
+    .orderBy(asc(suppressions.reason));
+  for (const r of rows) if (!reasons.has(r.h)) reasons.set(r.h, SUPPRESSION_WORDS[r.reason]);
+  const lower = sql<string>`lower(${subscribers.email})`;
+  const query = db
+    .select({ id: subscribers.id, key: lower, status: subscribers.status })
+    .from(subscribers)
+    .where(
+      inArray(
+        lower,
+        chunk.map((r) => r.key),
+      ),
+    )
+    .orderBy(asc(lower));
+  const existing = new Map((lock ? await query.for('update') : await query).map((s) => [s.key, s]));
+
+  return chunk.map((r): RowDecision => {
+    const sub = existing.get(r.key);
+    if (r.leftInFile) return { kind: 'suppressed', why: `${r.leftInFile} in the file` };
+    const suppressed = reasons.get(r.emailHash);
+    if (suppressed) return { kind: 'suppressed', why: suppressed };
+    if (sub && LEFT_STATUSES.includes(sub.status)) return { kind: 'suppressed', why: `${sub.status} earlier` };
+    if (!sub) return { kind: 'insert' };
+    // A pending address with consent evidence is as good as a new one; without, it already has its mail.
+    if (sub.status === 'pending' && r.evidence) return { kind: 'upgrade', id: sub.id };
+    return { kind: 'existing', status: sub.status };
+  });
+}
+
+const SUPPRESSION_WORDS: Record<SuppressionReason, string> = {
+  complaint: 'complained earlier',
+  erased: 'erased at their request',
+  hard_bounce: 'bounced earlier',
+  manual: 'suppressed by hand',
+  unsubscribed: 'unsubscribed earlier',
+};
+
 /** One transaction: classify the chunk with two set-based reads, write set-based, then append the ledger. */
 async function importChunk(tx: Tx, chunk: PreparedRow[], now: Date, secret: string, meta: ImportMeta) {
   const counts = { active: 0, pending: 0, existing: 0, suppressed: 0 };
-  const keys = chunk.map((r) => r.key);
-  const suppressed = new Set(
-    (
-      await tx
-        .selectDistinct({ h: suppressions.emailHash })
-        .from(suppressions)
-        .where(
-          inArray(
-            suppressions.emailHash,
-            chunk.map((r) => r.emailHash),
-          ),
-        )
-    ).map((r) => r.h),
-  );
-  const lower = sql<string>`lower(${subscribers.email})`;
-  const existing = new Map(
-    (
-      await tx
-        .select({ id: subscribers.id, key: lower, status: subscribers.status })
-        .from(subscribers)
-        .where(inArray(lower, keys))
-        .orderBy(asc(lower))
-        .for('update')
-    ).map((s) => [s.key, s]),
-  );
-
+  const decisions = await classify(tx, chunk, true);
   const toInsert: PreparedRow[] = [];
   const upgrades: { row: PreparedRow; id: string }[] = [];
-  for (const r of chunk) {
-    const sub = existing.get(r.key);
-    if (suppressed.has(r.emailHash) || (sub && LEFT_STATUSES.includes(sub.status))) counts.suppressed++;
-    else if (!sub) toInsert.push(r);
-    // A pending address with consent evidence is as good as a new one; without, it already has its mail.
-    else if (sub.status === 'pending' && r.evidence) upgrades.push({ row: r, id: sub.id });
+  chunk.forEach((r, i) => {
+    const d = decisions[i]!;
+    if (d.kind === 'suppressed') counts.suppressed++;
+    else if (d.kind === 'insert') toInsert.push(r);
+    else if (d.kind === 'upgrade') upgrades.push({ row: r, id: d.id });
     else counts.existing++;
-  }
+  });
 
   const inserted = toInsert.length
     ? await tx

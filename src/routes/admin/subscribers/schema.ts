@@ -95,6 +95,15 @@ export const SubscriberImportRow = z
       description: 'The wording agreed to; matched against the consent text versions.',
     }),
     consent_version: z.union([z.number().int(), z.string().max(20)]).nullish(),
+    status: optionalText(20).openapi({
+      description:
+        'As the export writes it: unsubscribed, bounced and complained rows are skipped; an active row with confirmed_at is imported as active.',
+      example: 'active',
+    }),
+    confirmed_at: optionalText(100).openapi({
+      description: 'As the export writes it: when the subscriber confirmed (ISO 8601).',
+      example: '2026-03-14T18:30:00.000Z',
+    }),
   })
   .openapi('SubscriberImportRow');
 
