@@ -66,7 +66,6 @@ for (const name of ['release-announcement', 'update-announcement']) {
   const mime = await buildMimeTemplate({
     from: FROM,
     subject: 'News',
-    date: new Date(),
     headers: { 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' },
   });
   let bytes = 0;

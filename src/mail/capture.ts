@@ -1,14 +1,16 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import nodemailer from 'nodemailer';
+import type { DkimOptions } from './dkim.js';
 import { type Mailer, type OutgoingMessage, sendEach } from './mailer.js';
-import { toNodemailer } from './smtp.js';
+import { forTheWire } from './smtp.js';
 
 /**
  * Development mailbox: every message is written as a real RFC 5322 .eml file (built by nodemailer's
- * own MIME composer, so what you read is what SMTP would carry) under `dir`.
+ * own MIME composer, so what you read is what SMTP would carry) under `dir`. Signed like SMTP mail
+ * when DKIM is configured, so the signature can be checked here before anything goes out.
  */
-export function createCaptureMailer(dir: string): Mailer {
+export function createCaptureMailer(dir: string, dkim?: DkimOptions | undefined): Mailer {
   const transport = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'windows' });
   let ready: Promise<unknown> | undefined;
   const mailer: Mailer = {
@@ -18,7 +20,7 @@ export function createCaptureMailer(dir: string): Mailer {
     async send(message: OutgoingMessage) {
       ready ??= mkdir(dir, { recursive: true });
       await ready;
-      const info = await transport.sendMail(toNodemailer(message));
+      const info = await transport.sendMail(await forTheWire(message, dkim));
       const stamp = new Date().toISOString().replace(/[:.]/g, '-');
       const id = message.messageId.replace(/[<>]/g, '').replace(/[^A-Za-z0-9.@-]/g, '_');
       await writeFile(join(dir, `${stamp}-${id}.eml`), info.message as Buffer);

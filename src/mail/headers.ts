@@ -41,3 +41,28 @@ export const verpAddress = (bounceAddress: string, deliveryId: string): string =
   const at = bounceAddress.lastIndexOf('@');
   return `${bounceAddress.slice(0, at)}+${deliveryId}${bounceAddress.slice(at)}`;
 };
+
+/**
+ * RFC 2919 List-Id: one list per topic, named under the sending domain (`<updates.example.com>`), so it
+ * stays the same for as long as the topic and the domain do and mail filters can rely on it. The
+ * phrase names the list for people; outside printable ASCII it is an RFC 2047 encoded-word.
+ */
+export function listIdValue(listName: string, topic: string, domain: string): string {
+  return `${phrase(listName)} <${topic}.${domain}>`;
+}
+
+function phrase(text: string): string {
+  if (/^[\x20-\x7e]*$/.test(text)) return `"${text.replace(/["\\]/g, '\\$&')}"`;
+  // RFC 2047 §2: an encoded-word is at most 75 characters, so the text is cut on character boundaries.
+  const words: string[] = [];
+  let chunk = '';
+  for (const ch of text) {
+    if (Buffer.byteLength(chunk + ch) > 45) {
+      words.push(chunk);
+      chunk = '';
+    }
+    chunk += ch;
+  }
+  if (chunk) words.push(chunk);
+  return words.map((w) => `=?UTF-8?B?${Buffer.from(w).toString('base64')}?=`).join(' ');
+}

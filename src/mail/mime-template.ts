@@ -9,6 +9,8 @@ import MailComposer from 'nodemailer/lib/mail-composer';
  */
 
 const TOKENS = {
+  // RFC 5322 §3.6.1: the origination date is when the message is ready to go, so each message gets its own.
+  date: 'Thu, 01 Jan 1970 00:00:00 +0000',
   to: 'quire-recipient-token@placeholder.invalid',
   messageId: '<quire-message-id-token@placeholder.invalid>',
   listUnsubscribe: 'QUIRELISTUNSUBSCRIBETOKEN',
@@ -20,12 +22,13 @@ const TOKENS = {
 export interface SkeletonInput {
   from: string;
   subject: string;
-  date: Date;
   /** Same for every recipient (List-Unsubscribe-Post, List-Id, …). */
   headers: Record<string, string>;
 }
 
 export interface RecipientParts {
+  /** When this message is handed to the transport; now when not given. */
+  date?: Date | undefined;
   to: string;
   messageId: string;
   /** The whole List-Unsubscribe value: `<https://…>, <mailto:…>` (RFC 2369, RFC 8058). */
@@ -36,6 +39,9 @@ export interface RecipientParts {
 
 export type MimeTemplate = (recipient: RecipientParts) => Buffer;
 
+/** The date-time form of RFC 5322 §3.3, in UTC, as nodemailer writes it. */
+const rfc5322Date = (d: Date) => d.toUTCString().replace(/GMT$/, '+0000');
+
 const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
 
 export async function buildMimeTemplate(input: SkeletonInput): Promise<MimeTemplate> {
@@ -44,8 +50,12 @@ export async function buildMimeTemplate(input: SkeletonInput): Promise<MimeTempl
     to: TOKENS.to,
     subject: input.subject,
     messageId: TOKENS.messageId,
-    date: input.date,
-    headers: { ...input.headers, 'List-Unsubscribe': TOKENS.listUnsubscribe },
+    date: new Date(0),
+    // As written: nodemailer would turn a long value into encoded-words, which a List-Id must not be.
+    headers: {
+      ...Object.fromEntries(Object.entries(input.headers).map(([k, value]) => [k, { prepared: true, value }])),
+      'List-Unsubscribe': TOKENS.listUnsubscribe,
+    },
     text: { content: TOKENS.text, contentTransferEncoding: 'base64' },
     html: { content: TOKENS.html, contentTransferEncoding: 'base64' },
   });
@@ -53,6 +63,7 @@ export async function buildMimeTemplate(input: SkeletonInput): Promise<MimeTempl
   const newline = skeleton.includes('\r\n') ? '\r\n' : '\n';
 
   const needles: [keyof typeof TOKENS, string][] = [
+    ['date', TOKENS.date],
     ['to', TOKENS.to],
     ['messageId', TOKENS.messageId],
     ['listUnsubscribe', TOKENS.listUnsubscribe],
@@ -82,6 +93,7 @@ export async function buildMimeTemplate(input: SkeletonInput): Promise<MimeTempl
 
   return (r) => {
     const values: Record<keyof typeof TOKENS, string> = {
+      date: rfc5322Date(r.date ?? new Date()),
       to: r.to,
       messageId: r.messageId,
       listUnsubscribe: fold(r.listUnsubscribe),

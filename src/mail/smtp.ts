@@ -1,21 +1,8 @@
 import nodemailer, { type SendMailOptions } from 'nodemailer';
+import MailComposer from 'nodemailer/lib/mail-composer';
+import { type DkimOptions, signMessage } from './dkim.js';
 import { addressOf } from './headers.js';
 import { MailError, type Mailer, type OutgoingMessage, sendEach } from './mailer.js';
-
-export interface DkimOptions {
-  domainName: string;
-  keySelector: string;
-  privateKey: string;
-}
-
-/**
- * Signed header fields. RFC 8058 §4 requires List-Unsubscribe and List-Unsubscribe-Post to be covered
- * by a valid DKIM signature for one-click unsubscribe to be offered; name them explicitly rather than
- * trust a library default.
- */
-export const DKIM_HEADERS =
-  'From:Sender:Reply-To:Subject:Date:Message-ID:To:Cc:MIME-Version:Content-Type:Content-Transfer-Encoding:' +
-  'In-Reply-To:References:List-Id:List-Unsubscribe:List-Unsubscribe-Post';
 
 export interface SmtpOptions {
   url: string;
@@ -37,11 +24,10 @@ export function createSmtpMailer(opts: SmtpOptions): Mailer {
     greetingTimeout: 10_000,
     socketTimeout: 30_000,
     tls: { rejectUnauthorized: url.searchParams.get('tls_reject_unauthorized') !== 'false' },
-    dkim: opts.dkim ? { ...opts.dkim, headerFieldNames: DKIM_HEADERS } : undefined,
   });
   const send = async (message: OutgoingMessage) => {
     try {
-      const info = await transport.sendMail(toNodemailer(message));
+      const info = await transport.sendMail(await forTheWire(message, opts.dkim));
       return { messageId: info.messageId, response: info.response };
     } catch (err) {
       throw classifySmtpError(err);
@@ -59,7 +45,19 @@ export function createSmtpMailer(opts: SmtpOptions): Mailer {
   };
 }
 
-export function toNodemailer(m: OutgoingMessage): SendMailOptions {
+/**
+ * The message as nodemailer takes it, DKIM-signed when signing is configured. quire signs itself
+ * (src/mail/dkim.ts) rather than through nodemailer's option, which signs each field name once only
+ * and so cannot over-sign (RFC 6376 §8.15).
+ */
+export async function forTheWire(m: OutgoingMessage, dkim: DkimOptions | undefined): Promise<SendMailOptions> {
+  const options = toNodemailer(m);
+  if (!dkim) return options;
+  const raw = m.raw ?? (await new MailComposer(options).compile().build());
+  return toNodemailer({ ...m, raw: signMessage(raw, dkim) });
+}
+
+function toNodemailer(m: OutgoingMessage): SendMailOptions {
   if (m.raw) {
     return { raw: m.raw, messageId: m.messageId, envelope: { from: m.envelopeFrom ?? addressOf(m.from), to: [m.to] } };
   }

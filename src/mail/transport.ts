@@ -1,3 +1,4 @@
+import type { DkimOptions } from './dkim.js';
 import type { MailTransportSpec } from './dsn/index.js';
 import type { Mailer } from './mailer.js';
 import { createCloudflareMailer, type SendEmailBinding } from './providers/cloudflare.js';
@@ -6,7 +7,7 @@ import { createPostmarkMailer } from './providers/postmark.js';
 import { createResendMailer } from './providers/resend.js';
 import { createSendgridMailer } from './providers/sendgrid.js';
 import { createSesMailer } from './providers/ses.js';
-import { createSmtpMailer, type DkimOptions } from './smtp.js';
+import { createSmtpMailer } from './smtp.js';
 
 export interface TransportParts {
   /** DKIM signing for transports that carry our own MIME (SMTP); API providers sign with their own keys. */

@@ -79,6 +79,8 @@ export function expectEachRowDeliveredOnce(h: Harness, s: StartedStandIn, rows: 
       subscriberId: row.subscriber_id,
     });
     expect(d.header('List-Unsubscribe-Post')).toBe('List-Unsubscribe=One-Click');
+    // Guards against provider mail that lacks the List-Id the SMTP copy carries (RFC 2919).
+    expect(d.header('List-Id')).toMatch(/ <[a-z0-9-]+\.quire\.test>$/);
   }
 }
 

@@ -7,6 +7,7 @@ import { broadcasts } from '../../db/schema.js';
 import {
   addressOf,
   domainOf,
+  listIdValue,
   listUnsubscribeValue,
   messageIdFor,
   unsubscribeMailto,
@@ -29,6 +30,7 @@ interface PreparedBroadcast {
    */
   linksIssuedAt: Date;
   once: RenderedOnce;
+  listId: string;
   mime: MimeTemplate;
   testMime: MimeTemplate;
 }
@@ -36,7 +38,7 @@ interface PreparedBroadcast {
 /** RFC 8058 §3.1: the one-click POST a mailbox provider may make to the List-Unsubscribe URL. */
 const ONE_CLICK = { 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' };
 
-/** Rebuilt this often, so the Date header of a long send stays close to the truth. */
+/** Re-read this often: a test send prepares a broadcast before its audience, and its links' time, is frozen. */
 const SKELETON_TTL_MS = 60_000;
 
 /**
@@ -68,14 +70,16 @@ export function createBroadcastComposer(deps: ComposeDeps): Composer {
         bookTitle: deps.config.BOOK_TITLE,
         postalAddress: deps.config.POSTAL_ADDRESS,
       }));
+    const listId = listIdValue(`${deps.config.BOOK_TITLE} (${b.topic})`, b.topic, domain);
     const skeleton = (subject: string) =>
-      buildMimeTemplate({ from: deps.config.MAIL_FROM, subject, date: deps.now(), headers: ONE_CLICK });
+      buildMimeTemplate({ from: deps.config.MAIL_FROM, subject, headers: { ...ONE_CLICK, 'List-Id': listId } });
     prepared.set(id, {
       builtAt: Date.now(),
       topic: b.topic,
       subject: b.subject,
       linksIssuedAt: b.audienceFrozenAt ?? deps.now(),
       once,
+      listId,
       mime: await skeleton(b.subject),
       testMime: await skeleton(`[Test] ${b.subject}`),
     });
@@ -134,7 +138,8 @@ export function createBroadcastComposer(deps: ComposeDeps): Composer {
     }
     const { html, text } = personalise(b.once, slots);
     const listUnsubscribe = listUnsubscribeValue(slots.unsubscribeUrl, unsubscribeMailto(domain, unsubscribeToken));
-    const raw = (job.kind === 'test' ? b.testMime : b.mime)({ to, messageId, listUnsubscribe, html, text });
+    const date = deps.now();
+    const raw = (job.kind === 'test' ? b.testMime : b.mime)({ date, to, messageId, listUnsubscribe, html, text });
     const bounce = deps.config.BOUNCE_ADDRESS;
     return {
       message: {
@@ -145,7 +150,7 @@ export function createBroadcastComposer(deps: ComposeDeps): Composer {
         text,
         messageId,
         // The same fields as the MIME carries, for transports that take fields rather than MIME.
-        headers: { 'List-Unsubscribe': listUnsubscribe, ...ONE_CLICK },
+        headers: { 'List-Unsubscribe': listUnsubscribe, ...ONE_CLICK, 'List-Id': b.listId },
         raw,
         idempotencyKey: job.id,
         // VERP (per-recipient return path): a bounce names the delivery it belongs to.

@@ -19,7 +19,7 @@ export async function createMailers(config: Config): Promise<{ mailer: Mailer; b
   const specs = mailTransports(config);
   if (!specs.transactional) {
     const { createCaptureMailer } = await import('../../mail/capture.js');
-    return { mailer: createCaptureMailer(captureDir(config)) };
+    return { mailer: createCaptureMailer(captureDir(config), dkimFromConfig(config)) };
   }
   const parts = { maxConnections: config.DELIVERY_CONCURRENCY, dkim: dkimFromConfig(config) };
   const mailer = createTransport(specs.transactional, parts);
