@@ -18,6 +18,7 @@ import { IMPORT_BODY_LIMIT_BYTES, IMPORT_PATH } from './routes/admin/subscribers
 import { registerAdminSubscriberRoutes } from './routes/admin/subscribers/index.js';
 import { registerAdminTemplateRoutes } from './routes/admin/templates/index.js';
 import { bodyLimitByHeaders } from './routes/body-limit.js';
+import { registerConsoleRoutes } from './routes/console/index.js';
 import { BASE_CSP, cspHeader, DOCS_CSP } from './routes/csp.js';
 import { requestDeadline } from './routes/deadline.js';
 import { registerDevMailRoutes } from './routes/dev-mail/index.js';
@@ -112,6 +113,7 @@ export function createApp(services: Services | ((c: unknown) => Services)) {
           ? webhookLimit
           : limit;
   app.use((c, next) => limitFor(c.req.path)(c, next));
+  registerConsoleRoutes(app); // before the admin API's JSON-only and Bearer checks: the console has its own sign-in
   app.on(['PUT', 'POST', 'PATCH'], ['/v1/preferences/*', '/admin/*'], async (c, next) => {
     const type = c.req.header('content-type') ?? '';
     const hasBody =

@@ -60,6 +60,63 @@ dl.headers{font-size:.85rem}
 dl.headers dt{font-weight:650;margin-top:.4rem}
 dl.headers dd{margin:0;overflow-wrap:anywhere;color:var(--muted)}
 code{overflow-wrap:anywhere}
+/* The author's console (src/pages/console/): wider pages, a nav bar, panels, tables and the charts. */
+.console .skip{position:absolute;left:-10000px;top:.5rem;background:var(--card);padding:.5rem .8rem;border-radius:8px;z-index:2}
+.console .skip:focus{left:.5rem}
+.console-header{display:flex;flex-wrap:wrap;gap:.4rem 1.5rem;align-items:center;padding:.5rem 1.5rem;background:var(--card);border-bottom:1px solid #d5d6db}
+.console-brand{margin:0;font-weight:650}
+.console-nav{display:flex;flex-wrap:wrap;gap:0 1rem;list-style:none;margin:0;padding:0}
+.console-nav a{display:inline-block;padding:.55rem .15rem;color:var(--ink);text-decoration:none;border-bottom:3px solid transparent}
+.console-nav a:hover{color:var(--accent)}
+.console-nav a[aria-current=page]{color:var(--accent);border-bottom-color:var(--accent);font-weight:600}
+.console-signout{margin:0 0 0 auto}
+button.small{min-height:36px;padding:.3rem .85rem;font-size:.9rem}
+.console-main{max-width:72rem;margin:1.5rem auto 3rem;padding:0 1.5rem}
+.console-main h2{margin-top:0}
+.panel{background:var(--card);border-radius:12px;box-shadow:0 1px 3px #0002;padding:1.25rem;margin:0 0 1.5rem;min-width:0}
+.panels{display:grid;grid-template-columns:repeat(auto-fit,minmax(20rem,1fr));gap:0 1.5rem}
+.tiles{display:grid;grid-template-columns:repeat(auto-fill,minmax(8.5rem,1fr));gap:.75rem;list-style:none;margin:0 0 1rem;padding:0}
+.tiles li{background:var(--bg);border-radius:8px;padding:.6rem .8rem}
+.tiles .n{display:block;font-size:1.5rem;font-weight:650;font-variant-numeric:tabular-nums}
+.tiles .what{display:block;color:var(--muted);font-size:.9rem}
+.table-wrap{overflow-x:auto;margin:0 0 1rem}
+table.data{width:100%;border-collapse:collapse;font-size:.95rem}
+table.data caption{text-align:left;font-weight:650;padding:0 0 .4rem}
+table.data th,table.data td{text-align:left;padding:.45rem .55rem;border-bottom:1px solid #e2e2e6;vertical-align:top}
+table.data thead th{border-bottom:2px solid var(--line);white-space:nowrap}
+table.data .num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+.small{font-size:.9rem}
+.badge{display:inline-block;padding:.05rem .5rem;border-radius:999px;font-size:.85rem;background:var(--bg);border:1px solid var(--line);white-space:nowrap}
+.badge.ok{background:var(--ok-bg);border-color:var(--ok);color:var(--ok)}
+.badge.bad{background:var(--bad-bg);border-color:var(--bad);color:var(--bad)}
+.checklist{list-style:none;padding:0}
+.checklist li{border-bottom:1px solid #e2e2e6;padding:.6rem 0}
+.checklist .todo{display:block;color:var(--muted);font-size:.9rem;margin-top:.2rem}
+.chart svg{display:block;width:100%;height:auto;max-height:18rem}
+.chart .grid{stroke:#d5d6db;stroke-width:1}
+.chart .axis{fill:var(--muted);font-size:11px}
+.chart .series-confirmed{fill:var(--ok)}
+.chart .series-unsubscribed{fill:var(--bad)}
+.legend{display:flex;flex-wrap:wrap;gap:.3rem 1.2rem;list-style:none;padding:0;margin:.4rem 0;font-size:.9rem}
+.legend .key{display:inline-block;width:.9rem;height:.9rem;border-radius:2px;margin-right:.35rem;vertical-align:-.1rem}
+.legend .key.confirmed{background:var(--ok)}
+.legend .key.unsubscribed{background:var(--bad)}
+.bar{display:block;height:.5rem;border-radius:4px;background:var(--accent);min-width:1px}
+details>summary{cursor:pointer;color:var(--accent);margin:.4rem 0}
+.filters{display:flex;flex-wrap:wrap;gap:.5rem 1rem;align-items:flex-end}
+.filters label{margin:0 0 .2rem;font-size:.9rem}
+.filters .field{flex:1 1 9rem;min-width:0}
+.filters .field.wide{flex:2 1 14rem}
+input[type=search],input[type=password],select,textarea{font:inherit;width:100%;max-width:100%;padding:.55rem .7rem;border:1px solid var(--line);border-radius:8px;background:#fff;color:var(--ink);min-height:44px}
+.pager{display:flex;flex-wrap:wrap;gap:1rem;justify-content:space-between;align-items:center}
+dl.profile{display:grid;grid-template-columns:max-content 1fr;gap:.3rem 1rem}
+dl.profile dt{font-weight:600}
+dl.profile dd{margin:0;min-width:0;overflow-wrap:anywhere}
+.timeline{list-style:none;padding:0;margin:0}
+.timeline li{border-left:3px solid var(--line);padding:.2rem 0 .9rem 1rem;margin-left:.4rem}
+.timeline blockquote{margin:.4rem 0;padding:.5rem .8rem;background:var(--bg);border-radius:8px;font-size:.95rem}
+.danger-zone{border:2px solid var(--bad)}
+@media (max-width:480px){.console-header{padding:.5rem 1rem}.console-main{padding:0 .75rem;margin-top:1rem}.panel{padding:1rem .8rem;border-radius:8px}.panels{grid-template-columns:minmax(0,1fr)}dl.profile{grid-template-columns:minmax(0,1fr)}}
 @media (max-width:480px){body{font-size:16px}.card,.card.wide{margin:0;border-radius:0;padding:1.25rem 1rem;box-shadow:none}h1{font-size:1.4rem}}
 @media (prefers-reduced-motion:reduce){*{transition:none!important;animation:none!important}}
 `;
