@@ -12,7 +12,6 @@ import type { CoreDeps } from './deps.js';
  */
 
 export { classifyDeliveryStatus } from './bounce-reading/classify.js';
-export { type FieldBlock, parseFieldBlocks } from './bounce-reading/fields.js';
 
 export interface BounceParseOptions {
   /** BOUNCE_ADDRESS: broadcasts go out with envelope sender `<local>+<deliveryId>@<domain>` (VERP). */

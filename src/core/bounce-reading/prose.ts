@@ -97,6 +97,3 @@ export function unique(failures: ProseFailure[]): ProseFailure[] {
   }
   return [...seen.values()];
 }
-
-/** A status code in the text, for a family that prints one (`#5.1.1`, `(#5.2.2)`). */
-export const codeIn = (text: string) => statusCode(text);
