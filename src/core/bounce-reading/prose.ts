@@ -1,4 +1,4 @@
-import { addressesIn, cleanAddress, statusCode } from './fields.js';
+import { addressesIn, cleanAddress } from './fields.js';
 import type { MailView } from './message.js';
 import type { ProseFailure } from './types.js';
 
