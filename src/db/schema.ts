@@ -170,7 +170,8 @@ export const suppressions = pgTable(
   (t) => [primaryKey({ columns: [t.emailHash, t.reason] })],
 );
 
-export const broadcastStatuses = ['draft', 'scheduled', 'sending', 'paused', 'sent', 'cancelled'] as const;
+/** `freezing`: the send was accepted and the audience is being written (src/core/audience.ts). */
+export const broadcastStatuses = ['draft', 'scheduled', 'freezing', 'sending', 'paused', 'sent', 'cancelled'] as const;
 
 export const broadcasts = pgTable('broadcasts', {
   id: uuid('id').primaryKey().defaultRandom(),
@@ -185,6 +186,9 @@ export const broadcasts = pgTable('broadcasts', {
   scheduledAt: at('scheduled_at'),
   audienceFrozenAt: at('audience_frozen_at'),
   audienceCount: integer('audience_count'),
+  // A large audience is frozen in slices of the subscriber id space, each its own statement (src/core/audience.ts).
+  audienceSlices: smallint('audience_slices'),
+  audienceSlicesDone: smallint('audience_slices_done'),
   // Why the broadcast is paused or cancelled (author action, error streak, missed schedule).
   statusReason: text('status_reason'),
   completedAt: at('completed_at'),
@@ -221,8 +225,11 @@ export const deliveries = pgTable(
   {
     id: uuid('id').primaryKey().defaultRandom(),
     kind: text('kind', { enum: deliveryKinds }).notNull(),
-    broadcastId: uuid('broadcast_id').references(() => broadcasts.id),
-    subscriberId: uuid('subscriber_id').references(() => subscribers.id, { onDelete: 'set null' }),
+    // No foreign keys on these two: their checks took a lock on every subscriber row a broadcast wrote.
+    // Subscribers and broadcasts are never deleted (erasure blanks the row), and the code paths that write
+    // these columns read the ids from the rows themselves (tests/integration/outbox-integrity.test.ts).
+    broadcastId: uuid('broadcast_id'),
+    subscriberId: uuid('subscriber_id'),
     confirmTokenId: uuid('confirm_token_id').references(() => confirmTokens.id, { onDelete: 'set null' }),
     // Kept for the record of what was delivered where; erased with the subscriber. A test send belongs
     // to no subscriber, so no erasure would find it: a trigger (migration 0008) clears it once settled.
@@ -252,11 +259,28 @@ export const deliveries = pgTable(
       .on(t.broadcastId, t.nextAttemptAt)
       .where(sql`${t.kind} = 'broadcast' and ${t.status} in ('queued', 'sending')`),
     index('deliveries_broadcast_status_idx').on(t.broadcastId, t.status),
-    index('deliveries_message_id_idx').on(t.messageId),
-    index('deliveries_provider_message_id_idx').on(t.providerMessageId),
+    // Partial: a row gets its ids when sent, so an outbox row written for later costs no entry here.
+    index('deliveries_message_id_idx').on(t.messageId).where(sql`${t.messageId} is not null`),
+    index('deliveries_provider_message_id_idx').on(t.providerMessageId).where(sql`${t.providerMessageId} is not null`),
     index('deliveries_send_key_idx').on(t.sendKey).where(sql`${t.sendKey} is not null`),
     index('deliveries_subscriber_idx').on(t.subscriberId),
   ],
+);
+
+/**
+ * A broadcast's frozen audience that is not in the outbox yet: subscriber ids in chunks, written by one
+ * INSERT … SELECT per slice when the send is accepted, and turned into outbox rows a claim at a time
+ * (src/delivery/outbox-store.ts), so a million recipients are a few thousand rows to write, not a million.
+ * No foreign keys, for the same reason as the outbox's; the ids come from the subscribers table itself.
+ */
+export const broadcastAudience = pgTable(
+  'broadcast_audience',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    broadcastId: uuid('broadcast_id').notNull(),
+    subscriberIds: uuid('subscriber_ids').array().notNull(),
+  },
+  (t) => [index('broadcast_audience_broadcast_idx').on(t.broadcastId, t.id)],
 );
 
 /** Fixed-window counters, shared by every API instance through the database. */
