@@ -131,6 +131,8 @@ export const consentEvents = pgTable(
   (t) => [
     index('consent_events_subscriber_idx').on(t.subscriberId, t.seq),
     index('consent_events_unsealed_idx').on(t.seq).where(sql`${t.chainSeq} is null`),
+    // The console's growth chart counts events of a few kinds per day over a window (src/core/stats.ts).
+    index('consent_events_kind_occurred_idx').on(t.kind, t.occurredAt),
     check(
       'consent_events_sealed_whole',
       sql`(${t.chainSeq} is null) = (${t.hash} is null) and (${t.hash} is null) = (${t.prevHash} is null)`,

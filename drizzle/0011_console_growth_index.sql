@@ -1,0 +1,1 @@
+CREATE INDEX "consent_events_kind_occurred_idx" ON "consent_events" USING btree ("kind","occurred_at");
