@@ -13,6 +13,7 @@ import { registerAdminBounceRoutes } from './routes/admin/bounces/index.js';
 import { BOUNCE_INGEST_MAX_BYTES, BOUNCE_INGEST_PATH } from './routes/admin/bounces/ingest.js';
 import { registerAdminBroadcastRoutes } from './routes/admin/broadcasts/index.js';
 import { registerAdminConsentRoutes } from './routes/admin/consent/index.js';
+import { VERIFY_BODY_LIMIT_BYTES, VERIFY_PATH } from './routes/admin/consent/verify-against.js';
 import { registerAdminPreviewRoutes } from './routes/admin/preview/index.js';
 import { IMPORT_BODY_LIMIT_BYTES, IMPORT_PATH } from './routes/admin/subscribers/import.js';
 import { registerAdminSubscriberRoutes } from './routes/admin/subscribers/index.js';
@@ -101,17 +102,20 @@ export function createApp(services: Services | ((c: unknown) => Services)) {
   };
   const limit = bodyLimitByHeaders(BODY_LIMIT_BYTES, tooLarge);
   const importLimit = bodyLimitByHeaders(IMPORT_BODY_LIMIT_BYTES, tooLarge);
+  const checkpointsLimit = bodyLimitByHeaders(VERIFY_BODY_LIMIT_BYTES, tooLarge);
   const ingestLimit = bodyLimitByHeaders(BOUNCE_INGEST_MAX_BYTES, tooLarge);
   // Providers post batches (SendGrid) and SNS messages of up to 256 KB: a 413 there loses events after retries.
   const webhookLimit = bodyLimitByHeaders(PROVIDER_WEBHOOK_MAX_BYTES, tooLarge);
   const limitFor = (path: string) =>
     path === IMPORT_PATH
       ? importLimit
-      : path === BOUNCE_INGEST_PATH
-        ? ingestLimit
-        : LARGE_PROVIDER_WEBHOOK_PATHS.includes(path)
-          ? webhookLimit
-          : limit;
+      : path === VERIFY_PATH
+        ? checkpointsLimit
+        : path === BOUNCE_INGEST_PATH
+          ? ingestLimit
+          : LARGE_PROVIDER_WEBHOOK_PATHS.includes(path)
+            ? webhookLimit
+            : limit;
   app.use((c, next) => limitFor(c.req.path)(c, next));
   registerConsoleRoutes(app); // before the admin API's JSON-only and Bearer checks: the console has its own sign-in
   app.on(['PUT', 'POST', 'PATCH'], ['/v1/preferences/*', '/admin/*'], async (c, next) => {

@@ -17,7 +17,8 @@ const USAGE = `usage: quire <command> [options]
 
   broadcast …          create, preview, test and send announcements (quire broadcast --help)
   subscribers …        import a CSV list, export the list (quire subscribers --help)
-  consent verify       check the consent ledger's hash chain
+  consent verify       check the consent ledger's hash chain (--against DIR: and kept checkpoints)
+  consent checkpoint   sign a checkpoint of the ledger to keep outside the database (--out DIR)
   bounces ingest FILE  record a bounce (DSN, RFC 3464) or complaint (ARF, RFC 5965) saved as .eml
   inbound < MSG.eml    one message to the unsubscribe or bounce address, from a Postfix pipe (local)
   templates [NAME]     broadcast templates; with NAME, its example props as JSON

@@ -77,6 +77,8 @@ export const ConfigSchema = z
     PORT: numberOr(z.coerce.number().int().min(0).max(65535).default(8787)),
     PUBLIC_URL: optionalUrl(['http:', 'https:']),
     DATABASE_URL: optionalUrl(['postgres:', 'postgresql:']),
+    /** The tables' owner, who migrates; DATABASE_URL is then a role that does not own them (README "The database roles"). */
+    MIGRATION_DATABASE_URL: optionalUrl(['postgres:', 'postgresql:']),
     QUIRE_DATA_DIR: z.string().trim().min(1).default('./.quire'),
     /** The mail transport as one DSN (README "Choosing how mail is sent"); unset keeps the capture mailbox on Node. */
     MAIL_DSN: mailDsn,
@@ -143,6 +145,21 @@ export const ConfigSchema = z
     QUEUE_FANOUT: wholeNumber({ min: 0 }, 10, 'must be a whole number ≥ 0'),
     QUEUE_SLICE_SECONDS: wholeNumber({ min: 1, max: 600 }, 25, 'must be a whole number from 1 to 600'),
     LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+    // The consent ledger's checkpoints (src/core/consent-checkpoints.ts): signed with a key the database
+    // never sees, kept outside it. Node generates a key into the data directory when this is unset.
+    LEDGER_SIGNING_KEY: optionalString
+      .transform((v) => v?.replace(/\\n/g, '\n').trim())
+      .refine(
+        (v) => v === undefined || /-----BEGIN PRIVATE KEY-----/.test(v) || /^[A-Za-z0-9+/]{43}=$/.test(v),
+        'must be an Ed25519 private key: PEM (PKCS#8) or the base64 of its 32-byte seed (openssl rand -base64 32)',
+      ),
+    LEDGER_CHECKPOINT_INTERVAL_MINUTES: wholeNumber(
+      { min: 0, max: 7 * 24 * 60 },
+      60,
+      'must be a whole number of minutes from 0 (no automatic checkpoints) to 10080',
+    ),
+    /** Node: where automatic checkpoints are written; default $QUIRE_DATA_DIR/checkpoints. */
+    LEDGER_CHECKPOINT_DIR: optionalString,
     // Provider events, POST /webhooks/<provider> (src/routes/webhooks/providers.ts): each unset keeps its route off (404).
     SES_SNS_TOPIC_ARNS: snsTopicArns,
     POSTMARK_WEBHOOK_AUTH: optionalString.refine(
@@ -180,6 +197,13 @@ export const ConfigSchema = z
       ctx.addIssue({ code: 'custom', path: ['DKIM_PRIVATE_KEY'], message: 'must be a PEM private key' });
     }
     for (const p of mailSettingsProblems(c)) ctx.addIssue({ code: 'custom', path: [p.key], message: p.message });
+    if (c.MIGRATION_DATABASE_URL !== undefined && c.DATABASE_URL === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['MIGRATION_DATABASE_URL'],
+        message: 'needs DATABASE_URL too: the role the application connects as',
+      });
+    }
     if (c.NODE_ENV === 'production') {
       for (const key of ['SECRET_KEY', 'PUBLIC_URL', 'DATABASE_URL', 'ADMIN_TOKEN'] as const) {
         if (c[key] === undefined) ctx.addIssue({ code: 'custom', path: [key], message: 'is required in production' });

@@ -3,6 +3,7 @@ import { startDueBroadcasts } from './core/broadcasts.js';
 import { ensureConsentText } from './core/consent.js';
 import { type ConsentSealer, createConsentSealer } from './core/consent-sealer.js';
 import type { CoreDeps } from './core/deps.js';
+import type { LedgerKey } from './core/ledger-key.js';
 import { pruneRateLimits } from './core/rate-limit.js';
 import { createTurnstileCheck } from './core/turnstile.js';
 import type { Database } from './db/client.js';
@@ -26,6 +27,8 @@ export interface Services extends CoreDeps {
   delivery: DeliveryLoop;
   /** Seals consent events into the ledger's hash chain (long-lived processes poll; Workers seal per invocation). */
   ledger: ConsentSealer;
+  /** Signs the ledger's checkpoints; undefined where no key is configured (Workers without LEDGER_SIGNING_KEY). */
+  ledgerKey?: LedgerKey | undefined;
   consentVersion: number;
   /** Development only: the captured mail, for the /_dev/mail page. */
   devMailbox?: CaptureMailbox | undefined;
@@ -42,6 +45,7 @@ export interface ServiceParts {
   now?: () => Date;
   log?: Logger;
   devMailbox?: CaptureMailbox;
+  ledgerKey?: LedgerKey | undefined;
   /** The consent text's version when already known (Workers build services per request and cache it). */
   consentVersion?: number;
   /** Called after a transaction that queued mail commits; by default it wakes this process's delivery loop. */
@@ -120,6 +124,7 @@ export async function createServices(config: Config, parts: ServiceParts): Promi
     log,
     delivery,
     ledger,
+    ledgerKey: parts.ledgerKey,
     consentVersion,
     devMailbox: parts.devMailbox,
     async close() {

@@ -72,23 +72,16 @@ export async function appendConsentEvent(tx: DbOrTx, input: ConsentEventInput): 
   await tx.execute(consentEventInsert(input));
 }
 
+export type LinkProblem = 'prev_hash_mismatch' | 'details_mismatch' | 'hash_mismatch';
+
 export type ChainVerification =
   | { ok: true; events: number; head: string; pending: number }
-  | {
-      ok: false;
-      events: number;
-      brokenAt: number;
-      reason: 'prev_hash_mismatch' | 'details_mismatch' | 'hash_mismatch';
-    };
+  | { ok: false; events: number; brokenAt: number; reason: LinkProblem };
 
-/**
- * Walk the whole chain in chain order, in pages, recomputing every link. `pending` counts the events not
- * sealed yet (written since the last seal); they are not part of the chain until they are.
- */
-export async function verifyConsentChain(db: Db, pageSize = 2000): Promise<ChainVerification> {
-  let prev = GENESIS_HASH;
-  let after = 0;
-  let count = 0;
+export type ChainRow = typeof consentEvents.$inferSelect;
+
+/** The sealed chain after position `after`, in chain order, read in pages. */
+export async function* chainRows(db: Db, after = 0, pageSize = 2000): AsyncGenerator<ChainRow> {
   for (;;) {
     const page = await db
       .select()
@@ -97,19 +90,38 @@ export async function verifyConsentChain(db: Db, pageSize = 2000): Promise<Chain
       .orderBy(asc(consentEvents.chainSeq))
       .limit(pageSize);
     for (const row of page) {
-      count++;
-      if (row.prevHash !== prev) return { ok: false, events: count, brokenAt: row.seq, reason: 'prev_hash_mismatch' };
-      if (!detailsMatch(row)) return { ok: false, events: count, brokenAt: row.seq, reason: 'details_mismatch' };
-      if (chainHash(prev, row) !== row.hash)
-        return { ok: false, events: count, brokenAt: row.seq, reason: 'hash_mismatch' };
-      prev = row.hash!;
+      yield row;
       after = row.chainSeq!;
     }
-    if (page.length < pageSize) return { ok: true, events: count, head: prev, pending: await unsealedCount(db) };
+    if (page.length < pageSize) return;
   }
 }
 
-async function unsealedCount(db: Db): Promise<number> {
+/** What is wrong with `row`'s link to the hash before it, if anything. */
+export function linkProblem(prev: string, row: ChainRow): LinkProblem | undefined {
+  if (row.prevHash !== prev) return 'prev_hash_mismatch';
+  if (!detailsMatch(row)) return 'details_mismatch';
+  if (chainHash(prev, row) !== row.hash) return 'hash_mismatch';
+  return undefined;
+}
+
+/**
+ * Walk the whole chain in chain order, in pages, recomputing every link. `pending` counts the events not
+ * sealed yet (written since the last seal); they are not part of the chain until they are.
+ */
+export async function verifyConsentChain(db: Db, pageSize = 2000): Promise<ChainVerification> {
+  let prev = GENESIS_HASH;
+  let count = 0;
+  for await (const row of chainRows(db, 0, pageSize)) {
+    count++;
+    const reason = linkProblem(prev, row);
+    if (reason) return { ok: false, events: count, brokenAt: row.seq, reason };
+    prev = row.hash!;
+  }
+  return { ok: true, events: count, head: prev, pending: await unsealedCount(db) };
+}
+
+export async function unsealedCount(db: Db): Promise<number> {
   const [row] = await db.select({ n: count() }).from(consentEvents).where(isNull(consentEvents.chainSeq));
   return row?.n ?? 0;
 }

@@ -1,6 +1,7 @@
 import { PGlite } from '@electric-sql/pglite';
 import { type App, createApp } from '../../src/app.js';
 import { type Config, parseConfig } from '../../src/config.js';
+import { importLedgerKey } from '../../src/core/ledger-key.js';
 import { connectPostgres, type Database, rowsOf } from '../../src/db/client.js';
 import { migratePglite, openPglite } from '../../src/db/pglite.js';
 import type { BatchReport } from '../../src/delivery/types.js';
@@ -17,6 +18,8 @@ export const databaseKinds: DatabaseKind[] = process.env.TEST_DATABASE_URL ? ['p
 
 export const TEST_SECRET = 'test-secret-key-that-is-long-enough-0123456789';
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
+/** The consent ledger's checkpoint key in tests (an Ed25519 seed, base64). */
+export const TEST_LEDGER_KEY = 'cXVpcmUtdGVzdC1sZWRnZXIta2V5LTAxMjM0NTY3ODk=';
 
 /** A clock the test moves by hand, so expiry and cooldowns are tested without sleeping. */
 export class TestClock {
@@ -36,7 +39,7 @@ export interface Harness {
   clock: TestClock;
   logs: string[];
   database: Database;
-  /** The PostgreSQL URL of this harness's own database (undefined on PGlite). */
+  /** The PostgreSQL URL of this harness's own database, as its owner (undefined on PGlite). */
   databaseUrl?: string | undefined;
   /** A request to the app as if from `ip` (TRUST_PROXY is on in tests). */
   request(path: string, init?: RequestInit & { ip?: string }): Promise<Response>;
@@ -59,7 +62,16 @@ async function pgliteClone(): Promise<PGlite> {
   return (await pgliteBase.clone()) as PGlite;
 }
 
-export async function createHarness(kind: DatabaseKind, env: Record<string, string> = {}): Promise<Harness> {
+export interface HarnessOptions {
+  /** PostgreSQL: connect the app as this login role instead of the owner (the harness's `query` too). */
+  connectAs?: { user: string; password: string };
+}
+
+export async function createHarness(
+  kind: DatabaseKind,
+  env: Record<string, string> = {},
+  opts: HarnessOptions = {},
+): Promise<Harness> {
   const smtp = await new SmtpSink().start();
   const config = parseConfig({
     NODE_ENV: 'test',
@@ -84,7 +96,12 @@ export async function createHarness(kind: DatabaseKind, env: Record<string, stri
     const db = await createTestDatabase(process.env.TEST_DATABASE_URL!);
     dropDatabase = db.drop;
     databaseUrl = db.url;
-    database = await connectPostgres({ url: db.url, timeoutMs: 5000 });
+    const url = new URL(db.url);
+    if (opts.connectAs) {
+      url.username = opts.connectAs.user;
+      url.password = opts.connectAs.password;
+    }
+    database = await connectPostgres({ url: url.toString(), timeoutMs: 5000 });
   } else {
     database = await openPglite(await pgliteClone());
   }
@@ -96,6 +113,7 @@ export async function createHarness(kind: DatabaseKind, env: Record<string, stri
     database,
     ...mailers,
     secret: TEST_SECRET,
+    ledgerKey: await importLedgerKey(config.LEDGER_SIGNING_KEY ?? TEST_LEDGER_KEY),
     now: clock.now,
     log: createLogger('info', (line) => logs.push(line)),
   });

@@ -5,10 +5,16 @@ import { connectPostgres, type Database } from '../../db/client.js';
 import { migratePostgres } from '../../db/migrate.js';
 import { lockDataDir } from './data-dir-lock.js';
 
-/** PostgreSQL when DATABASE_URL is set, otherwise PGlite persisted in the data directory; migrated. */
+/**
+ * PostgreSQL when DATABASE_URL is set, otherwise PGlite persisted in the data directory; migrated. On
+ * PostgreSQL the owner migrates (MIGRATION_DATABASE_URL, or DATABASE_URL in a single-role set-up) and
+ * the application connects as DATABASE_URL. PGlite has one user, who owns everything: there the consent
+ * ledger's trigger holds against the application's code, not against whoever holds the data directory,
+ * and only checkpoints kept elsewhere do (README "The database roles").
+ */
 export async function openDatabase(config: Config): Promise<Database> {
   if (config.DATABASE_URL) {
-    await migratePostgres(config.DATABASE_URL);
+    await migratePostgres(config.MIGRATION_DATABASE_URL ?? config.DATABASE_URL);
     return connectPostgres({ url: config.DATABASE_URL, timeoutMs: config.DB_TIMEOUT_MS });
   }
   const dir = join(config.QUIRE_DATA_DIR, 'pgdata');

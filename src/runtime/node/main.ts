@@ -5,11 +5,12 @@ import { createLogger, errorFields } from '../../log.js';
 import { createCaptureMailbox } from '../../mail/capture.js';
 import { isDatabaseUnavailable } from '../../routes/http.js';
 import { createServices } from '../../services.js';
+import { startCheckpoints } from './checkpoints.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { openDatabase } from './database.js';
 import { startInboundSmtp } from './inbound-smtp.js';
 import { captureDir, capturesMail, createMailers } from './mailer.js';
-import { resolveSecret } from './secret.js';
+import { resolveLedgerKey, resolveSecret } from './secret.js';
 import { stdoutLines } from './stdout.js';
 
 /**
@@ -40,6 +41,7 @@ async function main() {
   }
   const unlock = config.DATABASE_URL ? async () => {} : await lockDataDir(config.QUIRE_DATA_DIR);
   const secret = await resolveSecret(config);
+  const ledgerKey = await resolveLedgerKey(config);
   const database = await openDatabase(config);
   const mailers = await createMailers(config);
   const devMailbox =
@@ -49,10 +51,12 @@ async function main() {
     ...mailers,
     secret,
     log,
+    ledgerKey,
     ...(devMailbox ? { devMailbox } : {}),
   });
   services.delivery.start();
   services.ledger.start();
+  const stopCheckpoints = startCheckpoints(database.db, ledgerKey, config, log);
 
   let server: ReturnType<typeof serve> | undefined;
   if (!workerOnly) {
@@ -85,6 +89,7 @@ async function main() {
     log.info('shutting down', { signal });
     await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
     await inbound?.close();
+    stopCheckpoints();
     await services.close();
     await unlock();
     process.exit(0);

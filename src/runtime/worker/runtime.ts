@@ -1,4 +1,5 @@
 import { type Config, parseConfig } from '../../config.js';
+import type { LedgerKey } from '../../core/ledger-key.js';
 import { createLogger, type Logger } from '../../log.js';
 import { mailTransports } from '../../mail/dsn/index.js';
 import type { Env } from './env.js';
@@ -9,6 +10,8 @@ export interface Runtime {
   secret: string;
   databaseUrl: string;
   log: Logger;
+  /** LEDGER_SIGNING_KEY, imported by the first invocation that needs it (Web Crypto's import is async). */
+  ledgerKey?: Promise<LedgerKey>;
 }
 
 /**

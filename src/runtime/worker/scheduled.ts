@@ -2,10 +2,11 @@ import { startDueBroadcasts } from '../../core/broadcasts.js';
 import { type DeliveryMessage, dueBroadcasts, planFanOut } from '../../delivery/fan-out.js';
 import { errorFields } from '../../log.js';
 import type { Services } from '../../services.js';
+import { checkpointStoreFor } from './checkpoints.js';
 import type { Env } from './env.js';
 import { type Runtime, runtimeFor } from './runtime.js';
 import { openScope } from './scope.js';
-import { deliver, seal } from './tasks.js';
+import { checkpoint, deliver, seal } from './tasks.js';
 
 /** The cron handler stops starting new batches after this (a cron invocation may run far longer). */
 const CRON_BUDGET_MS = 25_000;
@@ -13,8 +14,9 @@ const CRON_BUDGET_MS = 25_000;
 const QUEUE_BATCH = 100;
 
 /**
- * The cron, every minute: seal pending consent events, start due broadcasts, fan sending broadcasts out
- * to the delivery queue so many invocations share the sending, and deliver due mail within a time budget.
+ * The cron, every minute: seal pending consent events (and keep a checkpoint when one is due), start due
+ * broadcasts, fan sending broadcasts out to the delivery queue so many invocations share the sending, and
+ * deliver due mail within a time budget.
  */
 export async function scheduledHandler(controller: ScheduledController, env: Env): Promise<void> {
   const deadline = Date.now() + CRON_BUDGET_MS;
@@ -23,6 +25,7 @@ export async function scheduledHandler(controller: ScheduledController, env: Env
   try {
     const { services } = scope;
     await seal(services, rt.log, `cron ${controller.cron}`);
+    await checkpoint(services, checkpointStoreFor(env.LEDGER_CHECKPOINTS), rt.log, `cron ${controller.cron}`);
     // Scheduled broadcasts whose time has come start sending first, so this tick's fan-out covers them.
     await startDueBroadcasts(services);
     if (env.DELIVERY_QUEUE) {

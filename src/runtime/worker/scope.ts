@@ -1,3 +1,4 @@
+import { importLedgerKey } from '../../core/ledger-key.js';
 import { connectPostgres } from '../../db/client.js';
 import { errorFields } from '../../log.js';
 import { dkimFromConfig } from '../../mail/dkim.js';
@@ -35,6 +36,8 @@ export async function openScope(
   outboxChanged?: () => void,
 ): Promise<Scope> {
   const { config } = rt;
+  if (config.LEDGER_SIGNING_KEY) rt.ledgerKey ??= importLedgerKey(config.LEDGER_SIGNING_KEY);
+  const ledgerKey = await rt.ledgerKey;
   const database = await connectPostgres({
     url: rt.databaseUrl,
     max: kind === 'request' ? REQUEST_DB_CONNECTIONS : DELIVERY_DB_CONNECTIONS,
@@ -59,6 +62,7 @@ export async function openScope(
       broadcastMailer,
       secret: rt.secret,
       log: rt.log,
+      ledgerKey,
       ...(consentVersion === undefined ? {} : { consentVersion }),
       ...(outboxChanged ? { outboxChanged } : {}),
     });

@@ -1,3 +1,4 @@
+import { type CheckpointStore, checkpointIfDue } from '../../core/consent-checkpoints.js';
 import { sealPendingConsentEvents } from '../../core/consent-sealer.js';
 import type { DrainLimits } from '../../delivery/loop.js';
 import type { BatchReport } from '../../delivery/types.js';
@@ -10,6 +11,26 @@ export async function seal(services: Services, log: Logger, trigger: string): Pr
     await sealPendingConsentEvents(services.db);
   } catch (err) {
     log.error('consent ledger sealing failed', { trigger, ...errorFields(err) });
+  }
+}
+
+/**
+ * Keep a checkpoint of the consent ledger in the LEDGER_CHECKPOINTS binding when one is due (every
+ * LEDGER_CHECKPOINT_INTERVAL_MINUTES while the ledger grows); a failure is logged.
+ */
+export async function checkpoint(
+  services: Services,
+  store: CheckpointStore | undefined,
+  log: Logger,
+  trigger: string,
+): Promise<void> {
+  const intervalMs = services.config.LEDGER_CHECKPOINT_INTERVAL_MINUTES * 60_000;
+  if (!store || !services.ledgerKey || intervalMs === 0) return;
+  try {
+    const kept = await checkpointIfDue(services.db, services.ledgerKey, store, services.now(), intervalMs);
+    if (kept) log.info('consent ledger checkpoint kept', { trigger, seq: kept.seq });
+  } catch (err) {
+    log.error('consent ledger checkpoint failed', { trigger, ...errorFields(err) });
   }
 }
 

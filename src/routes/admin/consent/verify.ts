@@ -12,7 +12,7 @@ const route = createRoute({
   security: adminSecurity,
   summary: 'Seal pending consent events, then walk the ledger’s hash chain.',
   description:
-    'Events are written unsealed with the change they record and sealed into the chain moments later; this seals what is pending first. `head` is the last link: record it somewhere outside the database to detect a rewrite of the whole chain later.',
+    'Events are written unsealed with the change they record and sealed into the chain moments later; this seals what is pending first. A chain rewritten from some event on still verifies by itself: keep signed checkpoints outside the database (`POST /admin/v1/consent/checkpoints`) and verify against them (`POST` here).',
   responses: {
     200: jsonResponse(
       ChainVerificationSchema,
