@@ -101,7 +101,11 @@ table.data .num{text-align:right;font-variant-numeric:tabular-nums;white-space:n
 .legend .key{display:inline-block;width:.9rem;height:.9rem;border-radius:2px;margin-right:.35rem;vertical-align:-.1rem}
 .legend .key.confirmed{background:var(--ok)}
 .legend .key.unsubscribed{background:var(--bad)}
-.bar{display:block;height:.5rem;border-radius:4px;background:var(--accent);min-width:1px}
+.bar-cell{width:40%}
+.bar{display:block;width:100%;height:.6rem}
+.bar rect{fill:var(--accent)}
+.big-figure{font-size:2.4rem;font-weight:650;line-height:1.1;margin:.2rem 0 .6rem;font-variant-numeric:tabular-nums}
+.visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%);white-space:nowrap}
 details>summary{cursor:pointer;color:var(--accent);margin:.4rem 0}
 .filters{display:flex;flex-wrap:wrap;gap:.5rem 1rem;align-items:flex-end}
 .filters label{margin:0 0 .2rem;font-size:.9rem}

@@ -3,6 +3,7 @@ import type { AppEnv } from '../env.js';
 import { registerConsoleAuthRoutes } from './auth/index.js';
 import { registerConsoleNotFound } from './not-found.js';
 import { registerConsoleOverviewRoutes } from './overview/index.js';
+import { registerConsoleSubscriberRoutes } from './subscribers/index.js';
 
 /**
  * The author's console at /admin (the JSON API stays at /admin/v1). app.tsx registers this before the
@@ -12,6 +13,7 @@ import { registerConsoleOverviewRoutes } from './overview/index.js';
 export function registerConsoleRoutes(app: OpenAPIHono<AppEnv>) {
   registerConsoleAuthRoutes(app);
   registerConsoleOverviewRoutes(app);
+  registerConsoleSubscriberRoutes(app);
   // Last: only what no console route answered.
   registerConsoleNotFound(app);
 }

@@ -19,7 +19,7 @@ export function registerConsoleNotFound(app: OpenAPIHono<AppEnv>) {
   app.use('/admin/*', async (c, next) => {
     if (isApiPath(c.req.path)) return next();
     let page: Response | undefined;
-    const refused = await consoleGuard(c as never, async () => {
+    const refused = await consoleGuard(c, async () => {
       page = await c.html(
         <ConsoleLayout
           title="Page not found"

@@ -19,7 +19,7 @@ import { type ConsoleSession, csrfMatches, readSession, SESSION_COOKIE, SESSION_
  * so `readForm(c, schema)` (src/routes/body.ts) reads it again at no cost.
  */
 
-export type ConsoleEnv = { Variables: AppEnv['Variables'] & { console: ConsoleSession } };
+type ConsoleEnv = { Variables: AppEnv['Variables'] & { console: ConsoleSession } };
 
 /** Same-origin script for progressive enhancement; `fetch` back to us (live progress); framed previews from us. */
 export const CONSOLE_CSP: CspDirectives = { ...BASE_CSP, scriptSrc: ["'self'"], connectSrc: ["'self'"] };
@@ -63,7 +63,7 @@ const servicesOf = (c: Context) => (c as AppContext).get('services');
 /** The signed-in session of a request `consoleGuard` let through. */
 export const consoleSession = (c: Context): ConsoleSession => (c as Context<ConsoleEnv>).get('console');
 
-export const consoleGuard: MiddlewareHandler<ConsoleEnv> = async (c, next) => {
+export const consoleGuard: MiddlewareHandler<AppEnv> = async (c, next) => {
   consoleHeaders(c);
   const unsafe = !SAFE_METHOD.test(c.req.method);
   if (unsafe) await sameOriginOnly(c);
@@ -82,6 +82,6 @@ export const consoleGuard: MiddlewareHandler<ConsoleEnv> = async (c, next) => {
       throw new AppError('forbidden', 'This form is out of date. Go back, reload the page and try again.');
     }
   }
-  c.set('console', session);
+  (c as unknown as Context<ConsoleEnv>).set('console', session);
   await next();
 };

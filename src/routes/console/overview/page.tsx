@@ -1,20 +1,23 @@
 /** @jsxImportSource hono/jsx */
 import type { OpenAPIHono } from '@hono/zod-openapi';
-import { subscriberStats } from '../../../core/subscribers.js';
-import { ConsoleLayout } from '../../../pages/console/layout.js';
+import { overviewFigures } from '../../../core/stats-cache.js';
+import { OverviewPage } from '../../../pages/console/overview.js';
 import type { AppEnv } from '../../env.js';
 import { consoleGuard, consoleSession } from '../auth/guard.js';
+import { deliverabilityChecklist } from './deliverability.js';
 
-/** GET /admin: the overview. */
+/** GET /admin: the overview (figures from core/stats.ts, the checklist from configuration). */
 export function registerOverviewPage(app: OpenAPIHono<AppEnv>) {
   app.get('/admin/', (c) => c.redirect('/admin', 301));
   app.get('/admin', consoleGuard, async (c) => {
     const s = c.get('services');
-    const stats = await subscriberStats(s.db);
     return c.html(
-      <ConsoleLayout title="Overview" section="overview" bookTitle={s.config.BOOK_TITLE} csrf={consoleSession(c).csrf}>
-        <p>{stats.byStatus.active} people are waiting for the book.</p>
-      </ConsoleLayout>,
+      <OverviewPage
+        bookTitle={s.config.BOOK_TITLE}
+        csrf={consoleSession(c).csrf}
+        figures={await overviewFigures(s)}
+        checklist={deliverabilityChecklist(s.config)}
+      />,
     );
   });
 }
