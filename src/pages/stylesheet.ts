@@ -120,6 +120,28 @@ dl.profile dd{margin:0;min-width:0;overflow-wrap:anywhere}
 .timeline li{border-left:3px solid var(--line);padding:.2rem 0 .9rem 1rem;margin-left:.4rem}
 .timeline blockquote{margin:.4rem 0;padding:.5rem .8rem;background:var(--bg);border-radius:8px;font-size:.95rem}
 .danger-zone{border:2px solid var(--bad)}
+/* Console broadcasts and import (src/pages/console/broadcast*.tsx, compose*.tsx, import*.tsx). */
+a.button{display:inline-block;border:2px solid var(--accent);border-radius:8px;padding:.55rem 1.2rem;background:var(--accent);color:#fff;font-weight:600;text-decoration:none;min-height:44px}
+a.button:hover{background:var(--accent-dark);border-color:var(--accent-dark);color:#fff}
+.block{display:block}
+form.inline{display:inline}
+.template-list{list-style:none;padding:0;display:grid;grid-template-columns:repeat(auto-fit,minmax(min(18rem,100%),1fr));gap:0 1.5rem}
+.compose{display:grid;grid-template-columns:minmax(0,1fr);gap:0 1.5rem;align-items:start}
+@media (min-width:1100px){.compose{grid-template-columns:minmax(0,1fr) minmax(0,1fr)}.compose .preview{position:sticky;top:1rem}}
+.field-hint{margin:.25rem 0 .3rem}
+.field.narrow input{max-width:10rem}
+input[type=url],input[type=number],input[type=datetime-local],input[type=file]{font:inherit;width:100%;max-width:100%;padding:.55rem .7rem;border:1px solid var(--line);border-radius:8px;background:#fff;color:var(--ink);min-height:44px}
+textarea{resize:vertical}
+textarea.code{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.9rem}
+textarea[aria-invalid=true],select[aria-invalid=true]{border:2px solid var(--bad)}
+fieldset.list-row{border-style:dashed}
+.frame{margin:0 0 1rem}
+.frame figcaption{font-weight:600;font-size:.9rem;margin:0 0 .3rem}
+.frame iframe{display:block;width:100%;height:30rem;border:1px solid #c9cad1;border-radius:8px;background:#fff}
+.frame.preview-phone iframe{width:375px;max-width:100%;height:36rem}
+.frame.preview-text iframe{height:14rem}
+progress{display:block;width:100%;height:1rem;margin:0 0 1rem;accent-color:var(--accent)}
+td.email{overflow-wrap:anywhere;min-width:10rem}
 @media (max-width:480px){.console-header{padding:.5rem 1rem}.console-main{padding:0 .75rem;margin-top:1rem}.panel{padding:1rem .8rem;border-radius:8px}.panels{grid-template-columns:minmax(0,1fr)}dl.profile{grid-template-columns:minmax(0,1fr)}}
 @media (max-width:480px){body{font-size:16px}.card,.card.wide{margin:0;border-radius:0;padding:1.25rem 1rem;box-shadow:none}h1{font-size:1.4rem}}
 @media (prefers-reduced-motion:reduce){*{transition:none!important;animation:none!important}}

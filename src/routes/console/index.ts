@@ -1,6 +1,7 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from '../env.js';
 import { registerConsoleAuthRoutes } from './auth/index.js';
+import { registerConsoleBroadcastRoutes } from './broadcasts/index.js';
 import { registerConsoleNotFound } from './not-found.js';
 import { registerConsoleOverviewRoutes } from './overview/index.js';
 import { registerConsoleSubscriberRoutes } from './subscribers/index.js';
@@ -14,6 +15,7 @@ export function registerConsoleRoutes(app: OpenAPIHono<AppEnv>) {
   registerConsoleAuthRoutes(app);
   registerConsoleOverviewRoutes(app);
   registerConsoleSubscriberRoutes(app);
+  registerConsoleBroadcastRoutes(app);
   // Last: only what no console route answered.
   registerConsoleNotFound(app);
 }
