@@ -20,6 +20,7 @@ import { registerAdminSubscriberRoutes } from './routes/admin/subscribers/index.
 import { registerAdminTemplateRoutes } from './routes/admin/templates/index.js';
 import { bodyLimitByHeaders } from './routes/body-limit.js';
 import { registerConsoleRoutes } from './routes/console/index.js';
+import { CONSOLE_IMPORT_MAX_BYTES, CONSOLE_IMPORT_PATHS } from './routes/console/lists/limits.js';
 import { BASE_CSP, cspHeader, DOCS_CSP } from './routes/csp.js';
 import { requestDeadline } from './routes/deadline.js';
 import { registerDevMailRoutes } from './routes/dev-mail/index.js';
@@ -102,6 +103,8 @@ export function createApp(services: Services | ((c: unknown) => Services)) {
   };
   const limit = bodyLimitByHeaders(BODY_LIMIT_BYTES, tooLarge);
   const importLimit = bodyLimitByHeaders(IMPORT_BODY_LIMIT_BYTES, tooLarge);
+  // The console's import posts a whole CSV file, then the same file again to commit it.
+  const consoleImportLimit = bodyLimitByHeaders(CONSOLE_IMPORT_MAX_BYTES, tooLarge);
   const checkpointsLimit = bodyLimitByHeaders(VERIFY_BODY_LIMIT_BYTES, tooLarge);
   const ingestLimit = bodyLimitByHeaders(BOUNCE_INGEST_MAX_BYTES, tooLarge);
   // Providers post batches (SendGrid) and SNS messages of up to 256 KB: a 413 there loses events after retries.
@@ -109,13 +112,15 @@ export function createApp(services: Services | ((c: unknown) => Services)) {
   const limitFor = (path: string) =>
     path === IMPORT_PATH
       ? importLimit
-      : path === VERIFY_PATH
-        ? checkpointsLimit
-        : path === BOUNCE_INGEST_PATH
-          ? ingestLimit
-          : LARGE_PROVIDER_WEBHOOK_PATHS.includes(path)
-            ? webhookLimit
-            : limit;
+      : CONSOLE_IMPORT_PATHS.includes(path)
+        ? consoleImportLimit
+        : path === VERIFY_PATH
+          ? checkpointsLimit
+          : path === BOUNCE_INGEST_PATH
+            ? ingestLimit
+            : LARGE_PROVIDER_WEBHOOK_PATHS.includes(path)
+              ? webhookLimit
+              : limit;
   app.use((c, next) => limitFor(c.req.path)(c, next));
   registerConsoleRoutes(app); // before the admin API's JSON-only and Bearer checks: the console has its own sign-in
   app.on(['PUT', 'POST', 'PATCH'], ['/v1/preferences/*', '/admin/*'], async (c, next) => {

@@ -5,6 +5,7 @@ import { subscribersCsv } from '../../src/core/lists/export.js';
 import { importSubscribers } from '../../src/core/lists/import.js';
 import { previewImport } from '../../src/core/lists/import-preview.js';
 import { EXPORTED_CONFIRMATION } from '../../src/core/lists/import-row.js';
+import { consoleGet, consolePost, SAME_ORIGIN, signIn } from '../support/console.js';
 import { activeSubscriber, pathOf, pendingSubscriber, uniqueEmail } from '../support/factories.js';
 import { createHarness, databaseKinds, type Harness, TEST_SECRET } from '../support/harness.js';
 
@@ -166,5 +167,61 @@ describe.each(databaseKinds)('the import dry run on %s', (kind) => {
   it('refuses a file without an email column, and one that is not CSV', () => {
     expect(() => readImportCsv('name,topics\nAda,release\n')).toThrow(/needs an "email" column/);
     expect(() => readImportCsv('email\n"unterminated\n')).toThrow(/Not a CSV file/);
+  });
+
+  it('in the console: checks an uploaded file row by row, writes nothing until confirmed, then imports it', async () => {
+    const session = await signIn(h);
+    const good = uniqueEmail('console');
+    const pending = uniqueEmail('console');
+    // Past the app's general 64 kB body limit: the import's two paths take a whole file.
+    const filler = Array.from({ length: 1400 }, (_, i) => `,row ${i} of padding to make the file large enough,,`);
+    const csv = [
+      'email,name,consent_at,consent_source',
+      `${good},Ada,2026-03-14,paper form at launch event`,
+      `${pending},Grace,,`,
+      'broken,Nobody,,',
+      ...filler,
+    ].join('\n');
+    expect(csv.length).toBeGreaterThan(64 * 1024);
+    const form = new FormData();
+    form.set('_csrf', session.csrf);
+    form.set('csv', new File([csv], 'launch.csv', { type: 'text/csv' }));
+    const before = await tableCounts(h);
+    const page = await h.request('/admin/import/preview', {
+      method: 'POST',
+      headers: { cookie: session.cookie, accept: 'text/html', ...SAME_ORIGIN },
+      body: form,
+    });
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect(await tableCounts(h)).toEqual(before);
+    expect(html).toContain('launch.csv');
+    expect(html).toMatch(new RegExp(`${good.replaceAll('.', '\\.')}</td><td><span class="badge ok">added, active`));
+    expect(html).toMatch(/broken<\/td><td><span class="badge bad">skipped: invalid/);
+    expect(html).toContain('Import 2 rows');
+
+    const committed = await consolePost(h, session, '/admin/import/commit', { csv });
+    expect(committed.status).toBe(303);
+    expect(committed.headers.get('location')).toBe('/admin/import?done=1.1.0.0.1401');
+    const notice = await (await consoleGet(h, session, committed.headers.get('location')!)).text();
+    expect(notice).toContain('Imported: 1 active, 1 pending');
+    const statuses = await h.query<{ status: string }>(
+      'select status from subscribers where lower(email) in (lower($1), lower($2)) order by status',
+      [good, pending],
+    );
+    expect(statuses.map((r) => r.status)).toEqual(['active', 'pending']);
+
+    const download = await consoleGet(h, session, '/admin/import/export?status=active&topic=');
+    expect(download.headers.get('content-disposition')).toMatch(/^attachment; filename="subscribers-/);
+    expect(await download.text()).toContain(good);
+  });
+
+  it('in the console: says what is wrong with a file that cannot be read, and asks for one when none came', async () => {
+    const session = await signIn(h);
+    const noEmail = await consolePost(h, session, '/admin/import/preview', { csv_text: 'name\nAda\n' });
+    expect(noEmail.status).toBe(422);
+    expect(await noEmail.text()).toContain('The header row needs an &quot;email&quot; column');
+    const nothing = await consolePost(h, session, '/admin/import/preview', { csv_text: '' });
+    expect(await nothing.text()).toContain('Choose a CSV file, or paste one.');
   });
 });

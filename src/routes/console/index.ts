@@ -2,6 +2,7 @@ import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from '../env.js';
 import { registerConsoleAuthRoutes } from './auth/index.js';
 import { registerConsoleBroadcastRoutes } from './broadcasts/index.js';
+import { registerConsoleListRoutes } from './lists/index.js';
 import { registerConsoleNotFound } from './not-found.js';
 import { registerConsoleOverviewRoutes } from './overview/index.js';
 import { registerConsoleSubscriberRoutes } from './subscribers/index.js';
@@ -16,6 +17,7 @@ export function registerConsoleRoutes(app: OpenAPIHono<AppEnv>) {
   registerConsoleOverviewRoutes(app);
   registerConsoleSubscriberRoutes(app);
   registerConsoleBroadcastRoutes(app);
+  registerConsoleListRoutes(app);
   // Last: only what no console route answered.
   registerConsoleNotFound(app);
 }
