@@ -4,6 +4,7 @@ import { broadcastCommand } from './cli/broadcast.js';
 import { consentCommand } from './cli/consent.js';
 import { inboundCommand } from './cli/inbound.js';
 import { migrateCommand } from './cli/migrate.js';
+import { statsCommand } from './cli/stats.js';
 import { subscribersCommand } from './cli/subscribers.js';
 import { templatesCommand } from './cli/templates.js';
 
@@ -17,6 +18,7 @@ const USAGE = `usage: quire <command> [options]
 
   broadcast …          create, preview, test and send announcements (quire broadcast --help)
   subscribers …        import a CSV list, export the list (quire subscribers --help)
+  stats                the list at a glance: by status and topic, growth, broadcasts, the ledger
   consent verify       check the consent ledger's hash chain (--against DIR: and kept checkpoints)
   consent checkpoint   sign a checkpoint of the ledger to keep outside the database (--out DIR)
   bounces ingest FILE  record a bounce (DSN, RFC 3464) or complaint (ARF, RFC 5965) saved as .eml
@@ -40,6 +42,8 @@ async function main(argv: string[]) {
       return broadcastCommand(rest);
     case 'subscribers':
       return subscribersCommand(rest);
+    case 'stats':
+      return statsCommand(rest);
     case 'consent':
       return consentCommand(rest);
     case 'templates':

@@ -5,6 +5,7 @@ import { registerExportSubscribers } from './export.js';
 import { registerGetSubscriber } from './get.js';
 import { registerImportSubscribers } from './import.js';
 import { registerListSubscribers } from './list.js';
+import { registerOverview } from './overview.js';
 import { registerSubscriberStats } from './stats.js';
 
 export function registerAdminSubscriberRoutes(app: OpenAPIHono<AppEnv>) {
@@ -15,4 +16,5 @@ export function registerAdminSubscriberRoutes(app: OpenAPIHono<AppEnv>) {
   registerGetSubscriber(app);
   registerEraseSubscriber(app);
   registerSubscriberStats(app);
+  registerOverview(app);
 }

@@ -122,3 +122,46 @@ export const ImportResultSchema = z
     invalid_rows: z.array(z.object({ row: z.number().int(), field: z.string(), message: z.string() })),
   })
   .openapi('SubscriberImportResult');
+
+const Count = z.number().int().min(0);
+
+export const OverviewSchema = z
+  .object({
+    computedAt: Timestamp,
+    tookMs: Count,
+    kept: z.boolean().openapi({ description: 'True when these are the figures of an earlier count.' }),
+    total: Count,
+    byStatus: z.record(z.string(), Count).openapi({ description: 'Every status, zero included.' }),
+    topics: z.array(z.object({ slug: z.string(), name: z.string(), active: Count })),
+    growth: z.object({
+      days: z
+        .array(z.object({ day: z.iso.date(), confirmed: Count, unsubscribed: Count }))
+        .openapi({ description: 'Ninety UTC days, oldest first, from the consent ledger.' }),
+      confirmed: Count,
+      unsubscribed: Count,
+    }),
+    confirmation: z
+      .object({ asked: Count, confirmed: Count })
+      .openapi({ description: 'Signup requests and confirmations over the same ninety days.' }),
+    broadcasts: z.array(
+      z.object({
+        id: z.uuid(),
+        subject: z.string(),
+        template: z.string(),
+        topic: z.string(),
+        status: z.string(),
+        audienceCount: Count.nullable(),
+        createdAt: Timestamp,
+        completedAt: Timestamp.nullable(),
+        counts: z.record(z.string(), z.union([Count, z.string(), z.null()])),
+      }),
+    ),
+    ledger: z.object({
+      sealed: Count,
+      pending: Count,
+      pendingCapped: z.boolean(),
+      oldestPendingAt: Timestamp.nullable(),
+      tail: z.object({ checked: Count, ok: z.boolean(), brokenAt: Count.optional() }),
+    }),
+  })
+  .openapi('Overview');
