@@ -3,6 +3,7 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Api, CliError, connectApi, parseCommand, print, usageError } from './api.js';
+import { checkBeforeSend } from './send-check.js';
 
 export const BROADCAST_USAGE = `usage: quire broadcast <command> [options]
 
@@ -11,7 +12,7 @@ export const BROADCAST_USAGE = `usage: quire broadcast <command> [options]
   list                            broadcasts, newest first
   preview ID [--text] [--open]    HTML to a temp file (or --text to stdout); --open shows it
   test ID --to ADDRESS [--to …]   send a test copy (subject marked [Test])
-  send ID [--at ISO-TIME]         send now (freezes the audience), or schedule
+  send ID [--at ISO-TIME] [--yes] send now (freezes the audience), or schedule; says to how many and asks
   status ID [--follow]            progress; --follow updates until sent, paused or cancelled
   pause ID | resume ID | cancel ID | retry-failed ID
 
@@ -24,7 +25,7 @@ const usages: Record<string, string> = {
   preview:
     'usage: quire broadcast preview ID [--text] [--open]\n\nWrites the rendered HTML (example recipient values) to a temp file and prints its path;\n--text prints the text part instead; --open opens the file with xdg-open/open.',
   test: 'usage: quire broadcast test ID --to ADDRESS [--to ADDRESS …]  (up to 10)',
-  send: 'usage: quire broadcast send ID [--at 2026-12-01T09:00:00Z]',
+  send: 'usage: quire broadcast send ID [--at 2026-12-01T09:00:00Z] [--yes]\n\nSays how many people it goes to and asks before sending (the answer is read from stdin);\n--yes sends without asking. A broadcast already sending or sent is refused with exit code 1.',
   status:
     'usage: quire broadcast status ID [--follow] [--interval SECONDS] [--json]\n\n--follow polls until the broadcast is sent, paused or cancelled: a live line on a terminal\n(sent/total, msgs/s, failures, bounced, ETA), plain lines otherwise.',
   pause: 'usage: quire broadcast pause ID',
@@ -145,8 +146,13 @@ export async function broadcastCommand(args: string[]): Promise<void> {
       return;
     }
     case 'send': {
-      const { values, positionals } = parseCommand(rest, { at: { type: 'string' } } as const, usage);
+      const { values, positionals } = parseCommand(
+        rest,
+        { at: { type: 'string' }, yes: { type: 'boolean', short: 'y' } } as const,
+        usage,
+      );
       const id = oneId(positionals, usage);
+      await checkBeforeSend(connectApi(), id, values);
       const b = await connectApi().post<Broadcast>(
         `/admin/v1/broadcasts/${id}/send`,
         values.at ? { at: values.at } : {},

@@ -238,7 +238,17 @@ describe('the quire CLI against a running server', () => {
   });
 
   it('sends, and status --follow exits once sent with the final counts; the mails arrive', async () => {
-    expect(ok(await quire('broadcast', 'send', broadcastId))).toContain(`sending ${broadcastId} to 2 recipients`);
+    // Without --yes it asks; a closed stdin is no answer, and nothing is sent.
+    const unanswered = await quire('broadcast', 'send', broadcastId);
+    expect(unanswered.code).toBe(1);
+    expect(unanswered.stdout).toMatch(/^"The book is out" goes to 2 people — not to 0 unsubscribed, 1 pending/);
+    expect(unanswered.stderr).toContain('Send it now to 2? [y/N]');
+    expect(unanswered.stderr).toContain('quire: not sent (answer y, or pass --yes)');
+    expect(ok(await quire('broadcast', 'status', broadcastId))).toMatch(/^draft:/);
+
+    expect(ok(await quire('broadcast', 'send', broadcastId, '--yes'))).toContain(
+      `sending ${broadcastId} to 2 recipients`,
+    );
 
     const follow = await quire('broadcast', 'status', broadcastId, '--follow', '--interval', '0.2');
     const lines = ok(follow).trim().split('\n');
@@ -256,6 +266,10 @@ describe('the quire CLI against a running server', () => {
 
     expect(ok(await quire('broadcast', 'status', broadcastId))).toMatch(/^sent: 2\/2 sent/);
     expect(ok(await quire('broadcast', 'list'))).toMatch(new RegExp(`${broadcastId}\\s+sent`));
+    // Sending it again is refused, before anything is asked or posted.
+    const again = await quire('broadcast', 'send', broadcastId, '--yes');
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain(`quire: ${broadcastId} is already sent to 2 recipients; nothing was sent again.`);
     const cancel = await quire('broadcast', 'cancel', broadcastId);
     expect(cancel.code).toBe(1);
     expect(cancel.stderr).toContain('The broadcast is sent');
@@ -273,6 +287,13 @@ describe('the quire CLI against a running server', () => {
       string
     >[];
     expect(active.map((r) => r.email).sort()).toEqual([ada, grace].sort());
+
+    // The export goes back in as it is.
+    const file = join(dir, 'exported.csv');
+    await writeFile(file, ok(await quire('subscribers', 'export')));
+    const back = await quire('subscribers', 'import', file);
+    expect(ok(back)).toMatch(/imported: 0 active, 0 pending[\s\S]*skipped:\s+3 already on the list[\s\S]*invalid:\s+0/);
+    expect(back.stderr).toBe('ignoring column: created_at\n');
   });
 
   it('ingests a saved bounce report, and refuses a message that is not one', async () => {
