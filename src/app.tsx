@@ -1,6 +1,5 @@
 /** @jsxImportSource hono/jsx */
 
-import { swaggerUI } from '@hono/swagger-ui';
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { cors } from 'hono/cors';
 import { requestId } from 'hono/request-id';
@@ -21,17 +20,19 @@ import { registerAdminTemplateRoutes } from './routes/admin/templates/index.js';
 import { bodyLimitByHeaders } from './routes/body-limit.js';
 import { registerConsoleRoutes } from './routes/console/index.js';
 import { CONSOLE_IMPORT_MAX_BYTES, CONSOLE_IMPORT_PATHS } from './routes/console/lists/limits.js';
-import { BASE_CSP, cspHeader, DOCS_CSP } from './routes/csp.js';
+import { BASE_CSP } from './routes/csp.js';
 import { requestDeadline } from './routes/deadline.js';
 import { registerDevMailRoutes } from './routes/dev-mail/index.js';
 import type { AppEnv } from './routes/env.js';
 import { registerHealthRoutes } from './routes/health/index.js';
 import { envelope, fieldsOf, toAppError, wantsHtml } from './routes/http.js';
+import { registerApiDocsRoutes } from './routes/openapi/index.js';
 import { registerConfirmRoutes } from './routes/public/confirm/index.js';
 import { registerLinkRequestRoutes } from './routes/public/link-requests/index.js';
 import { registerPreferencesRoutes } from './routes/public/preferences/index.js';
 import { registerSignupFormRoutes } from './routes/public/signup-form/index.js';
 import { registerSubscriptionRoutes } from './routes/public/subscriptions/index.js';
+import { registerTestCopyRoutes } from './routes/public/test-copy/index.js';
 import { registerUnsubscribeRoutes } from './routes/public/unsubscribe/index.js';
 import { registerSiteRoutes } from './routes/site/index.js';
 import { registerBounceWebhookRoutes } from './routes/webhooks/bounces.js';
@@ -145,6 +146,7 @@ export function createApp(services: Services | ((c: unknown) => Services)) {
   registerUnsubscribeRoutes(app);
   registerPreferencesRoutes(app);
   registerLinkRequestRoutes(app);
+  registerTestCopyRoutes(app);
   registerAdminSubscriberRoutes(app);
   registerAdminConsentRoutes(app);
   registerAdminTemplateRoutes(app);
@@ -154,23 +156,7 @@ export function createApp(services: Services | ((c: unknown) => Services)) {
   registerBounceWebhookRoutes(app);
   registerProviderWebhookRoutes(app);
 
-  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
-  app.doc31('/openapi.json', {
-    openapi: '3.1.0',
-    info: {
-      title: 'quire',
-      version: '0.1.0',
-      description:
-        'Newsletter and subscriber backend for a book site. Errors share one envelope: `{ "error": { "code", "message", "requestId", "fields"? } }`.',
-    },
-  });
-  app.use('/docs', async (c, next) => {
-    await next();
-    // The API reader loads its script and styles from a CDN and starts with an inline script. Setting
-    // (not deleting) the header matters: secureHeaders fills in the strict default when none is set.
-    c.res.headers.set('Content-Security-Policy', cspHeader(DOCS_CSP));
-  });
-  app.get('/docs', swaggerUI({ url: '/openapi.json' }));
+  registerApiDocsRoutes(app);
 
   app.notFound((c) => {
     if (wantsHtml(c)) {

@@ -34,7 +34,14 @@ export interface SignupRequest {
  * What happened, for tests and metrics only: the HTTP answer is identical for all of them, so a form
  * never reveals whether an address is known (enumeration safety).
  */
-export type SignupOutcome = 'confirmation_queued' | 'cooldown' | 'already_active' | 'suppressed' | 'dropped_bot';
+export type SignupOutcome =
+  | 'confirmation_queued'
+  | 'cooldown'
+  | 'already_active'
+  | 'suppressed'
+  | 'dropped_bot'
+  /** A genuine form sent back faster than SIGNUP_MIN_FILL_MS: nothing stored, a person asked to send it again. */
+  | 'too_fast';
 
 const DAY_SECONDS = 86_400;
 const IP_WINDOW_SECONDS = 600;
@@ -47,16 +54,18 @@ export async function requestSubscription(
   const { db, config, secret } = deps;
   const now = deps.now();
 
-  if (!req.consent) {
-    throw new AppError('consent_required', TEXTS.consentRequired, {
-      fields: [{ path: 'consent', message: 'must be true' }],
+  // The address first, as a person fixes the form top to bottom; both fields named when both need it.
+  const checked = checkEmail(req.email);
+  const noConsent = req.consent ? [] : [{ path: 'consent', message: 'must be true' }];
+  if (!checked.ok) {
+    throw new AppError('invalid_email', TEXTS.invalidEmail, {
+      fields: [{ path: 'email', message: 'invalid' }, ...noConsent],
     });
   }
-  const checked = checkEmail(req.email);
-  if (!checked.ok)
-    throw new AppError('invalid_email', TEXTS.invalidEmail, { fields: [{ path: 'email', message: 'invalid' }] });
+  if (noConsent.length > 0) throw new AppError('consent_required', TEXTS.consentRequired, { fields: noConsent });
 
-  if (isBot(req, secret, now, config.SIGNUP_MIN_FILL_MS)) return 'dropped_bot';
+  const bot = botCheck(req, secret, now, config.SIGNUP_MIN_FILL_MS);
+  if (bot) return bot;
   if (deps.verifyHuman && !(await deps.verifyHuman(req.captchaToken, meta.ip))) {
     throw new AppError('captcha_failed', 'Please complete the challenge and try again.', {
       fields: [{ path: 'cf-turnstile-response', message: 'not verified' }],
@@ -160,14 +169,19 @@ export async function requestSubscription(
   return outcome;
 }
 
-function isBot(req: SignupRequest, secret: string, now: Date, minFillMs: number): boolean {
-  if (req.website !== undefined && req.website.trim() !== '') return true;
+/**
+ * A filled honeypot or a forged stamp is a bot, dropped quietly. A real stamp that is too young may be
+ * a person whose browser filled the form in and sent it at once (autofill): told apart, so the page
+ * can ask them to send it again rather than lose the signup.
+ */
+function botCheck(req: SignupRequest, secret: string, now: Date, minFillMs: number): SignupOutcome | undefined {
+  if (req.website !== undefined && req.website.trim() !== '') return 'dropped_bot';
   if (req.formStamp) {
     const renderedAt = readFormStamp(secret, req.formStamp);
-    if (!renderedAt) return true;
-    if (now.getTime() - renderedAt.getTime() < minFillMs) return true;
+    if (!renderedAt) return 'dropped_bot';
+    if (now.getTime() - renderedAt.getTime() < minFillMs) return 'too_fast';
   }
-  return false;
+  return undefined;
 }
 
 async function resolveConsentVersion(deps: CoreDeps, requested: number | undefined): Promise<number> {

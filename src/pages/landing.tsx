@@ -64,9 +64,15 @@ export function LandingPage(props: SignupFormProps & { bookTitle: string }) {
           Shoshin and who goes first, inviting quieter voices, teaching the why behind the how, and building autonomy
           one session at a time.
         </p>
-        <p>
-          <a href="#chapter-21">Read the article →</a>
-        </p>
+        {/* The demo has no article page to link to: the article opens in place, with no script. */}
+        <details>
+          <summary>Read the article →</summary>
+          <p>
+            A refinement session goes as well as its quietest voice is heard. Ask the newest person first, before the
+            senior engineers have framed the problem; explain why a design choice matters, not only what it is; and hand
+            one decision more to the team each session, until the lead is the one asking questions.
+          </p>
+        </details>
       </section>
 
       <p class="dev-note">
@@ -83,11 +89,13 @@ export function LandingPage(props: SignupFormProps & { bookTitle: string }) {
  * quire's own signup page, in production too: where a plain (no-script) form post from the author's site
  * lands when it needs correcting, since a static page cannot show `?error=` by itself.
  */
-export function SubscribePage(props: SignupFormProps & { bookTitle: string }) {
+export function SubscribePage(props: SignupFormProps & { bookTitle: string; title?: string; intro?: string }) {
+  const { title = 'Hear when the book is out', intro, ...form } = props;
   return (
-    <Page title="Sign up" bookTitle={props.bookTitle} scripts={['/assets/signup.js']}>
-      <h1>Hear when the book is out</h1>
-      <SignupForm {...props} />
+    <Page title={title} bookTitle={props.bookTitle} scripts={['/assets/signup.js']}>
+      <h1>{title}</h1>
+      {intro ? <p role="status">{intro}</p> : null}
+      <SignupForm {...form} />
     </Page>
   );
 }

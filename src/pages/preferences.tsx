@@ -1,10 +1,12 @@
 /** @jsxImportSource hono/jsx */
 import type { Preferences } from '../core/preferences.js';
+import { TEXTS } from '../core/texts.js';
 import { Page } from './layout.js';
 
 /** What the page says after a POST redirected back to it (`?saved=`). */
 export const preferenceNotices = {
   saved: 'Saved. Your preferences are up to date.',
+  saved_nothing: TEXTS.preferencesSavedNothing,
   unsubscribed: "Done: you're unsubscribed from everything.",
   resubscribed: "You're back on the list.",
   unchanged: 'This address never confirmed its subscription, so it needs a fresh signup on the book’s site.',
@@ -33,7 +35,7 @@ export function PreferencesPage({ bookTitle, prefs, action, exportUrl, notice }:
     <Page title="Your preferences" bookTitle={bookTitle}>
       <h1>Your preferences</h1>
       {notice ? (
-        <p role="status" class={notice === 'unchanged' ? 'notice-bad' : 'notice saved'}>
+        <p role="status" class={notice === 'unchanged' || notice === 'saved_nothing' ? 'notice-bad' : 'notice saved'}>
           {preferenceNotices[notice]}
         </p>
       ) : null}
@@ -101,10 +103,13 @@ export function EraseConfirmPage({
   bookTitle,
   action,
   cancelUrl,
+  subscribed,
 }: {
   bookTitle: string;
   action: string;
   cancelUrl: string;
+  /** Someone already unsubscribed has no subscription to keep: the way back says so. */
+  subscribed: boolean;
 }) {
   return (
     <Page title="Delete my data" bookTitle={bookTitle}>
@@ -119,7 +124,7 @@ export function EraseConfirmPage({
           <button type="submit" name="intent" value="erase" class="danger">
             Yes, delete my data
           </button>
-          <a href={cancelUrl}>No, keep my subscription</a>
+          <a href={cancelUrl}>{subscribed ? TEXTS.eraseKeepSubscription : TEXTS.eraseGoBack}</a>
         </div>
       </form>
     </Page>

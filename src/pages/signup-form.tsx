@@ -10,14 +10,23 @@ export interface SignupFormProps {
   formStamp?: string | undefined;
   /** The `?error=` code a plain form post was sent back with. */
   error?: string | undefined;
+  /** The fields to mark, when quire shows the form again itself; the error code's field otherwise. */
+  invalid?: string[] | undefined;
+  /** What was typed, when quire shows the form again itself. */
+  values?: { email?: string | undefined; consent?: boolean | undefined } | undefined;
+  /** The page the form is on: a plain post that needs correcting comes back to it. */
+  returnTo?: string | undefined;
+  /** SIGNUP_MIN_FILL_MS, for forms with a stamp: the script waits it out before sending. */
+  minFillMs?: number | undefined;
   source?: string;
   /** For the copy-paste snippet: no quire stylesheet on the author's site, so the honeypot hides itself. */
   standalone?: boolean;
 }
 
 /** The message a plain (no-script) form post shows after being sent back with `?error=code`. */
-export function signupErrorMessage(code: string | undefined): string | undefined {
+export function signupErrorMessage(code: string | undefined, invalid: string[] = []): string | undefined {
   if (!code) return undefined;
+  if (code === 'invalid_email' && invalid.includes('consent')) return `${TEXTS.invalidEmail} ${TEXTS.consentRequired}`;
   if (code === 'invalid_email') return TEXTS.invalidEmail;
   if (code === 'consent_required') return TEXTS.consentRequired;
   if (code === 'unknown_consent_version') return 'This form is out of date. Please reload the page and try again.';
@@ -34,13 +43,26 @@ export function SignupForm({
   consentVersion,
   formStamp,
   error,
+  invalid,
+  values = {},
+  returnTo,
+  minFillMs,
   source = 'book-site',
   standalone = false,
 }: SignupFormProps) {
-  const message = signupErrorMessage(error);
-  const badEmail = error === 'invalid_email';
+  const marked = invalid ?? (error === 'invalid_email' ? ['email'] : error === 'consent_required' ? ['consent'] : []);
+  const message = signupErrorMessage(error, marked);
+  const badEmail = marked.includes('email');
+  const badConsent = marked.includes('consent');
   return (
-    <form id="signup" class="quire-signup" method="post" action={action} data-quire-signup="">
+    <form
+      id="signup"
+      class="quire-signup"
+      method="post"
+      action={action}
+      data-quire-signup=""
+      data-quire-min-fill-ms={formStamp && minFillMs ? String(minFillMs) : undefined}
+    >
       <div data-quire-fields="">
         <label for="quire-email">Email address</label>
         <input
@@ -50,6 +72,7 @@ export function SignupForm({
           autocomplete="email"
           required
           maxlength={254}
+          value={values.email}
           aria-describedby={message ? 'quire-error' : undefined}
           aria-invalid={badEmail ? 'true' : undefined}
         />
@@ -63,10 +86,20 @@ export function SignupForm({
           <input id="quire-website" name="website" type="text" tabindex={-1} autocomplete="off" />
         </div>
         {formStamp ? <input type="hidden" name="form_ts" value={formStamp} /> : null}
+        {returnTo ? <input type="hidden" name="return_to" value={returnTo} /> : null}
         <input type="hidden" name="consent_version" value={String(consentVersion)} />
         <input type="hidden" name="source" value={source} />
         <label class="check" for="quire-consent">
-          <input id="quire-consent" type="checkbox" name="consent" value="true" required />
+          <input
+            id="quire-consent"
+            type="checkbox"
+            name="consent"
+            value="true"
+            required
+            checked={values.consent}
+            aria-describedby={badConsent ? 'quire-error' : undefined}
+            aria-invalid={badConsent ? 'true' : undefined}
+          />
           <span>{consentText}</span>
         </label>
         <p id="quire-error" class="quire-error" role="alert" data-quire-error="">

@@ -11,10 +11,14 @@ import { TEXTS } from '../core/texts.js';
  */
 const messages = { ...TEXTS, sending: 'Sending…' };
 
+/** Where the script keeps what was typed across a plain post that comes back to the page (this tab only). */
+const STORE_KEY = 'quire-signup';
+
 export const SIGNUP_SCRIPT = `/* quire signup form — progressive enhancement; the form works without it. */
 (function () {
   'use strict';
   var M = ${JSON.stringify(messages)};
+  var STORE = ${JSON.stringify(STORE_KEY)};
 
   function paragraph(text, strong) {
     var p = document.createElement('p');
@@ -50,17 +54,51 @@ export const SIGNUP_SCRIPT = `/* quire signup form — progressive enhancement; 
     var status = form.querySelector('[data-quire-status]');
     var error = form.querySelector('[data-quire-error]');
     var email = form.querySelector('input[name="email"]');
+    var consent = form.querySelector('input[name="consent"]');
+    // A form quire rendered carries its minimum fill time: a post sooner than that is refused, so an
+    // autofilled form sent at once waits it out here instead of being lost.
+    var readyAt = Date.now() + Number(form.getAttribute('data-quire-min-fill-ms') || 0);
     var button = form.querySelector('button[type="submit"], button:not([type])');
     var label = button ? button.textContent : '';
 
-    function showError(text, badEmail) {
-      if (email) {
-        if (badEmail) email.setAttribute('aria-invalid', 'true');
-        else email.removeAttribute('aria-invalid');
-        if (error && error.id) email.setAttribute('aria-describedby', error.id);
-      }
-      if (error) error.textContent = text;
+    function flag(input, bad) {
+      if (!input) return;
+      if (bad) input.setAttribute('aria-invalid', 'true');
+      else input.removeAttribute('aria-invalid');
+      if (error && error.id) input.setAttribute('aria-describedby', error.id);
+    }
+
+    // Every field that needs fixing is marked, the address first, as a person reads the form.
+    function showProblems(badEmail, badConsent, text) {
+      flag(email, badEmail);
+      flag(consent, badConsent);
+      var words = [];
+      if (badEmail) words.push(M.invalidEmail);
+      if (badConsent) words.push(M.consentRequired);
+      if (error) error.textContent = text || words.join(' ');
       if (badEmail && email) email.focus();
+      else if (badConsent && consent) consent.focus();
+    }
+
+    function showError(text) {
+      showProblems(false, false, text);
+    }
+
+    function returnHere() {
+      var field = form.querySelector('input[name="return_to"]');
+      if (!field) {
+        field = document.createElement('input');
+        field.type = 'hidden';
+        field.name = 'return_to';
+        form.appendChild(field);
+      }
+      field.value = window.location.href.split('#')[0];
+      try {
+        window.sessionStorage.setItem(
+          STORE,
+          JSON.stringify({ email: email ? email.value : '', consent: !!(consent && consent.checked) })
+        );
+      } catch (e) {}
     }
 
     function busy(on) {
@@ -74,19 +112,26 @@ export const SIGNUP_SCRIPT = `/* quire signup form — progressive enhancement; 
       if (fields) fields.hidden = true;
       if (!status) return;
       status.textContent = '';
-      status.appendChild(paragraph(M.subscribedTitle, true));
-      status.appendChild(paragraph(M.subscribedBody));
-      status.appendChild(paragraph(M.checkInbox));
+      status.appendChild(paragraph(M.signupAcceptedTitle, true));
+      status.appendChild(paragraph(M.signupAcceptedBody));
       status.focus();
     }
 
     // Sent back by a plain post (?error=code#signup): say why here too, as quire's own pages do.
     var sentBack = /[?&]error=([a-z_]+)/.exec(window.location.search);
+    if (sentBack) {
+      try {
+        var kept = JSON.parse(window.sessionStorage.getItem(STORE) || 'null');
+        window.sessionStorage.removeItem(STORE);
+        if (kept && email && !email.value) email.value = kept.email || '';
+        if (kept && consent && kept.consent) consent.checked = true;
+      } catch (e) {}
+    }
     if (sentBack && error && !error.textContent) {
       var code = sentBack[1];
-      if (code === 'invalid_email') showError(M.invalidEmail, true);
-      else if (code === 'consent_required') showError(M.consentRequired, false);
-      else showError(M.serverFault, false);
+      if (code === 'invalid_email') showProblems(true, !!(consent && !consent.checked));
+      else if (code === 'consent_required') showProblems(false, true);
+      else showError(M.serverFault);
     }
 
     form.addEventListener('submit', function (event) {
@@ -94,7 +139,17 @@ export const SIGNUP_SCRIPT = `/* quire signup form — progressive enhancement; 
       event.preventDefault();
       if (form.getAttribute('aria-busy') === 'true') return;
       if (error) error.textContent = '';
+      var address = email ? email.value.trim() : '';
+      var badEmail = !/^[^s@]+@[^s@]+$/.test(address);
+      var badConsent = !!(consent && !consent.checked);
+      if (badEmail || badConsent) return showProblems(badEmail, badConsent);
+      flag(email, false);
+      flag(consent, false);
       busy(true);
+      setTimeout(send, Math.max(0, readyAt - Date.now()));
+    });
+
+    function send() {
       fetch(form.action, {
         method: 'POST',
         headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
@@ -112,19 +167,21 @@ export const SIGNUP_SCRIPT = `/* quire signup form — progressive enhancement; 
             busy(false);
             if (r.status === 202 || r.status === 200) return done();
             var e = r.data.error || {};
-            if (e.code === 'invalid_email') return showError(M.invalidEmail, true);
-            if (e.code === 'consent_required') return showError(M.consentRequired, false);
-            if (r.status >= 400 && r.status < 500 && e.message) return showError(e.message, false);
-            showError(M.serverFault, false);
+            var fields = (e.fields || []).map(function (f) { return f.path; });
+            if (e.code === 'invalid_email' || e.code === 'consent_required')
+              return showProblems(fields.indexOf('email') >= 0, fields.indexOf('consent') >= 0);
+            if (r.status >= 400 && r.status < 500 && e.message) return showError(e.message);
+            showError(M.serverFault);
           },
           function () {
-            // Nothing reached the server (offline, or this site is not allowed to call it):
-            // send the form the plain way instead.
+            // Nothing reached the server (offline, or this site is not allowed to call it): send the
+            // form the plain way instead, saying where to come back to and keeping what was typed.
             busy(false);
+            returnHere();
             form.submit();
           }
         );
-    });
+    }
   }
 
   function start() {

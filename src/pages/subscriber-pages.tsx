@@ -132,9 +132,12 @@ export const ResubscribeUnavailablePage = ({ bookTitle, preferencesUrl }: Book &
   </MessagePage>
 );
 
+/** After a no-script signup: nothing is confirmed yet (double opt-in), so it says what to do next. */
 export const SubscribedPage = ({ bookTitle }: Book) => (
-  <MessagePage bookTitle={bookTitle} title={TEXTS.subscribedTitle} message={TEXTS.subscribedBody}>
-    <p>{TEXTS.checkInbox}</p>
+  <MessagePage bookTitle={bookTitle} title={TEXTS.signupAcceptedTitle} message={TEXTS.signupAcceptedBody}>
+    <p class="muted">
+      {TEXTS.nothingArrived} <a href="/resend-confirmation">{TEXTS.newConfirmationLink}</a>.
+    </p>
   </MessagePage>
 );
 

@@ -4,7 +4,12 @@ import { AppError } from '../core/errors.js';
 import type { AppEnv } from './env.js';
 import { type BodyKind, fieldsOf, readBody } from './http.js';
 
-type Invalid = (c: Context<AppEnv>, kind: BodyKind, error: z.ZodError) => Response | Promise<Response>;
+type Invalid = (
+  c: Context<AppEnv>,
+  kind: BodyKind,
+  error: z.ZodError,
+  data: Record<string, unknown>,
+) => Response | Promise<Response>;
 
 const invalidFields: Invalid = (_c, _kind, error) => {
   throw new AppError('validation_failed', 'Some fields are not valid.', { fields: fieldsOf(error) });
@@ -29,7 +34,7 @@ export function validBody<S extends z.ZodType>(
   return async (c, next) => {
     const { kind, data } = await readBody(c, accept);
     const parsed = schema.safeParse(data);
-    if (!parsed.success) return onInvalid(c, kind, parsed.error);
+    if (!parsed.success) return onInvalid(c, kind, parsed.error, data);
     c.req.addValidatedData(kind, parsed.data as object);
     await next();
   };
@@ -58,4 +63,16 @@ export function openapiWithOwnBody<R extends RouteConfig>(
 ) {
   app.openAPIRegistry.registerPath(route);
   app.on(route.method.toUpperCase(), route.path.replaceAll(/\/{(.+?)}/g, '/:$1'), body, handler);
+}
+
+/**
+ * A page's form route: documented by `route`, read by the handler itself (readForm), after what must
+ * come first — the link's token, the same-origin check — so no validator runs ahead of it.
+ */
+export function openapiForm<R extends RouteConfig>(
+  app: OpenAPIHono<AppEnv>,
+  route: R,
+  handler: RouteHandler<R, AppEnv>,
+) {
+  openapiWithOwnBody(app, route, (_c, next) => next(), handler);
 }

@@ -33,17 +33,6 @@ export const EMAIL_CSP: CspDirectives = {
   sandbox: ['allow-popups', 'allow-popups-to-escape-sandbox', 'allow-top-navigation-by-user-activation'],
 };
 
-/** The OpenAPI reader at /docs (swagger-ui from jsDelivr, started by an inline script). */
-export const DOCS_CSP: CspDirectives = {
-  defaultSrc: ["'none'"],
-  scriptSrc: ['https://cdn.jsdelivr.net', "'unsafe-inline'"],
-  styleSrc: ['https://cdn.jsdelivr.net', "'unsafe-inline'"],
-  imgSrc: ["'self'", 'data:', 'https://cdn.jsdelivr.net'],
-  connectSrc: ["'self'"],
-  frameAncestors: ["'none'"],
-  baseUri: ["'none'"],
-};
-
 const kebab = (s: string) => s.replace(/[A-Z]/g, (m) => `-${m.toLowerCase()}`);
 
 export const cspHeader = (directives: CspDirectives): string =>

@@ -85,3 +85,21 @@ export const ConsentEventSchema = z
 export const EraseResult = z
   .object({ status: z.enum(['erased', 'already_erased']) })
   .openapi('EraseResult', { example: { status: 'erased' } });
+
+/** A page: HTML for a browser. */
+export const htmlResponse = (description: string) => ({
+  description,
+  content: { 'text/html': { schema: z.string() } },
+});
+
+/** What a page route answers when it cannot do what was asked: a page for a browser, the envelope for a script. */
+export const pageError = (description: string) => ({
+  description,
+  content: { 'text/html': { schema: z.string() }, 'application/json': { schema: ErrorEnvelopeSchema } },
+});
+
+/** A form post's body, as a browser sends it. */
+export const formBody = <T extends z.ZodType>(schema: T) => ({
+  required: true,
+  content: { 'application/x-www-form-urlencoded': { schema } },
+});

@@ -56,4 +56,29 @@ describe.each(databaseKinds)('broadcast header fields on %s', (kind) => {
     expect(ids[0]).toBe(`"How Teams Think Before They Build (${topic})" <${topic}.quire.test>`);
     expect(ids[1]).toBe(ids[0]);
   });
+
+  // Guards against the links of a test copy ending on "This link does not work".
+  it("leads a test copy's unsubscribe and preferences links to a page that says it was a test copy", async () => {
+    const draft = await draftBroadcast(h, { topic: await createTopic(h) });
+    await admin(h, `/admin/v1/broadcasts/${draft.id}/test`, {
+      method: 'POST',
+      body: JSON.stringify({ to: ['author.links@example.com'] }),
+    });
+    await h.deliver();
+    const copy = h.smtp.to('author.links@example.com').at(-1)!;
+    const oneClick = /<(http[^>]+)>/.exec(header(copy.raw, 'List-Unsubscribe')[0]!)![1]!;
+    const links = [...String(copy.parsed.html).matchAll(/href="(http:\/\/quire\.test\/[^"]+)"/g)].map((m) => m[1]!);
+    expect(links.length).toBeGreaterThan(0);
+    for (const url of new Set([oneClick, ...links])) {
+      const page = await h.request(new URL(url).pathname, { headers: { accept: 'text/html' } });
+      expect(page.status, url).toBe(200);
+      expect(await page.text()).toContain('This was a test copy');
+    }
+    const post = await h.request(new URL(oneClick).pathname, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'List-Unsubscribe=One-Click',
+    });
+    expect(post.status).toBe(200);
+  });
 });

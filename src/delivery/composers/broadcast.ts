@@ -115,11 +115,11 @@ export function createBroadcastComposer(deps: ComposeDeps): Composer {
     if (job.kind === 'test') {
       if (!job.to) return { skip: 'no address' };
       to = job.to;
-      // A test shows the layout with links that lead nowhere: it belongs to no subscriber.
+      // A test copy belongs to no subscriber: its links lead to a page that says so (routes/public/test-copy).
       slots = {
         greeting: greetingFor(null),
-        unsubscribeUrl: `${deps.config.PUBLIC_URL}/unsubscribe/test-send`,
-        preferencesUrl: `${deps.config.PUBLIC_URL}/preferences/test-send`,
+        unsubscribeUrl: `${deps.config.PUBLIC_URL}/test-copy`,
+        preferencesUrl: `${deps.config.PUBLIC_URL}/test-copy`,
       };
     } else {
       const key = `${job.broadcastId}:${job.subscriberId}`;

@@ -4,6 +4,8 @@ import { jsonResponse } from '../schemas.js';
 
 const route = createRoute({
   method: 'get',
+  operationId: 'getHealth',
+  security: [],
   path: '/healthz',
   tags: ['Health'],
   summary: 'Liveness: the process answers.',

@@ -6,6 +6,8 @@ import { errorResponse, jsonResponse } from '../schemas.js';
 
 const route = createRoute({
   method: 'get',
+  operationId: 'getReadiness',
+  security: [],
   path: '/readyz',
   tags: ['Health'],
   summary: 'Readiness: the database answers.',

@@ -71,6 +71,8 @@ const unauthorized = () =>
 
 const route = createRoute({
   method: 'post',
+  operationId: 'receiveBounceWebhook',
+  security: [{ webhookSignature: [] }],
   path: '/webhooks/bounces',
   tags: ['Webhooks'],
   summary: 'Bounces and complaints from an ESP or relay (one event, or up to 100 as {"events": […]}).',

@@ -10,6 +10,8 @@ export function registerMailgunWebhookRoute(app: OpenAPIHono<AppEnv>) {
   app.openapi(
     createRoute({
       method: 'post',
+      operationId: 'receiveMailgunEvents',
+      security: [],
       path: MAILGUN_WEBHOOK_PATH,
       tags: ['Webhooks'],
       summary: 'Mailgun webhooks: failures, complaints, unsubscribes and deliveries.',

@@ -10,6 +10,7 @@ export function registerPostmarkWebhookRoute(app: OpenAPIHono<AppEnv>) {
   app.openapi(
     createRoute({
       method: 'post',
+      operationId: 'receivePostmarkEvents',
       path: POSTMARK_WEBHOOK_PATH,
       tags: ['Webhooks'],
       summary: 'Postmark webhooks: bounces, spam complaints, deliveries and suppression changes.',

@@ -10,6 +10,8 @@ export function registerResendWebhookRoute(app: OpenAPIHono<AppEnv>) {
   app.openapi(
     createRoute({
       method: 'post',
+      operationId: 'receiveResendEvents',
+      security: [{ resendSignature: [] }],
       path: RESEND_WEBHOOK_PATH,
       tags: ['Webhooks'],
       summary: 'Resend webhooks: bounces, complaints, deliveries and suppressions.',

@@ -16,6 +16,8 @@ export function registerSendgridWebhookRoute(app: OpenAPIHono<AppEnv>) {
   app.openapi(
     createRoute({
       method: 'post',
+      operationId: 'receiveSendgridEvents',
+      security: [{ sendgridSignature: [] }],
       path: SENDGRID_WEBHOOK_PATH,
       tags: ['Webhooks'],
       summary: 'SendGrid Signed Event Webhook: bounces, drops, spam reports, unsubscribes and deliveries.',

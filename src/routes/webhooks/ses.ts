@@ -30,6 +30,8 @@ export function registerSesWebhookRoute(app: OpenAPIHono<AppEnv>, verifier: SnsV
   app.openapi(
     createRoute({
       method: 'post',
+      operationId: 'receiveSesEvents',
+      security: [],
       path: SES_WEBHOOK_PATH,
       tags: ['Webhooks'],
       summary: 'Amazon SES events through Amazon SNS: bounces, complaints and deliveries.',

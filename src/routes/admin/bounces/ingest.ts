@@ -15,6 +15,7 @@ const ACCEPTED_TYPES = ['message/rfc822', 'text/plain', 'application/octet-strea
 // A schema on a body that is neither JSON nor a form only documents it: the handler reads the raw bytes.
 const route = createRoute({
   method: 'post',
+  operationId: 'ingestBounceMessage',
   path: BOUNCE_INGEST_PATH,
   tags: ['Admin'],
   security: adminSecurity,

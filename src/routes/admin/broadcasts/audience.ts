@@ -7,6 +7,8 @@ import { Audience, broadcastErrors } from './schema.js';
 
 const route = createRoute({
   method: 'get',
+  operationId: 'getBroadcastAudience',
+  summary: 'Who would receive the broadcast if it were sent now.',
   path: '/admin/v1/broadcasts/{id}/audience',
   tags: ['Broadcasts'],
   security: adminSecurity,

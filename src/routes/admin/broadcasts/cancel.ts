@@ -7,6 +7,8 @@ import { BroadcastSchema, broadcastErrors } from './schema.js';
 
 const route = createRoute({
   method: 'post',
+  operationId: 'cancelBroadcast',
+  summary: 'Cancel a broadcast; what was sent stays sent.',
   path: '/admin/v1/broadcasts/{id}/cancel',
   tags: ['Broadcasts'],
   security: adminSecurity,

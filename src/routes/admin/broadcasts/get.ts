@@ -7,6 +7,8 @@ import { BroadcastDetail, broadcastErrors } from './schema.js';
 
 const route = createRoute({
   method: 'get',
+  operationId: 'getBroadcast',
+  summary: 'One broadcast with its delivery counts.',
   path: '/admin/v1/broadcasts/{id}',
   tags: ['Broadcasts'],
   security: adminSecurity,

@@ -7,6 +7,8 @@ import { BroadcastSchema, broadcastErrors } from './schema.js';
 
 const route = createRoute({
   method: 'post',
+  operationId: 'pauseBroadcast',
+  summary: 'Pause a broadcast that is sending or scheduled.',
   path: '/admin/v1/broadcasts/{id}/pause',
   tags: ['Broadcasts'],
   security: adminSecurity,

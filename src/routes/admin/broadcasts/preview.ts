@@ -8,6 +8,8 @@ import { broadcastErrors } from './schema.js';
 
 const route = createRoute({
   method: 'get',
+  operationId: 'previewBroadcast',
+  summary: 'The broadcast rendered as HTML or text, with example recipient values.',
   path: '/admin/v1/broadcasts/{id}/preview',
   tags: ['Broadcasts'],
   security: adminSecurity,

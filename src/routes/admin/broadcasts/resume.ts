@@ -7,6 +7,8 @@ import { BroadcastSchema, broadcastErrors } from './schema.js';
 
 const route = createRoute({
   method: 'post',
+  operationId: 'resumeBroadcast',
+  summary: 'Resume a paused broadcast.',
   path: '/admin/v1/broadcasts/{id}/resume',
   tags: ['Broadcasts'],
   security: adminSecurity,

@@ -7,6 +7,8 @@ import { broadcastErrors, RetryFailedResult } from './schema.js';
 
 const route = createRoute({
   method: 'post',
+  operationId: 'retryFailedBroadcast',
+  summary: 'Queue the failed deliveries of a broadcast again.',
   path: '/admin/v1/broadcasts/{id}/retry-failed',
   tags: ['Broadcasts'],
   security: adminSecurity,

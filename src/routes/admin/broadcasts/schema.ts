@@ -1,9 +1,10 @@
 import { z } from '@hono/zod-openapi';
 import { broadcastStatuses } from '../../../db/schema.js';
 import { errorResponse, plainText, Timestamp, TopicSlug } from '../../schemas.js';
-import { unauthorized } from '../schema.js';
+import { invalidId, unauthorized } from '../schema.js';
 
-export const broadcastErrors = { ...unauthorized, 404: errorResponse('No such broadcast') };
+/** What a route about one broadcast answers besides its own: no token, no such broadcast, an id that is not one. */
+export const broadcastErrors = { ...unauthorized, 404: errorResponse('No such broadcast'), ...invalidId };
 
 export const BroadcastCreate = z
   .object({
@@ -42,24 +43,26 @@ export const BroadcastSchema = z
     createdAt: Timestamp,
     updatedAt: Timestamp,
   })
-  .openapi('Broadcast', {
-    example: {
-      id: '0b6f2d1e-8c4a-4f3b-9e2d-5a7c1b3e9f40',
-      template: 'update-announcement',
-      topic: 'updates',
-      subject: 'New chapter article: Coaching through tech refinement',
-      preheader: '',
-      props: {},
-      status: 'draft',
-      scheduledAt: null,
-      audienceFrozenAt: null,
-      audienceCount: null,
-      statusReason: null,
-      completedAt: null,
-      createdAt: '2026-11-25T12:00:00.000Z',
-      updatedAt: '2026-11-25T12:00:00.000Z',
-    },
-  });
+  .openapi('Broadcast', { example: broadcastExample() });
+
+function broadcastExample() {
+  return {
+    id: '0b6f2d1e-8c4a-4f3b-9e2d-5a7c1b3e9f40',
+    template: 'update-announcement',
+    topic: 'updates',
+    subject: 'New chapter article: Coaching through tech refinement',
+    preheader: '',
+    props: {},
+    status: 'draft',
+    scheduledAt: null,
+    audienceFrozenAt: null,
+    audienceCount: null,
+    statusReason: null,
+    completedAt: null,
+    createdAt: '2026-11-25T12:00:00.000Z',
+    updatedAt: '2026-11-25T12:00:00.000Z',
+  };
+}
 
 const count = z.number().int();
 
@@ -76,7 +79,12 @@ export const DeliveryCountsSchema = z
   })
   .openapi('DeliveryCounts');
 
-export const BroadcastDetail = BroadcastSchema.extend({ counts: DeliveryCountsSchema }).openapi('BroadcastDetail');
+export const BroadcastDetail = BroadcastSchema.extend({ counts: DeliveryCountsSchema }).openapi('BroadcastDetail', {
+  example: {
+    ...broadcastExample(),
+    counts: { queued: 0, sending: 0, sent: 0, failed: 0, bounced: 0, skipped: 0, retrying: 0, nextAttemptAt: null },
+  },
+});
 
 export const BroadcastList = z.object({ data: z.array(BroadcastSchema) }).openapi('BroadcastList');
 

@@ -7,6 +7,7 @@ import { BroadcastSchema, broadcastErrors, SendBody } from './schema.js';
 
 const route = createRoute({
   method: 'post',
+  operationId: 'sendBroadcast',
   path: '/admin/v1/broadcasts/{id}/send',
   tags: ['Broadcasts'],
   security: adminSecurity,
@@ -16,6 +17,7 @@ const route = createRoute({
     202: jsonResponse(BroadcastSchema, 'Sending or scheduled'),
     409: errorResponse('Not sendable in its state'),
     ...broadcastErrors,
+    422: errorResponse('A time that is not ISO 8601, or an id that is not a UUID'),
   },
 });
 

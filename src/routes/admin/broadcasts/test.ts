@@ -7,14 +7,16 @@ import { broadcastErrors, TestBody, TestSendResult } from './schema.js';
 
 const route = createRoute({
   method: 'post',
+  operationId: 'sendTestBroadcast',
+  summary: 'Send test copies to up to 10 addresses; links in them lead to a test-copy page.',
   path: '/admin/v1/broadcasts/{id}/test',
   tags: ['Broadcasts'],
   security: adminSecurity,
   request: { params: IdParam, body: jsonBody(TestBody) },
   responses: {
     202: jsonResponse(TestSendResult, 'Test sends queued'),
-    422: errorResponse('Invalid address'),
     ...broadcastErrors,
+    422: errorResponse('An address that is not valid, or an id that is not a UUID'),
   },
 });
 

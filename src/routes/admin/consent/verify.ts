@@ -7,6 +7,7 @@ import { ChainVerificationSchema } from './schema.js';
 
 const route = createRoute({
   method: 'get',
+  operationId: 'verifyConsentChain',
   path: '/admin/v1/consent/verify',
   tags: ['Admin'],
   security: adminSecurity,

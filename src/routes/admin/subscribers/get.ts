@@ -2,11 +2,13 @@ import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import { getSubscriber } from '../../../core/subscribers.js';
 import type { AppEnv } from '../../env.js';
 import { errorResponse, jsonResponse } from '../../schemas.js';
-import { adminSecurity, IdParam, unauthorized } from '../schema.js';
+import { adminSecurity, IdParam, invalidId, unauthorized } from '../schema.js';
 import { SubscriberDetail } from './schema.js';
 
 const route = createRoute({
   method: 'get',
+  operationId: 'getSubscriber',
+  summary: 'One subscriber with topics and consent history.',
   path: '/admin/v1/subscribers/{id}',
   tags: ['Admin'],
   security: adminSecurity,
@@ -15,6 +17,7 @@ const route = createRoute({
     200: jsonResponse(SubscriberDetail, 'The subscriber with topics and consent history'),
     404: errorResponse('Not found'),
     ...unauthorized,
+    ...invalidId,
   },
 });
 

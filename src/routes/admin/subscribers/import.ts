@@ -11,6 +11,7 @@ export const IMPORT_BODY_LIMIT_BYTES = 2 * 1024 * 1024;
 
 const route = createRoute({
   method: 'post',
+  operationId: 'importSubscribers',
   path: IMPORT_PATH,
   tags: ['Admin'],
   security: adminSecurity,

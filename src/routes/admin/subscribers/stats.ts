@@ -7,6 +7,8 @@ import { SubscriberStats } from './schema.js';
 
 const route = createRoute({
   method: 'get',
+  operationId: 'getSubscriberStats',
+  summary: 'Subscriber counts by status and by topic.',
   path: '/admin/v1/stats',
   tags: ['Admin'],
   security: adminSecurity,

@@ -7,6 +7,8 @@ import { TemplateList } from './schema.js';
 
 const route = createRoute({
   method: 'get',
+  operationId: 'listTemplates',
+  summary: 'The broadcast templates, with the JSON Schema of their props.',
   path: '/admin/v1/templates',
   tags: ['Broadcasts'],
   security: adminSecurity,

@@ -10,6 +10,8 @@ import { ConfirmResult } from './schema.js';
 
 const route = createRoute({
   method: 'post',
+  operationId: 'confirmSubscription',
+  security: [],
   path: '/confirm/{token}',
   tags: ['Public'],
   summary: 'Confirm a subscription (double opt-in). GET shows a page with a button and changes nothing.',

@@ -8,6 +8,8 @@ import { EraseRequestSchema, tokenErrors } from './schema.js';
 
 const route = createRoute({
   method: 'post',
+  operationId: 'erasePreferences',
+  security: [],
   path: '/v1/preferences/{token}/erase',
   tags: ['Preferences'],
   summary: 'Erase the subscriber’s personal data. Body `{"confirm": true}`.',

@@ -7,6 +7,8 @@ import { PreferencesExport, tokenErrors } from './schema.js';
 
 const route = createRoute({
   method: 'get',
+  operationId: 'exportPreferences',
+  security: [],
   path: '/v1/preferences/{token}/export',
   tags: ['Preferences'],
   summary: 'Everything held about the subscriber, as a JSON download.',

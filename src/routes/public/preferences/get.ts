@@ -7,6 +7,9 @@ import { PreferencesSchema, tokenErrors } from './schema.js';
 
 const route = createRoute({
   method: 'get',
+  operationId: 'getPreferences',
+  summary: 'Read the subscriber’s preferences.',
+  security: [],
   path: '/v1/preferences/{token}',
   tags: ['Preferences'],
   request: { params: TokenParam },

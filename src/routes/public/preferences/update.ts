@@ -8,6 +8,9 @@ import { PreferencesSchema, PreferencesUpdateSchema, tokenErrors } from './schem
 
 const route = createRoute({
   method: 'put',
+  operationId: 'updatePreferences',
+  summary: 'Change topics and name, or unsubscribe from everything.',
+  security: [],
   path: '/v1/preferences/{token}',
   tags: ['Preferences'],
   request: { params: TokenParam, body: jsonBody(PreferencesUpdateSchema) },

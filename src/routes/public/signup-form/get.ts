@@ -6,6 +6,8 @@ import { SignupFormSchema } from './schema.js';
 
 const route = createRoute({
   method: 'get',
+  operationId: 'getSignupForm',
+  security: [],
   path: '/v1/signup-form',
   tags: ['Public'],
   summary: 'The embeddable signup form: current consent text and version, and a copy-paste HTML snippet.',

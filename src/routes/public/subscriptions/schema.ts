@@ -7,7 +7,7 @@ const truthy = (v: unknown) =>
 /** One schema: validates JSON and form bodies, types the handler, documents the endpoint. */
 export const SubscriptionRequest = z
   .object({
-    email: z.string().max(1000).openapi({ example: 'reader@example.com' }),
+    email: z.string().min(1).max(1000).openapi({ example: 'reader@example.com' }),
     name: plainText(200).optional(),
     topics: z
       .preprocess((v) => (typeof v === 'string' ? [v] : v), z.array(TopicSlug).max(20))
@@ -25,6 +25,10 @@ export const SubscriptionRequest = z
       .openapi({ example: 'en' }),
     website: z.string().max(2000).optional().openapi({ description: 'Honeypot: leave empty.' }),
     form_ts: z.string().max(100).optional().openapi({ description: 'Signed form render time (minimum fill time).' }),
+    return_to: z.string().max(2000).optional().openapi({
+      description:
+        'Form posts: the page the form is on, to come back to when the signup needs correcting (PUBLIC_URL or an ALLOWED_ORIGINS origin).',
+    }),
     'cf-turnstile-response': z
       .string()
       .max(4096)

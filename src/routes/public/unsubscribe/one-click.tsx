@@ -13,6 +13,8 @@ import { UnsubscribeResult } from './schema.js';
 // signed token, not the body, is the authority, so no body may turn an unsubscribe into an error.
 const route = createRoute({
   method: 'post',
+  operationId: 'unsubscribeOneClick',
+  security: [],
   path: '/unsubscribe/{token}',
   tags: ['Public'],
   summary: 'One-click unsubscribe (RFC 8058). Body `List-Unsubscribe=One-Click`, urlencoded or multipart.',
