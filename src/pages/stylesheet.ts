@@ -71,11 +71,12 @@ code{overflow-wrap:anywhere}
 .console-nav a[aria-current=page]{color:var(--accent);border-bottom-color:var(--accent);font-weight:600}
 .console-signout{margin:0 0 0 auto}
 button.small{min-height:36px;padding:.3rem .85rem;font-size:.9rem}
+.console button{max-width:100%;overflow-wrap:anywhere}
 .console-main{max-width:72rem;margin:1.5rem auto 3rem;padding:0 1.5rem}
 .console-main h2{margin-top:0}
 .panel{background:var(--card);border-radius:12px;box-shadow:0 1px 3px #0002;padding:1.25rem;margin:0 0 1.5rem;min-width:0}
 .panels{display:grid;grid-template-columns:repeat(auto-fit,minmax(20rem,1fr));gap:0 1.5rem}
-.tiles{display:grid;grid-template-columns:repeat(auto-fill,minmax(8.5rem,1fr));gap:.75rem;list-style:none;margin:0 0 1rem;padding:0}
+.tiles{display:grid;grid-template-columns:repeat(auto-fill,minmax(7rem,1fr));gap:.75rem;list-style:none;margin:0 0 1rem;padding:0}
 .tiles li{background:var(--bg);border-radius:8px;padding:.6rem .8rem}
 .tiles .n{display:block;font-size:1.5rem;font-weight:650;font-variant-numeric:tabular-nums}
 .tiles .what{display:block;color:var(--muted);font-size:.9rem}
@@ -142,7 +143,7 @@ fieldset.list-row{border-style:dashed}
 .frame.preview-text iframe{height:14rem}
 progress{display:block;width:100%;height:1rem;margin:0 0 1rem;accent-color:var(--accent)}
 td.email{overflow-wrap:anywhere;min-width:10rem}
-@media (max-width:480px){.console-header{padding:.5rem 1rem}.console-main{padding:0 .75rem;margin-top:1rem}.panel{padding:1rem .8rem;border-radius:8px}.panels{grid-template-columns:minmax(0,1fr)}dl.profile{grid-template-columns:minmax(0,1fr)}}
+@media (max-width:480px){table.stack thead{position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%)}table.stack tr{display:block;border-bottom:1px solid #e2e2e6;padding:.5rem 0}table.stack th,table.stack td,table.stack td.num{display:block;border:0;padding:.1rem 0;text-align:left}table.stack td:empty{display:none}table.stack td[data-label]::before{content:attr(data-label) ": ";color:var(--muted)}.console-header{padding:.5rem 1rem}.console-main{padding:0 .75rem;margin-top:1rem}.panel{padding:1rem .8rem;border-radius:8px}.panels{grid-template-columns:minmax(0,1fr)}dl.profile{grid-template-columns:minmax(0,1fr)}}
 @media (max-width:480px){body{font-size:16px}.card,.card.wide{margin:0;border-radius:0;padding:1.25rem 1rem;box-shadow:none}h1{font-size:1.4rem}}
 @media (prefers-reduced-motion:reduce){*{transition:none!important;animation:none!important}}
 `;

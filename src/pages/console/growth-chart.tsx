@@ -33,7 +33,9 @@ const shortDate = (day: string) =>
 
 export function GrowthChart({ days }: { days: GrowthDay[] }) {
   const up = scaleFor(Math.max(0, ...days.map((d) => d.confirmed)));
-  const down = scaleFor(Math.max(0, ...days.map((d) => d.unsubscribed)));
+  const mostLeft = Math.max(0, ...days.map((d) => d.unsubscribed));
+  // With no unsubscribes the lower half is a sliver with no axis of its own.
+  const down = mostLeft > 0 ? scaleFor(mostLeft) : { top: up.top / 8, ticks: [] };
   const plotH = H - TOP - BOTTOM;
   // The zero line sits where the two scales meet, in proportion to their ranges.
   const zero = TOP + plotH * (up.top / (up.top + down.top));

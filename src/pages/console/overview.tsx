@@ -153,7 +153,7 @@ function RecentBroadcasts({ broadcasts }: { broadcasts: OverviewBroadcast[] }) {
   }
   return (
     <div class="table-wrap">
-      <table class="data" id="recent-broadcasts">
+      <table class="data stack" id="recent-broadcasts">
         <thead>
           <tr>
             <th scope="col">Subject</th>
@@ -185,16 +185,26 @@ function RecentBroadcasts({ broadcasts }: { broadcasts: OverviewBroadcast[] }) {
                   · {b.topic} · <time datetime={isoTime(b.createdAt)}>{formatDateTime(b.createdAt)}</time>
                 </span>
               </th>
-              <td>
+              <td data-label="Status">
                 <span class={b.status === 'sent' ? 'badge ok' : b.status === 'paused' ? 'badge bad' : 'badge'}>
                   {b.status}
                 </span>
               </td>
-              <td class="num">{b.audienceCount === null ? '—' : formatNumber(b.audienceCount)}</td>
-              <td class="num">{formatNumber(b.counts.sent)}</td>
-              <td class="num">{formatNumber(b.counts.queued + b.counts.sending)}</td>
-              <td class="num">{formatNumber(b.counts.failed)}</td>
-              <td class="num">{formatNumber(b.counts.bounced)}</td>
+              <td class="num" data-label="Recipients">
+                {b.audienceCount === null ? '—' : formatNumber(b.audienceCount)}
+              </td>
+              <td class="num" data-label="Sent">
+                {formatNumber(b.counts.sent)}
+              </td>
+              <td class="num" data-label="Waiting">
+                {formatNumber(b.counts.queued + b.counts.sending)}
+              </td>
+              <td class="num" data-label="Failed">
+                {formatNumber(b.counts.failed)}
+              </td>
+              <td class="num" data-label="Bounced">
+                {formatNumber(b.counts.bounced)}
+              </td>
             </tr>
           ))}
         </tbody>

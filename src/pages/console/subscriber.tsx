@@ -223,7 +223,7 @@ export function EraseSubscriberPage(props: { bookTitle: string; csrf: string; id
           <input type="hidden" name="confirm" value="yes" />
           <div class="actions">
             <button type="submit" class="danger">
-              Erase {props.email}
+              Erase this subscriber
             </button>
             <a href={base}>Keep them</a>
           </div>

@@ -93,7 +93,7 @@ export function SubscribersPage(p: SubscribersPageProps) {
       ) : (
         <div class="panel">
           <div class="table-wrap">
-            <table class="data" id="subscribers">
+            <table class="data stack" id="subscribers">
               <caption>Newest first{p.paged ? ' (a later page)' : ''}</caption>
               <thead>
                 <tr>
@@ -110,12 +110,12 @@ export function SubscribersPage(p: SubscribersPageProps) {
                     <th scope="row">
                       <a href={`/admin/subscribers/${r.id}`}>{r.email ?? 'erased subscriber'}</a>
                     </th>
-                    <td>{r.name ?? ''}</td>
-                    <td>
+                    <td data-label="Name">{r.name ?? ''}</td>
+                    <td data-label="Status">
                       <StatusBadge status={r.status} />
                     </td>
-                    <td>{r.source ?? ''}</td>
-                    <td>
+                    <td data-label="Source">{r.source ?? ''}</td>
+                    <td data-label="Signed up">
                       <time datetime={isoTime(r.createdAt)}>{formatDateTime(r.createdAt)}</time>
                     </td>
                   </tr>
