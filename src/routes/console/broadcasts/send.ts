@@ -6,6 +6,8 @@ import { consoleGuard } from '../auth/guard.js';
 import { ID } from './ids.js';
 import { sendPage } from './send-page.js';
 
+/** Already going out: a second send (another tab, a double click) changes nothing. */
+const ON_ITS_WAY = new Set(['freezing', 'sending', 'sent']);
 const LOCAL_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$/;
 
 /**
@@ -20,7 +22,7 @@ export function registerSend(app: OpenAPIHono<AppEnv>) {
     const { data } = await readBody(c, ['form']);
     const confirmed = Number(data.confirm);
     const b = await getBroadcastRow(s.db, id);
-    if (b.status === 'sending' || b.status === 'sent') return c.redirect(`/admin/broadcasts/${id}?done=unchanged`, 303);
+    if (ON_ITS_WAY.has(b.status)) return c.redirect(`/admin/broadcasts/${id}?done=unchanged`, 303);
     if (!Number.isInteger(confirmed) || confirmed < 0) return c.redirect(`/admin/broadcasts/${id}/send`, 303);
 
     if (data.when === 'later') {
