@@ -18,7 +18,7 @@ import {
  * The author's launch in the console, in Chromium against `npm start`: sign in, import the list from a
  * CSV with a bad row, compose the release announcement from its generated form with the live preview at
  * phone width, send a test, read the audience, send behind the confirmation, watch it reach "sent" and
- * read the report. Every page is checked with axe-core and at 320 px.
+ * read the report. Every page is checked with axe-core and at the narrowest phone width.
  */
 
 const stamp = `${process.pid}.${Date.now().toString(36)}`;

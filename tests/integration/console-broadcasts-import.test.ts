@@ -173,7 +173,7 @@ describe.each(databaseKinds)('the import dry run on %s', (kind) => {
     const session = await signIn(h);
     const good = uniqueEmail('console');
     const pending = uniqueEmail('console');
-    // Past the app's general 64 kB body limit: the import's two paths take a whole file.
+    // Past the app's general body limit: the import's two paths take a whole file.
     const filler = Array.from({ length: 1400 }, (_, i) => `,row ${i} of padding to make the file large enough,,`);
     const csv = [
       'email,name,consent_at,consent_source',

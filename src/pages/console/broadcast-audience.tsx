@@ -8,7 +8,7 @@ export interface Audience {
 
 const people = (n: number) => `${fmt(n)} ${n === 1 ? 'person' : 'people'}`;
 
-/** "Goes to 12,304 people — not to 1,980 unsubscribed, 112 pending, 37 suppressed." */
+/** "Goes to N people — not to N unsubscribed, N pending, N suppressed": the count, and who is left out. */
 export function audienceSentence({ audience, excluded }: Audience): string {
   const not = [
     excluded.unsubscribed ? `${fmt(excluded.unsubscribed)} unsubscribed` : '',
