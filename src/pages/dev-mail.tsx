@@ -51,19 +51,20 @@ export function DevMailView(props: {
   rawUrl: string;
 }) {
   return (
-    <Page title={props.subject} bookTitle={props.bookTitle} kicker={KICKER} wide>
+    <Page title={props.subject} bookTitle={props.bookTitle} kicker={KICKER} wide scripts={['/_dev/mail-frame.js']}>
       <p>
         <a href="/_dev/mail">← All captured mail</a> · <a href={props.rawUrl}>raw .eml</a>
       </p>
       <h1>{props.subject}</h1>
       <p class="muted">To {props.to}</p>
       <h2>HTML part</h2>
-      {/* Sandboxed: the mail runs no script and gets an opaque origin; its links open in this tab. */}
+      {/* Sandboxed: the mail runs no script, sends no form, and its links open in this tab. Same-origin
+          (harmless without scripts) so /_dev/mail-frame.js can size the frame to the mail. */}
       <iframe
         class="mail-frame"
         title={`HTML part of “${props.subject}”`}
         src={props.htmlUrl}
-        sandbox="allow-popups allow-popups-to-escape-sandbox allow-top-navigation-by-user-activation"
+        sandbox="allow-same-origin allow-popups allow-popups-to-escape-sandbox allow-top-navigation-by-user-activation"
       ></iframe>
       <h2>Text part</h2>
       <pre>{props.text}</pre>

@@ -129,7 +129,7 @@ export const SIGNUP_SCRIPT = `/* quire signup form — progressive enhancement; 
     }
     if (sentBack && error && !error.textContent) {
       var code = sentBack[1];
-      if (code === 'invalid_email') showProblems(true, !!(consent && !consent.checked));
+      if (code === 'invalid_email') showProblems(true, false);
       else if (code === 'consent_required') showProblems(false, true);
       else showError(M.serverFault);
     }
@@ -140,7 +140,7 @@ export const SIGNUP_SCRIPT = `/* quire signup form — progressive enhancement; 
       if (form.getAttribute('aria-busy') === 'true') return;
       if (error) error.textContent = '';
       var address = email ? email.value.trim() : '';
-      var badEmail = !/^[^s@]+@[^s@]+$/.test(address);
+      var badEmail = !/^[^\\s@]+@[^\\s@]+$/.test(address);
       var badConsent = !!(consent && !consent.checked);
       if (badEmail || badConsent) return showProblems(badEmail, badConsent);
       flag(email, false);

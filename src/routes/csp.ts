@@ -20,6 +20,9 @@ export const BASE_CSP = {
 /** Pages that carry the signup form: its script from our origin, and its fetch back to us. */
 export const SIGNUP_PAGE_CSP: CspDirectives = { ...BASE_CSP, scriptSrc: ["'self'"], connectSrc: ["'self'"] };
 
+/** A captured mail's page (/_dev/mail/:id): the script from our origin that sizes the mail's frame. */
+export const DEV_MAIL_PAGE_CSP: CspDirectives = { ...BASE_CSP, scriptSrc: ["'self'"] };
+
 /**
  * An email's HTML shown on its own: inline styles (that is how email is styled), remote images, and
  * nothing else — sandboxed into an opaque origin with no script.

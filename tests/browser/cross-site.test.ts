@@ -127,7 +127,7 @@ describe.skipIf(!hasChromium)('quire from other origins, in Chromium', { timeout
     const email = uniqueEmail('author-site');
     await js.page.getByLabel('Email address').fill(email);
     await js.page.getByRole('button', { name: 'Keep me posted' }).click();
-    await expect.poll(() => js.page.getByRole('status').textContent()).toContain("You're on the list");
+    await expect.poll(() => js.page.getByRole('status').textContent()).toContain('Almost there: check your inbox');
     expect(js.page.url()).toBe(siteUrl('/'));
     await checkPage(js.page, '51-author-site-snippet-subscribed');
     expect((await mailTo(quire, email, /^Confirm/)).to).toContain(email);
@@ -152,18 +152,20 @@ describe.skipIf(!hasChromium)('quire from other origins, in Chromium', { timeout
     await plain.page.getByRole('checkbox', { name: /Leave your email/ }).check();
     await plain.page.getByRole('button', { name: 'Keep me posted' }).click();
     await plain.page.waitForURL(`${quire.base}/subscribed`);
-    expect(await plain.page.locator('h1').textContent()).toBe("You're on the list");
+    expect(await plain.page.locator('h1').textContent()).toBe('Almost there: check your inbox');
     await mailTo(quire, other, /^Confirm/);
     // A mistake without script: the author's static page cannot show `?error=`, so quire's own signup
-    // page does, with the form to try again.
+    // page answers the post, with the form to try again and what was typed still in it.
     await plain.page.goto(siteUrl('/'));
     await plain.page.getByLabel('Email address').fill('reader@localhost');
     await plain.page.getByRole('checkbox', { name: /Leave your email/ }).check();
     await plain.page.getByRole('button', { name: 'Keep me posted' }).click();
-    await plain.page.waitForURL(`${quire.base}/subscribe?error=invalid_email#signup`);
+    await plain.page.waitForURL(`${quire.base}/v1/subscriptions`);
     expect(await plain.page.getByRole('alert').textContent()).toBe(
       "That doesn't look like a valid email. Please check and try again.",
     );
+    expect(await plain.page.getByLabel('Email address').inputValue()).toBe('reader@localhost');
+    expect(await plain.page.getByRole('checkbox', { name: /Leave your email/ }).isChecked()).toBe(true);
     await checkPage(plain.page, '52-quire-signup-page-error', { axe: false });
 
     // A site quire does not know (not in ALLOWED_ORIGINS): the script's fetch is refused before anything

@@ -87,6 +87,16 @@ describe.skipIf(!hasChromium)('subscriber journey in Chromium', { timeout: 120_0
     await expect.poll(() => page.locator('#signup').getAttribute('data-quire-ready')).toBe('true');
     await checkPage(page, '01-landing');
 
+    // Guards against an empty submit that flags the consent box but not the empty address (issue 15, item 7).
+    await page.getByRole('button', { name: 'Keep me posted' }).click();
+    await expect.poll(() => page.getByLabel('Email address').getAttribute('aria-invalid')).toBe('true');
+    expect(await page.getByRole('checkbox', { name: /Leave your email to hear/ }).getAttribute('aria-invalid')).toBe(
+      'true',
+    );
+    expect(await page.locator('[data-quire-error]').textContent()).toBe(
+      "That doesn't look like a valid email. Please check and try again. Please tick the box to agree to be contacted about this book.",
+    );
+
     await page.getByLabel('Email address').fill('ada@localhost');
     await page.getByRole('checkbox', { name: /Leave your email to hear when the book is available/ }).check();
     await page.getByRole('button', { name: 'Keep me posted' }).click();
@@ -100,10 +110,9 @@ describe.skipIf(!hasChromium)('subscriber journey in Chromium', { timeout: 120_0
     await page.getByLabel('Email address').fill(email);
     await page.getByRole('button', { name: 'Keep me posted' }).click();
     const status = page.getByRole('status');
-    await expect.poll(() => status.textContent()).toContain("You're on the list");
-    expect(await status.textContent()).toContain(
-      "Your email has been saved. We'll only contact you about this book and related updates — no spam, no unrelated marketing.",
-    );
+    // Double opt-in: nobody is on the list before confirming, and the page says so (issue 15, item 5).
+    await expect.poll(() => status.textContent()).toContain('Almost there: check your inbox');
+    expect(await status.textContent()).toContain("You're on the list once you click it.");
     expect(await page.locator('[data-quire-fields]').isHidden()).toBe(true);
     await checkPage(page, '03-landing-subscribed-js');
 
@@ -225,18 +234,21 @@ describe.skipIf(!hasChromium)('subscriber journey in Chromium', { timeout: 120_0
     await page.getByLabel('Email address').fill('grace@localhost');
     await page.getByRole('checkbox', { name: /Leave your email/ }).check();
     await page.getByRole('button', { name: 'Keep me posted' }).click();
-    await page.waitForURL(/\?error=invalid_email#signup$/);
+    // The demo page answers the post itself, with the address and the tick kept (issue 15, item 3).
+    await page.waitForURL(`${quire.base}/v1/subscriptions`);
     expect(await page.getByRole('alert').textContent()).toBe(
       "That doesn't look like a valid email. Please check and try again.",
     );
     expect(await page.getByLabel('Email address').getAttribute('aria-invalid')).toBe('true');
+    expect(await page.getByLabel('Email address').inputValue()).toBe('grace@localhost');
+    expect(await page.getByRole('checkbox', { name: /Leave your email/ }).isChecked()).toBe(true);
     await checkPage(page, '20-landing-invalid-email-nojs', { axePage });
 
     await page.getByLabel('Email address').fill(email);
     await page.getByRole('checkbox', { name: /Leave your email/ }).check();
     await page.getByRole('button', { name: 'Keep me posted' }).click();
     await page.waitForURL(`${quire.base}/subscribed`);
-    expect(await page.locator('h1').textContent()).toBe("You're on the list");
+    expect(await page.locator('h1').textContent()).toBe('Almost there: check your inbox');
     expect(await page.locator('main').textContent()).toContain(
       "We'll only contact you about this book and related updates — no spam, no unrelated marketing.",
     );

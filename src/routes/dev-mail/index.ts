@@ -1,5 +1,6 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from '../env.js';
+import { registerDevMailFrameScript } from './frame-script.js';
 import { registerDevMailHtml } from './html.js';
 import { registerDevMailList } from './list.js';
 import { registerDevMailRaw } from './raw.js';
@@ -11,4 +12,5 @@ export function registerDevMailRoutes(app: OpenAPIHono<AppEnv>) {
   registerDevMailView(app);
   registerDevMailHtml(app);
   registerDevMailRaw(app);
+  registerDevMailFrameScript(app);
 }
