@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { BroadcastContext } from './_components/broadcast-context.js';
 import { EmailFooter } from './_components/footer.js';
 import { EmailLayout, styles } from './_components/layout.js';
-import { httpsUrl, keyedBy, paragraphs, paragraphsOf, requiredText } from './_components/props.js';
+import { httpsUrl, keyedBy, openingLine, paragraphs, paragraphsOf, requiredText } from './_components/props.js';
 
 /**
  * Upper bounds on the author's props. They exist so that the worst case (~85 kB) still renders under Gmail's
@@ -53,12 +53,19 @@ export const ReleaseAnnouncementProps = z.object({
 });
 export type ReleaseAnnouncementProps = z.input<typeof ReleaseAnnouncementProps>;
 
+// When the image does not load (blocked, moved), mail clients show its alt text in its box: these make
+// that text readable on a calm background instead of a bare broken-image frame.
 const cover = {
   display: 'block',
   margin: '0 auto 24px',
   maxWidth: '100%',
   height: 'auto',
   border: '1px solid #e4e4e7',
+  backgroundColor: '#f4f4f5',
+  color: '#3f3f46',
+  fontSize: '16px',
+  lineHeight: '1.4',
+  textAlign: 'center',
 } as const;
 const buttonRow = { margin: '0 0 12px' } as const;
 const note = { ...styles.text, color: '#3f3f46' } as const;
@@ -79,7 +86,7 @@ export function ReleaseAnnouncement({
   ctx,
 }: z.output<typeof ReleaseAnnouncementProps> & { ctx: BroadcastContext }) {
   return (
-    <EmailLayout lang={ctx.lang} preheader={ctx.preheader}>
+    <EmailLayout lang={ctx.lang} preheader={ctx.preheader || openingLine(blurb)}>
       <Text style={styles.text}>{ctx.recipient.greeting}</Text>
       <Heading as="h1" style={styles.heading}>
         {title}

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { BroadcastContext } from './_components/broadcast-context.js';
 import { EmailFooter } from './_components/footer.js';
 import { EmailLayout, styles } from './_components/layout.js';
-import { httpsUrl, keyedBy, paragraphsOf, requiredText } from './_components/props.js';
+import { httpsUrl, keyedBy, openingLine, paragraphsOf, requiredText } from './_components/props.js';
 
 /** Caps that keep the worst case far below Gmail's ~102 kB clipping point (see the tests). */
 export const updateAnnouncementLimits = {
@@ -54,7 +54,7 @@ export function UpdateAnnouncement({
   ctx,
 }: z.output<typeof UpdateAnnouncementProps> & { ctx: BroadcastContext }) {
   return (
-    <EmailLayout lang={ctx.lang} preheader={ctx.preheader}>
+    <EmailLayout lang={ctx.lang} preheader={ctx.preheader || openingLine(summary)}>
       <Text style={styles.text}>{ctx.recipient.greeting}</Text>
       {label ? <Text style={kicker}>{label}</Text> : null}
       <Heading as="h1" style={styles.heading}>

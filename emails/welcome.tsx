@@ -1,5 +1,6 @@
 import { Heading, Link, Text } from '@react-email/components';
 import { z } from 'zod';
+import { greetingFor } from './_components/broadcast-context.js';
 import { EmailFooter } from './_components/footer.js';
 import { EmailLayout, styles } from './_components/layout.js';
 
@@ -24,7 +25,7 @@ export function Welcome({
   postalAddress,
   lang = 'en',
 }: WelcomeProps) {
-  const greeting = name?.trim() ? `Hi ${name.trim()},` : 'Hi,';
+  const greeting = greetingFor(name);
   return (
     <EmailLayout lang={lang} preheader={`You're subscribed to updates about ${bookTitle}.`}>
       <Heading as="h1" style={styles.heading}>

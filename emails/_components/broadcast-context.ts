@@ -21,10 +21,13 @@ export interface BroadcastContext {
   postalAddress: string;
 }
 
-/** The greeting slot's value for a subscriber name (whitespace collapsed, as HTML-to-text would). */
+/**
+ * The greeting slot's value for a subscriber name: the first name only ("Hi Ève," for "Ève Müller"), as a
+ * letter would open; whitespace collapsed, as HTML-to-text would.
+ */
 export const greetingFor = (name: string | null | undefined): string => {
-  const clean = (name ?? '').replace(/\s+/g, ' ').trim();
-  return clean ? `Hi ${clean},` : 'Hi,';
+  const first = (name ?? '').trim().split(/\s+/)[0] ?? '';
+  return first ? `Hi ${first},` : 'Hi,';
 };
 
 export const previewContext: BroadcastContext = {

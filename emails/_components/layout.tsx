@@ -28,7 +28,10 @@ const container = {
 export function EmailLayout({ lang, preheader, children }: EmailLayoutProps) {
   return (
     <Html lang={lang}>
-      <Head />
+      <Head>
+        {/* Without it, phone mail apps lay the message out as a desktop page and shrink it. */}
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+      </Head>
       <Preview>{preheader}</Preview>
       <Body style={body}>
         <Container style={container}>{children}</Container>

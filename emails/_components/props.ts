@@ -10,6 +10,19 @@ export const paragraphsOf = (text: string): string[] =>
     .filter((p) => p.length > 0);
 
 /**
+ * The inbox preview line when the author gave none: the opening of the text, whitespace collapsed, cut
+ * at a word near `max` characters. React Email pads an empty preheader with invisible characters, so a
+ * blank one shows nothing at all in the inbox.
+ */
+export function openingLine(text: string, max = 140): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  if (flat.length <= max) return flat;
+  const cut = flat.slice(0, max + 1);
+  const space = cut.lastIndexOf(' ');
+  return `${(space > max / 2 ? cut.slice(0, space) : flat.slice(0, max)).replace(/[\s,;:.–—-]+$/, '')}…`;
+}
+
+/**
  * Each item with a React key made from its content: `1:` + the content, and `2:`, `3:`… for a repeat of it,
  * so every key is unique without depending on the item's position.
  */

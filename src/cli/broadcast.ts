@@ -3,6 +3,7 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Api, CliError, connectApi, parseCommand, print, usageError } from './api.js';
+import { warnAboutImages } from './image-check.js';
 import { checkBeforeSend } from './send-check.js';
 
 export const BROADCAST_USAGE = `usage: quire broadcast <command> [options]
@@ -89,6 +90,7 @@ export async function broadcastCommand(args: string[]): Promise<void> {
       });
       if (values.json) return void print(JSON.stringify(b, null, 2));
       print(`created draft ${b.id}`);
+      await warnAboutImages(api, b.id);
       print(
         `  next: quire broadcast preview ${b.id} --open · quire broadcast test ${b.id} --to you@example.com · quire broadcast send ${b.id}`,
       );
@@ -127,6 +129,7 @@ export async function broadcastCommand(args: string[]): Promise<void> {
         headers: { accept: `application/json, ${values.text ? 'text/plain' : 'text/html'};q=0.9` },
       });
       const body = await res.text();
+      if (res.ok && !values.text) await warnAboutImages(connectApi(), id, body);
       if (values.text && !values.open) return void process.stdout.write(body.endsWith('\n') ? body : `${body}\n`);
       const file = join(await mkdtemp(join(tmpdir(), 'quire-preview-')), `${id}.${values.text ? 'txt' : 'html'}`);
       await writeFile(file, body, { mode: 0o600 });

@@ -270,6 +270,10 @@ describe('the quire CLI against a running server', () => {
     const again = await quire('broadcast', 'send', broadcastId, '--yes');
     expect(again.code).toBe(1);
     expect(again.stderr).toContain(`quire: ${broadcastId} is already sent to 2 recipients; nothing was sent again.`);
+    // Guards against "sent … to 2 recipients" and exit 0 for a resend with --at in the past (issue 15, item 12).
+    const past = await quire('broadcast', 'send', broadcastId, '--at', '2020-01-01T00:00:00Z', '--yes');
+    expect(past.code).toBe(1);
+    expect(past.stdout).not.toContain('recipients');
     const cancel = await quire('broadcast', 'cancel', broadcastId);
     expect(cancel.code).toBe(1);
     expect(cancel.stderr).toContain('The broadcast is sent');
