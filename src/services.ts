@@ -1,4 +1,5 @@
 import type { Config } from './config.js';
+import { continueFreezes, freezeAudience } from './core/audience.js';
 import { startDueBroadcasts } from './core/broadcasts.js';
 import { ensureConsentText } from './core/consent.js';
 import { type ConsentSealer, createConsentSealer } from './core/consent-sealer.js';
@@ -50,6 +51,8 @@ export interface ServiceParts {
   consentVersion?: number;
   /** Called after a transaction that queued mail commits; by default it wakes this process's delivery loop. */
   outboxChanged?: () => void;
+  /** Runs a broadcast's audience freeze after the request that accepted the send; by default in this process. */
+  freezeRequested?: (broadcastId: string) => void;
 }
 
 /** How often a long-lived process looks for consent events to seal: how long one can stay outside the chain. */
@@ -99,6 +102,9 @@ export async function createServices(config: Config, parts: ServiceParts): Promi
     onBatch: (r) => log.info('delivery batch', { ...r }),
     tick: async () => {
       await startDueBroadcasts(core);
+      // Before claiming: freezes running beside the loop finish, and one a crash cut short goes on.
+      await Promise.all(freezing);
+      await continueFreezes(core);
     },
     maintenance: () => pruneRateLimits(database.db, now()),
   });
@@ -108,6 +114,16 @@ export async function createServices(config: Config, parts: ServiceParts): Promi
   });
   const outboxChanged = parts.outboxChanged ?? (() => delivery.wake());
   core.outboxChanged = outboxChanged;
+  // A send answers before its audience is written: the freeze runs beside the loop, whose tick waits for it.
+  const freezing = new Set<Promise<unknown>>();
+  core.freezeRequested =
+    parts.freezeRequested ??
+    ((id) => {
+      const run: Promise<unknown> = freezeAudience(core, id)
+        .catch((err: unknown) => log.error('audience freeze failed', { broadcastId: id, ...errorFields(err) }))
+        .finally(() => freezing.delete(run));
+      freezing.add(run);
+    });
 
   return {
     ...core,
@@ -129,6 +145,7 @@ export async function createServices(config: Config, parts: ServiceParts): Promi
     devMailbox: parts.devMailbox,
     async close() {
       await delivery.stop();
+      await Promise.all(freezing);
       await ledger.stop();
       await mailer.close();
       if (broadcastMailer !== mailer) await broadcastMailer.close();

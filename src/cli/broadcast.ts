@@ -156,14 +156,18 @@ export async function broadcastCommand(args: string[]): Promise<void> {
       );
       const id = oneId(positionals, usage);
       await checkBeforeSend(connectApi(), id, values);
-      const b = await connectApi().post<Broadcast>(
-        `/admin/v1/broadcasts/${id}/send`,
-        values.at ? { at: values.at } : {},
-      );
+      const api = connectApi();
+      let b = await api.post<Broadcast>(`/admin/v1/broadcasts/${id}/send`, values.at ? { at: values.at } : {});
+      // The send is accepted before the audience is written; a large one takes seconds.
+      while (b.status === 'freezing') {
+        await new Promise((r) => setTimeout(r, 200));
+        b = await api.get<Broadcast>(`/admin/v1/broadcasts/${id}`);
+      }
       if (b.status === 'scheduled') print(`scheduled ${b.id} for ${b.scheduledAt}`);
       else
         print(
-          `${b.status} ${b.id} to ${b.audienceCount ?? 0} recipients — follow with: quire broadcast status ${b.id} --follow`,
+          // A small audience may be sent already by the time its freeze is seen to end.
+          `${b.status === 'sent' ? 'sending' : b.status} ${b.id} to ${b.audienceCount ?? 0} recipients — follow with: quire broadcast status ${b.id} --follow`,
         );
       return;
     }
@@ -291,7 +295,9 @@ async function follow(api: Api, id: string, opts: { follow: boolean; intervalMs:
 
 export function statusLine(b: Broadcast, c: Counts, rate?: number): string {
   const total = b.audienceCount ?? c.queued + c.sending + c.sent + c.failed + c.bounced + c.skipped;
-  const parts = [`${b.status}: ${c.sent}/${total} sent`];
+  const parts = [
+    b.status === 'freezing' ? `freezing: ${total} recipients so far` : `${b.status}: ${c.sent}/${total} sent`,
+  ];
   if (rate !== undefined) parts.push(`${rate.toFixed(1)} msgs/s`);
   parts.push(`${c.failed} failed`, `${c.bounced} bounced`);
   if (c.skipped) parts.push(`${c.skipped} skipped`);

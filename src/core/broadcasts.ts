@@ -2,13 +2,15 @@ import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import { templates } from '../../emails/index.js';
 import type { Db, DbOrTx, Tx } from '../db/client.js';
 import { rowsOf } from '../db/client.js';
-import { broadcasts, type DeliveryStatus, deliveries, topics } from '../db/schema.js';
+import { broadcastAudience, broadcasts, type DeliveryStatus, deliveries, topics } from '../db/schema.js';
+import { beginFreeze, requestFreeze, unclaimedAudience } from './audience.js';
 import type { CoreDeps } from './deps.js';
 import { checkEmail } from './email-address.js';
 import { AppError } from './errors.js';
 import { enqueueDelivery } from './outbox.js';
-import { excludedFromBroadcasts, suppressedSql } from './suppression.js';
 import { TEXTS } from './texts.js';
+
+export { audienceOf } from './audience.js';
 
 export type Broadcast = typeof broadcasts.$inferSelect;
 
@@ -19,9 +21,6 @@ export interface BroadcastInput {
   preheader?: string | undefined;
   props: Record<string, unknown>;
 }
-
-/** Whether subscriber `s` is suppressed for broadcasts (one rule: core/suppression.ts). */
-const SUPPRESSED = suppressedSql(sql`s.email_hash`, excludedFromBroadcasts);
 
 export function broadcastTemplate(name: string) {
   const t = templates[name];
@@ -124,6 +123,12 @@ export async function deliveryCounts(db: DbOrTx, broadcastId: string): Promise<D
       counts.nextAttemptAt = r.next === null ? null : new Date(r.next).toISOString();
     }
   }
+  // Frozen recipients no worker has claimed yet have no outbox row: queued, or skipped once cancelled.
+  const unclaimed = await unclaimedAudience(db, broadcastId);
+  if (unclaimed > 0) {
+    const [b] = await db.select({ status: broadcasts.status }).from(broadcasts).where(eq(broadcasts.id, broadcastId));
+    counts[b?.status === 'cancelled' ? 'skipped' : 'queued'] += unclaimed;
+  }
   return counts;
 }
 
@@ -136,73 +141,16 @@ export async function listBroadcasts(db: Db, limit = 100) {
   return db.select().from(broadcasts).orderBy(desc(broadcasts.createdAt)).limit(limit);
 }
 
-/** Who would receive the broadcast now, and why the others would not. */
-export async function audienceOf(db: DbOrTx, topic: string) {
-  const [row] = rowsOf<Record<string, number | string>>(
-    await db.execute(sql`
-      select count(*) filter (where s.status = 'active' and t.subscribed is true and not q.suppressed) as audience,
-             count(*) filter (where s.status = 'pending') as pending,
-             count(*) filter (where s.status = 'unsubscribed') as unsubscribed,
-             count(*) filter (where s.status in ('bounced', 'complained') or (s.status = 'active' and q.suppressed)) as suppressed,
-             count(*) filter (where s.status = 'active' and not q.suppressed and t.subscribed is not true) as not_in_topic
-        from subscribers s
-        left join subscriptions t on t.subscriber_id = s.id and t.topic = ${topic}
-        cross join lateral (select ${SUPPRESSED} as suppressed) q
-       where s.status <> 'erased'`),
-  );
-  const n = (k: string) => Number(row?.[k] ?? 0);
-  return {
-    audience: n('audience'),
-    excluded: {
-      pending: n('pending'),
-      unsubscribed: n('unsubscribed'),
-      suppressed: n('suppressed'),
-      notInTopic: n('not_in_topic'),
-    },
-  };
-}
-
 /**
- * Freeze the audience: one set-based INSERT … SELECT of every active, subscribed, unsuppressed
- * subscriber into the outbox. It runs once per broadcast — under the broadcast's row lock, from a state
- * that has no audience yet — so it needs no ON CONFLICT clause (whose per-row arbiter check is costly);
- * UNIQUE(broadcast_id, subscriber_id) still refuses a second copy of any row.
- * It writes one row per subscriber — seconds for a large list, most of it the outbox's foreign-key
- * checks (docs/benchmarks.md has the figures) — so it is exempt from the per-statement
- * DB_TIMEOUT_MS that keeps requests short, which would cancel it past a few hundred thousand
- * subscribers. Rows go in subscriber order, so the index on subscriber_id and the foreign-key lookups
- * in subscribers walk their B-trees in order instead of at random.
+ * Send now, or schedule for `at`. Sending now answers `freezing` where the audience is frozen in the
+ * background (core/audience.ts), `sending` otherwise. Repeating the call while it sends changes nothing.
  */
-async function freezeAudience(tx: Tx, b: Broadcast, now: Date): Promise<number> {
-  await tx.execute(sql`set local statement_timeout = '15min'`);
-  const [count] = rowsOf<{ n: number | string }>(
-    await tx.execute(sql`
-      with frozen as (
-        insert into ${deliveries} (kind, broadcast_id, subscriber_id, "to", status, next_attempt_at, created_at)
-        select 'broadcast', ${b.id}, s.id, s.email, 'queued', ${now.toISOString()}, ${now.toISOString()}
-          from subscribers s
-          join subscriptions t on t.subscriber_id = s.id and t.topic = ${b.topic} and t.subscribed
-         where s.status = 'active'
-           and not ${SUPPRESSED}
-         order by s.id
-        returning 1)
-      select count(*) as n from frozen`),
-  );
-  const total = Number(count?.n ?? 0);
-  await tx
-    .update(broadcasts)
-    .set({ audienceFrozenAt: now, audienceCount: total, status: 'sending', statusReason: null, updatedAt: now })
-    .where(eq(broadcasts.id, b.id));
-  return total;
-}
-
-/** Send now, or schedule for `at`. Repeating the call while it sends changes nothing. */
 export async function sendBroadcast(deps: CoreDeps, id: string, at?: Date): Promise<Broadcast> {
   const now = deps.now();
   if (deps.broadcastsRefused) throw new AppError('invalid_state', deps.broadcastsRefused);
   const result = await deps.db.transaction(async (tx) => {
     const b = await getBroadcastRow(tx, id, true);
-    if (b.status === 'sending' || b.status === 'sent') return b;
+    if (b.status === 'freezing' || b.status === 'sending' || b.status === 'sent') return b;
     if (b.status !== 'draft' && b.status !== 'scheduled') {
       throw new AppError(
         'invalid_state',
@@ -217,11 +165,12 @@ export async function sendBroadcast(deps: CoreDeps, id: string, at?: Date): Prom
         .returning();
       return row!;
     }
-    await freezeAudience(tx, b, now);
+    await beginFreeze(tx, b.id, now);
     return getBroadcastRow(tx, id);
   });
-  deps.outboxChanged?.();
-  return result;
+  if (result.status !== 'freezing') return result;
+  await requestFreeze(deps, id);
+  return deps.freezeRequested ? result : getBroadcastRow(deps.db, id);
 }
 
 export async function pauseBroadcast(deps: CoreDeps, id: string, reason = 'paused by the author'): Promise<Broadcast> {
@@ -235,19 +184,24 @@ export async function pauseBroadcast(deps: CoreDeps, id: string, reason = 'pause
 
 export async function resumeBroadcast(deps: CoreDeps, id: string): Promise<Broadcast> {
   const b = await transition(deps, id, ['paused'], async (tx, row, now) => {
-    if (!row.audienceFrozenAt) await freezeAudience(tx, row, now);
+    if (!row.audienceFrozenAt) await beginFreeze(tx, row.id, now);
     else
       await tx
         .update(broadcasts)
         .set({ status: 'sending', statusReason: null, updatedAt: now })
         .where(eq(broadcasts.id, row.id));
   });
+  if (b.status === 'freezing') {
+    await requestFreeze(deps, id);
+    return deps.freezeRequested ? b : getBroadcastRow(deps.db, id);
+  }
   deps.outboxChanged?.();
   return b;
 }
 
+/** Rows queued in the outbox are skipped; the audience not yet claimed stays where it is, counted as skipped. */
 export async function cancelBroadcast(deps: CoreDeps, id: string): Promise<Broadcast> {
-  return transition(deps, id, ['draft', 'scheduled', 'sending', 'paused'], async (tx, b, now) => {
+  return transition(deps, id, ['draft', 'scheduled', 'freezing', 'sending', 'paused'], async (tx, b, now) => {
     await tx
       .update(broadcasts)
       .set({ status: 'cancelled', statusReason: 'cancelled by the author', updatedAt: now })
@@ -336,17 +290,19 @@ export async function startDueBroadcasts(deps: CoreDeps): Promise<number> {
       ).catch(() => {});
       continue;
     }
-    await deps.db.transaction(async (tx) => {
+    const began = await deps.db.transaction(async (tx) => {
       const row = await getBroadcastRow(tx, b.id, true);
-      if (row.status === 'scheduled') await freezeAudience(tx, row, now);
+      if (row.status !== 'scheduled') return false;
+      await beginFreeze(tx, row.id, now);
+      return true;
     });
+    if (began) await requestFreeze(deps, b.id);
     started++;
   }
-  if (started) deps.outboxChanged?.();
   return started;
 }
 
-/** Mark broadcasts sent once nothing of theirs is queued or in flight. */
+/** Mark broadcasts sent once nothing of theirs is queued, in flight or still to be claimed. */
 export async function completeFinishedBroadcasts(db: Db, ids: string[], now: Date): Promise<void> {
   if (ids.length === 0) return;
   await db
@@ -357,6 +313,7 @@ export async function completeFinishedBroadcasts(db: Db, ids: string[], now: Dat
         inArray(broadcasts.id, ids),
         eq(broadcasts.status, 'sending'),
         sql`not exists (select 1 from ${deliveries} d where d.broadcast_id = ${broadcasts.id} and d.kind = 'broadcast' and d.status in ('queued', 'sending'))`,
+        sql`not exists (select 1 from ${broadcastAudience} a where a.broadcast_id = ${broadcasts.id})`,
       ),
     );
 }

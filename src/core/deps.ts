@@ -12,6 +12,11 @@ export interface CoreDeps {
   /** Called after a transaction that queued mail commits, so a delivery loop in this process wakes up. */
   outboxChanged?: () => void;
   /**
+   * Freeze a broadcast's audience in the background (a send answers before a large audience is written);
+   * without it the freeze runs in the call that accepts the send.
+   */
+  freezeRequested?: (broadcastId: string) => void;
+  /**
    * Why broadcasts cannot be sent at all with this configuration (their transport carries transactional
    * mail only), or undefined when they can.
    */

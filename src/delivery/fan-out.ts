@@ -1,6 +1,6 @@
 import { eq, sql } from 'drizzle-orm';
 import { type Db, rowsOf } from '../db/client.js';
-import { broadcasts, deliveries } from '../db/schema.js';
+import { broadcastAudience, broadcasts, deliveries } from '../db/schema.js';
 
 /**
  * Fanning a sending broadcast out to many invocations (Workers: the cron produces queue messages, each
@@ -24,19 +24,20 @@ export interface DueBroadcast {
   due: number;
 }
 
-/** Broadcasts that are sending, with how many of their rows are due now. */
+/** Broadcasts that are sending, with how many of their rows are due now (the audience not yet claimed too). */
 export async function dueBroadcasts(db: Db, now: Date): Promise<DueBroadcast[]> {
   const at = now.toISOString();
   const rows = rowsOf<{ id: string; due: number | string }>(
     await db.execute(sql`
-      select b.id, count(d.id) as due
+      select b.id,
+             (select count(*) from ${deliveries} d
+               where d.broadcast_id = b.id and d.kind = 'broadcast'
+                 and ((d.status = 'queued' and d.next_attempt_at <= ${at}) or (d.status = 'sending' and d.lease_until < ${at})))
+           + (select coalesce(sum(cardinality(a.subscriber_ids)), 0) from ${broadcastAudience} a where a.broadcast_id = b.id) as due
         from ${broadcasts} b
-        join ${deliveries} d on d.broadcast_id = b.id and d.kind = 'broadcast'
-       where b.status = 'sending'
-         and ((d.status = 'queued' and d.next_attempt_at <= ${at}) or (d.status = 'sending' and d.lease_until < ${at}))
-       group by b.id`),
+       where b.status = 'sending'`),
   );
-  return rows.map((r) => ({ id: r.id, due: Number(r.due) }));
+  return rows.map((r) => ({ id: r.id, due: Number(r.due) })).filter((r) => r.due > 0);
 }
 
 export interface FanOutOptions {

@@ -1,7 +1,7 @@
 import { and, eq, inArray, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { rowsOf } from '../db/client.js';
-import { broadcasts, type DeliveryKind, deliveries } from '../db/schema.js';
+import { broadcastAudience, broadcasts, type DeliveryKind, deliveries } from '../db/schema.js';
 
 export interface DeliveryJob {
   id: string;
@@ -71,9 +71,32 @@ export function createOutboxStore(db: Db): OutboxStore {
             limit ${n}
             for update skip locked)
         returning d.id, d.kind, d.subscriber_id, d.confirm_token_id, d.broadcast_id, d."to", d.attempts, d.send_key, d.created_at`;
+      // The frozen audience not yet in the outbox (core/audience.ts): take ids off the front of a chunk and
+      // write them as rows already claimed, in one statement. The chunk's row lock (SKIP LOCKED) keeps
+      // concurrent claims on different chunks, and the ids leave the chunk in the statement that writes
+      // their rows, so each becomes one row once. The address is read now, as the freeze would have.
+      const fresh = (broadcastId: string, n: number) => sql`
+        with c as (
+          select a.id, a.subscriber_ids[1:${n}::int] as ids, cardinality(a.subscriber_ids) > ${n}::int as more
+            from ${broadcastAudience} a
+           where a.broadcast_id = ${broadcastId}
+             and exists (select 1 from ${broadcasts} b where b.id = ${broadcastId} and b.status = 'sending')
+           order by a.id
+           limit 1
+           for update skip locked),
+        rest as (
+          update ${broadcastAudience} a set subscriber_ids = a.subscriber_ids[${n + 1}::int:]
+            from c where a.id = c.id and c.more),
+        gone as (delete from ${broadcastAudience} a using c where a.id = c.id and not c.more)
+        insert into ${deliveries} (kind, broadcast_id, subscriber_id, "to", status, attempts, lease_until, next_attempt_at, created_at)
+        select 'broadcast', ${broadcastId}::uuid, u.id, s.email, 'sending', 1, ${leaseUntil.toISOString()}, ${now.toISOString()}, ${now.toISOString()}
+          from c cross join unnest(c.ids) as u(id)
+          left join subscribers s on s.id = u.id
+        returning id, kind, subscriber_id, confirm_token_id, broadcast_id, "to", attempts, send_key, created_at`;
       // SKIP LOCKED lets any number of workers claim disjoint batches; an expired lease (a crashed
       // worker) makes its rows claimable again. Transactional mail first, then broadcasts that are
-      // sending (a paused or cancelled broadcast's rows stay where they are).
+      // sending (a paused or cancelled broadcast's rows stay where they are): rows due again before
+      // audience not yet claimed.
       const rows = rowsOf<Record<string, unknown>>(await db.execute(due(sql`kind <> 'broadcast'`, limit)));
       if (rows.length < limit) {
         const active = await db.select({ id: broadcasts.id }).from(broadcasts).where(eq(broadcasts.status, 'sending'));
@@ -86,6 +109,11 @@ export function createOutboxStore(db: Db): OutboxStore {
             ),
           );
           rows.push(...rowsOf<Record<string, unknown>>(more));
+          while (rows.length < limit) {
+            const taken = rowsOf<Record<string, unknown>>(await db.execute(fresh(b.id, limit - rows.length)));
+            if (taken.length === 0) break;
+            rows.push(...taken);
+          }
         }
       }
       // Rows of one request to a deduplicating transport are taken whole, whatever the limit cut off.

@@ -85,3 +85,33 @@ export async function createTopic(h: Harness): Promise<string> {
   ]);
   return slug;
 }
+
+/**
+ * Send a broadcast through the admin API and wait until its audience is frozen: the send answers 202 while
+ * the freeze runs beside it (`freezing`), so a test that looks at the audience waits for it first.
+ */
+export async function sendBroadcast(h: Harness, id: string, init: RequestInit = {}): Promise<Response> {
+  const res = await admin(h, `/admin/v1/broadcasts/${id}/send`, { method: 'POST', ...init });
+  await frozen(h, id);
+  return res;
+}
+
+/** Wait until a broadcast is no longer `freezing`. */
+export async function frozen(h: Harness, id: string): Promise<void> {
+  for (let i = 0; (await broadcastState(h, id)).status === 'freezing'; i++) {
+    if (i > 1000) throw new Error(`broadcast ${id} still freezing`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+/** The subscribers frozen into a broadcast: those still waiting in its audience and those already in the outbox. */
+export async function frozenAudience(h: Harness, id: string): Promise<string[]> {
+  await frozen(h, id);
+  const rows = await h.query<{ subscriber_id: string }>(
+    `select unnest(subscriber_ids) as subscriber_id from broadcast_audience where broadcast_id = $1
+     union all
+     select subscriber_id from deliveries where broadcast_id = $1 and kind = 'broadcast'`,
+    [id],
+  );
+  return rows.map((r) => r.subscriber_id);
+}

@@ -34,6 +34,7 @@ export async function openScope(
   env: Env,
   kind: 'request' | 'delivery',
   outboxChanged?: () => void,
+  freezeRequested?: (broadcastId: string) => void,
 ): Promise<Scope> {
   const { config } = rt;
   if (config.LEDGER_SIGNING_KEY) rt.ledgerKey ??= importLedgerKey(config.LEDGER_SIGNING_KEY);
@@ -65,6 +66,7 @@ export async function openScope(
       ledgerKey,
       ...(consentVersion === undefined ? {} : { consentVersion }),
       ...(outboxChanged ? { outboxChanged } : {}),
+      ...(freezeRequested ? { freezeRequested } : {}),
     });
   } catch (err) {
     await closeQuietly(mailer.close(), broadcastMailer?.close() ?? Promise.resolve(), database.close());
