@@ -1,21 +1,7 @@
-import {
-  asMailError,
-  type BatchOutcome,
-  type MailError,
-  type Mailer,
-  type OutgoingMessage,
-  type SendResult,
-} from '../mail/mailer.js';
-import type { DeliveryJob, OutboxStore, SentRow } from './outbox-store.js';
-import {
-  backoffMs,
-  DEFAULT_THROTTLE_MS,
-  LEASE_MARGIN_MS,
-  MAX_IN_LANE_TRIES,
-  MAX_IN_LANE_WAIT_MS,
-  SETTLE_GROUP,
-  untilLeaseEnds,
-} from './timing.js';
+import { asMailError, type BatchOutcome, type Mailer, type OutgoingMessage } from '../mail/mailer.js';
+import type { DeliveryJob, OutboxStore } from './outbox-store.js';
+import { createSettler, type ErrorStreaks, type WholeRetry } from './settle.js';
+import { backoffMs, DEFAULT_THROTTLE_MS, MAX_IN_LANE_TRIES, MAX_IN_LANE_WAIT_MS } from './timing.js';
 import {
   type BatchReport,
   type Composed,
@@ -26,10 +12,13 @@ import {
   type MailerFor,
 } from './types.js';
 
-/** Consecutive-failure counters per broadcast, kept for the life of a worker. */
-export type ErrorStreaks = Map<string, number>;
+export type { ErrorStreaks } from './settle.js';
 
-/** Claim one batch and settle every row in it exactly once. Returns what happened, for loops and tests. */
+/**
+ * Claim a batch and settle every row in it exactly once. With `keepClaiming`, the batch is a stream: the
+ * next claim is made while the lanes still have work, for as long as it says so, so the transport never
+ * waits for the database between claims. Returns what happened, for loops and tests.
+ */
 export async function deliverBatch(
   store: OutboxStore,
   mailers: MailerFor,
@@ -37,101 +26,84 @@ export async function deliverBatch(
   events: DeliveryEvents,
   opts: EngineOptions,
   streaks: ErrorStreaks = new Map(),
+  keepClaiming?: () => boolean,
 ): Promise<BatchReport> {
-  const jobs = await store.claim(opts.batchSize, opts.leaseMs, opts.now());
-  const report: BatchReport = { ...emptyReport(), claimed: jobs.length };
-  if (jobs.length === 0) return report;
-  await composer.prepare?.(jobs);
+  const report: BatchReport = emptyReport();
   const mailerFor = typeof mailers === 'function' ? mailers : () => mailers;
   const paceOf = (mailer: Mailer) => opts.paceFor?.(mailer) ?? opts.pace;
-
-  // Sent rows are marked in groups, off each message's critical path. The price: a worker killed before a
-  // group is written sends it again (unless the transport honours the idempotency key) — with the group
-  // filling, one group per lane waiting on its flush and a unit per lane on the wire, at most
-  // (concurrency + 1) × max(SETTLE_GROUP, batch) − 1 messages (measured by `npm run test:chaos`).
-  let sent: SentRow[] = [];
-  let flushing: Promise<unknown> = Promise.resolve();
-  // A sent mark lost while the database is away would send the row again when its lease ends: keep trying
-  // while the lease holds (after that another worker may own the row, and the mark would change nothing).
-  const leaseEnds = performance.now() + opts.leaseMs - LEASE_MARGIN_MS;
-  const flush = () => {
-    const group = sent;
-    sent = [];
-    flushing = flushing.then(() => untilLeaseEnds(() => store.markSentMany(group, opts.now()), leaseEnds));
-    return flushing;
+  // Rows handed to a transport and not yet settled: what a worker killed now would send twice. Kept at
+  // most one batch (the bound tests/chaos and the crash tests measure), while claims run ahead.
+  let exposed = 0;
+  let wake = () => {};
+  let changed = new Promise<void>((r) => (wake = r));
+  const notify = () => {
+    const woken = wake;
+    changed = new Promise<void>((r) => (wake = r));
+    woken();
   };
+  const settle = createSettler(
+    store,
+    events,
+    opts,
+    report,
+    streaks,
+    (job) => paceOf(mailerFor(job)),
+    (rows) => {
+      exposed -= rows;
+      notify();
+    },
+  );
+  /** Wait until `n` more rows may go out; a group still collecting is written first, to free its rows. */
+  const gate = async (n: number) => {
+    while (exposed > 0 && exposed + n > opts.batchSize) {
+      const waiting = changed;
+      await settle.flush();
+      if (exposed > 0 && exposed + n > opts.batchSize) await waiting;
+    }
+    exposed += n;
+  };
+  const units: { jobs: DeliveryJob[]; mailer: Mailer }[] = [];
+  const broadcastIds = new Set<string>();
+  let exhausted = false;
   let stop = false;
 
-  // One error shared by many rows (a request that failed as a whole) is one failure toward a streak: a
-  // lost answer to a batch of 100 must not pause a broadcast as 25 failed sends would.
-  const noted = new WeakMap<MailError, Set<string>>();
-  const noteFailure = async (job: DeliveryJob, error: MailError) => {
-    if (!job.broadcastId || job.kind !== 'broadcast') return;
-    const seen = noted.get(error) ?? new Set<string>();
-    if (seen.has(job.broadcastId)) return;
-    noted.set(error, seen.add(job.broadcastId));
-    const n = (streaks.get(job.broadcastId) ?? 0) + 1;
-    streaks.set(job.broadcastId, n);
-    if (n === opts.pauseAfterErrors) await events.errorStreak?.(job.broadcastId, error.message);
-  };
-
-  /** `retry`: one time for every row of a request that failed as a whole, keeping its send key with it. */
-  const settleFailure = async (
-    job: DeliveryJob,
-    error: string,
-    permanent: boolean,
-    retry?: { at: Date; keepSendKey: boolean },
-  ) => {
-    const at = retry?.at ?? new Date(opts.now().getTime() + backoffMs(job.attempts, opts.random));
-    const exhausted = opts.giveUpAt ? at.getTime() > opts.giveUpAt(job).getTime() : job.attempts >= opts.maxAttempts;
-    if (permanent || exhausted) {
-      await store.markFailed(job, error, 'failed');
-      report.failed++;
-    } else {
-      await store.retryLater(job, error, at, retry?.keepSendKey ?? false);
-      report.retried++;
+  /** Units: rows for one transport, as many as it takes in one call; rows of one earlier request together. */
+  const plan = (jobs: DeliveryJob[]) => {
+    const keyed = new Map<string, DeliveryJob[]>();
+    for (const job of jobs) {
+      if (!job.sendKey) continue;
+      const unit = keyed.get(job.sendKey);
+      if (unit) unit.push(job);
+      else {
+        keyed.set(job.sendKey, [job]);
+        units.push({ jobs: keyed.get(job.sendKey)!, mailer: mailerFor(job) });
+      }
+    }
+    const open = new Map<Mailer, DeliveryJob[]>();
+    for (const job of jobs) {
+      if (job.sendKey) continue;
+      const mailer = mailerFor(job);
+      const unit = open.get(mailer) ?? [];
+      if (unit.length === 0) {
+        open.set(mailer, unit);
+        units.push({ jobs: unit, mailer });
+      }
+      unit.push(job);
+      if (unit.length >= Math.max(1, mailer.maxBatch)) open.set(mailer, []);
     }
   };
 
-  const settleSent = async (job: DeliveryJob, message: OutgoingMessage, result: SendResult) => {
-    sent.push({
-      job,
-      messageId: result.messageId || message.messageId,
-      providerMessageId: result.providerMessageId ?? null,
-    });
-    if (sent.length >= SETTLE_GROUP) await flush();
-    if (job.broadcastId) streaks.set(job.broadcastId, 0);
-    report.sent++;
-  };
-
-  const settleError = async (job: DeliveryJob, error: MailError, retry?: { at: Date; keepSendKey: boolean }) => {
-    if (error.rateLimited) {
-      // Pace, not failure: the message is fine and the transport will take it later. No attempt is
-      // spent, no streak grows, and every lane of this worker waits (the pacer is shared).
-      const waitMs = error.retryAfterMs ?? DEFAULT_THROTTLE_MS;
-      paceOf(mailerFor(job)).hold(waitMs);
-      await store.release([job], new Date(opts.now().getTime() + waitMs));
-      report.throttled++;
+  const claim = async () => {
+    const jobs = await store.claim(opts.batchSize, opts.leaseMs, opts.now());
+    report.claimed += jobs.length;
+    if (jobs.length === 0) {
+      exhausted = true;
       return;
     }
-    if (error.relayUnavailable) {
-      // Nothing reached the relay, so this says nothing about the recipient or the message: it does not
-      // count toward the broadcast's error streak (a relay restart must not pause a launch). The row is
-      // retried with backoff like any transient fault, and the batch takes no further rows.
-      report.relayUnreachable++;
-      stop = true;
-      await settleFailure(job, error.message, false, retry);
-      return;
-    }
-    if (error.isHardBounce || error.suppressed) {
-      // A bad mailbox is the recipient's problem, not the relay's: it does not count toward a streak.
-      await store.markFailed(job, error.message, 'bounced');
-      await events.hardBounce(job, error.message);
-      report.failed++;
-      return;
-    }
-    await settleFailure(job, error.message, error.permanent, retry);
-    await noteFailure(job, error);
+    settle.claimed(jobs);
+    await composer.prepare?.(jobs);
+    for (const j of jobs) if (j.kind === 'broadcast' && j.broadcastId) broadcastIds.add(j.broadcastId);
+    plan(jobs);
   };
 
   /** Compose a unit of rows, then send what is left of it in one call of its transport. */
@@ -143,20 +115,20 @@ export async function deliverBatch(
         composed = await composer.compose(job);
       } catch (err) {
         // A rendering bug must not loop for as long as an outage may: a few attempts, then give up.
-        await settleFailure(job, `compose: ${(err as Error).message}`.slice(0, 300), job.attempts >= opts.maxAttempts);
+        const error = `compose: ${(err as Error).message}`.slice(0, 300);
+        await settle.failure(job, error, job.attempts >= opts.maxAttempts);
         continue;
       }
-      if ('skip' in composed) {
-        await store.markSkipped(job, composed.skip);
-        report.skipped++;
-      } else ready.push({ job, message: composed.message });
+      if ('skip' in composed) await settle.skipped(job, composed.skip);
+      else ready.push({ job, message: composed.message });
     }
     if (ready.length === 0) return;
     const jobsOf = ready.map((r) => r.job);
     const sendKey = await requestKey(jobsOf, mailer);
     const pace = paceOf(mailer);
+    await gate(ready.length);
     let outcomes: BatchOutcome[];
-    let whole: { at: Date; keepSendKey: boolean } | undefined;
+    let whole: WholeRetry | undefined;
     for (let tries = 1; ; tries++) {
       await pace(ready.length);
       try {
@@ -193,8 +165,8 @@ export async function deliverBatch(
         ok: false as const,
         error: asMailError(new Error('the transport gave no result for this message')),
       };
-      if (outcome.ok) await settleSent(job, message, outcome.result);
-      else await settleError(job, outcome.error, whole);
+      if (outcome.ok) await settle.sent(job, message, outcome.result);
+      else await settle.error(job, outcome.error, whole);
     }
   };
 
@@ -214,54 +186,52 @@ export async function deliverBatch(
     return key;
   };
 
-  // Units: rows for one transport, as many as it takes in one call; rows of one earlier request together.
-  const units: { jobs: DeliveryJob[]; mailer: Mailer }[] = [];
-  const keyed = new Map<string, DeliveryJob[]>();
-  for (const job of jobs) {
-    if (!job.sendKey) continue;
-    const unit = keyed.get(job.sendKey);
-    if (unit) unit.push(job);
-    else {
-      keyed.set(job.sendKey, [job]);
-      units.push({ jobs: keyed.get(job.sendKey)!, mailer: mailerFor(job) });
-    }
-  }
-  const open = new Map<Mailer, DeliveryJob[]>();
-  for (const job of jobs) {
-    if (job.sendKey) continue;
-    const mailer = mailerFor(job);
-    const unit = open.get(mailer) ?? [];
-    if (unit.length === 0) {
-      open.set(mailer, unit);
-      units.push({ jobs: unit, mailer });
-    }
-    unit.push(job);
-    if (unit.length >= Math.max(1, mailer.maxBatch)) open.set(mailer, []);
-  }
+  await claim();
+  if (report.claimed === 0) return report;
 
+  // The next claim starts when no more units are left than lanes to take them; a failed claim stops the
+  // batch (the database is failing) and is thrown once what went out is marked.
   let next = 0;
+  let refill: Promise<void> | undefined;
+  let claimError: unknown;
   const lane = async () => {
-    while (next < units.length && !stop) {
-      const unit = units[next++]!;
-      try {
-        await deliverUnit(unit.jobs, unit.mailer);
-      } catch (err) {
-        stop = true; // the database is failing: take no more rows
-        throw err;
+    for (;;) {
+      if (stop || settle.relayDown) return;
+      if (!refill && !exhausted && units.length - next <= opts.concurrency && keepClaiming?.()) {
+        refill = claim()
+          .catch((err: unknown) => {
+            claimError = err;
+            stop = true;
+          })
+          .finally(() => {
+            refill = undefined;
+            notify();
+          });
       }
+      if (next < units.length) {
+        const unit = units[next++]!;
+        try {
+          await deliverUnit(unit.jobs, unit.mailer);
+        } catch (err) {
+          stop = true; // the database is failing: take no more rows
+          throw err;
+        } finally {
+          notify(); // a lane waiting at the gate writes what this unit left collecting
+        }
+      } else if (refill) await refill;
+      else return;
     }
   };
-  const lanes = await Promise.allSettled(Array.from({ length: Math.min(opts.concurrency, units.length) }, lane));
+  const lanes = await Promise.allSettled(Array.from({ length: Math.max(1, opts.concurrency) }, lane));
+  if (refill) await refill;
   // Whatever went out is marked sent, even when a lane failed on the database meanwhile.
-  await flush();
+  await settle.flush();
   const failed = lanes.find((l): l is PromiseRejectedResult => l.status === 'rejected');
   if (failed) throw failed.reason;
+  if (claimError) throw claimError;
   // The relay is down: rows never tried go back to the queue as they were, their claim's attempt returned.
   if (next < units.length) await store.release(units.slice(next).flatMap((u) => u.jobs));
 
-  const broadcastIds = [
-    ...new Set(jobs.filter((j) => j.kind === 'broadcast' && j.broadcastId).map((j) => j.broadcastId!)),
-  ];
-  if (broadcastIds.length) await events.batchSettled?.(broadcastIds);
+  if (broadcastIds.size) await events.batchSettled?.([...broadcastIds]);
   return report;
 }

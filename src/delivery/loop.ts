@@ -9,6 +9,9 @@ import {
   type MailerFor,
 } from './types.js';
 
+/** How long one batch of the loop goes on claiming before the loop runs its housekeeping again. */
+const STREAM_MS = 5_000;
+
 export interface LoopOptions extends EngineOptions {
   /** How long to sleep when the outbox is empty, unless woken earlier. */
   idleMs: number;
@@ -26,7 +29,7 @@ export interface DeliveryLoop {
   start(): void;
   /** Wake an idle loop now (called after a transaction queued mail). */
   wake(): void;
-  /** Finish the batch in hand, then stop. */
+  /** Finish the rows in hand (the batch takes no new claim), then stop. */
   stop(): Promise<void>;
   /** Run due schedules, then deliver everything due now; for tests and one-shot runs (cron). */
   drain(limits?: DrainLimits): Promise<BatchReport>;
@@ -74,7 +77,8 @@ export function createDeliveryLoop(
       wakeUp = done;
     });
 
-  const batch = () => deliverBatch(store, mailer, composer, events, opts, streaks);
+  const batch = (keepClaiming?: () => boolean) =>
+    deliverBatch(store, mailer, composer, events, opts, streaks, keepClaiming);
 
   async function housekeeping(force = false) {
     const now = Date.now();
@@ -92,7 +96,9 @@ export function createDeliveryLoop(
     while (running) {
       try {
         await housekeeping();
-        const report = await batch();
+        // One batch streams claims for a while; between batches the loop looks at schedules again.
+        const until = performance.now() + STREAM_MS;
+        const report = await batch(() => running && performance.now() < until);
         if (report.claimed > 0) opts.onBatch?.(report);
         if (report.relayUnreachable > 0) {
           // The SMTP relay is down: wait as after any fault, then try again with the next batch.
@@ -130,10 +136,15 @@ export function createDeliveryLoop(
     async drain(limits = {}) {
       if (limits.housekeeping !== false) await housekeeping(true);
       const total: BatchReport = emptyReport();
+      // Bounded by batches, a drain claims once per batch; bounded by time (or not at all), it streams.
+      const keepClaiming =
+        limits.maxBatches === undefined
+          ? () => limits.deadline === undefined || Date.now() < limits.deadline
+          : undefined;
       for (let n = 0; ; n++) {
         if (limits.maxBatches !== undefined && n >= limits.maxBatches) return total;
         if (limits.deadline !== undefined && Date.now() >= limits.deadline) return total;
-        const r = await batch();
+        const r = await batch(keepClaiming);
         for (const k of Object.keys(total) as (keyof BatchReport)[]) total[k] += r[k];
         if (r.claimed === 0 || r.relayUnreachable > 0) return total;
       }
