@@ -1,8 +1,9 @@
-import nodemailer, { type SendMailOptions } from 'nodemailer';
+import type { SendMailOptions } from 'nodemailer';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import { type DkimOptions, signMessage } from './dkim.js';
 import { addressOf } from './headers.js';
 import { MailError, type Mailer, type OutgoingMessage, sendEach } from './mailer.js';
+import { createSmtpPool } from './smtp-pool.js';
 
 export interface SmtpOptions {
   url: string;
@@ -10,25 +11,32 @@ export interface SmtpOptions {
   dkim?: DkimOptions | undefined;
 }
 
-/** Pooled nodemailer SMTP: one set of connections reused for every message of the process. */
+/**
+ * SMTP over a pool of connections (src/mail/smtp-pool.ts), reused for every message of the process. A
+ * message arrives as MIME built once per broadcast and completed by substitution (`raw`); anything else
+ * is composed here by nodemailer's MailComposer. Either way the pool sends bytes, not a MIME tree.
+ */
 export function createSmtpMailer(opts: SmtpOptions): Mailer {
   const url = new URL(opts.url);
-  const transport = nodemailer.createTransport({
-    pool: true,
-    host: url.hostname,
-    port: Number(url.port || (url.protocol === 'smtps:' ? 465 : 587)),
-    secure: url.protocol === 'smtps:',
+  const pool = createSmtpPool({
+    connection: {
+      host: url.hostname,
+      port: Number(url.port || (url.protocol === 'smtps:' ? 465 : 587)),
+      secure: url.protocol === 'smtps:',
+      connectionTimeout: 10_000,
+      greetingTimeout: 10_000,
+      socketTimeout: 30_000,
+      tls: { rejectUnauthorized: url.searchParams.get('tls_reject_unauthorized') !== 'false' },
+    },
     auth: url.username ? { user: decodeURIComponent(url.username), pass: decodeURIComponent(url.password) } : undefined,
     maxConnections: opts.maxConnections ?? 4,
-    connectionTimeout: 10_000,
-    greetingTimeout: 10_000,
-    socketTimeout: 30_000,
-    tls: { rejectUnauthorized: url.searchParams.get('tls_reject_unauthorized') !== 'false' },
   });
   const send = async (message: OutgoingMessage) => {
     try {
-      const info = await transport.sendMail(await forTheWire(message, opts.dkim));
-      return { messageId: info.messageId, response: info.response };
+      let raw = message.raw ?? (await new MailComposer(toNodemailer(message)).compile().build());
+      if (opts.dkim) raw = signMessage(raw, opts.dkim);
+      const info = await pool.send({ from: message.envelopeFrom ?? addressOf(message.from), to: [message.to] }, raw);
+      return { messageId: message.messageId, response: info.response };
     } catch (err) {
       throw classifySmtpError(err);
     }
@@ -40,7 +48,7 @@ export function createSmtpMailer(opts: SmtpOptions): Mailer {
     send,
     sendBatch: (messages) => sendEach(send, messages),
     async close() {
-      transport.close();
+      pool.close();
     },
   };
 }
