@@ -105,12 +105,13 @@ async function apiError(res: Response): Promise<CliError> {
     const { error } = JSON.parse(text) as {
       error: { code: string; message: string; fields?: { path: string; message: string }[] };
     };
+    // A token refused by a server that has one: the two ADMIN_TOKENs differ (the server's is read at its start).
+    const hint =
+      error?.code === 'unauthorized' && !/disabled/.test(error.message)
+        ? ['this shell’s ADMIN_TOKEN is not the one the server was started with']
+        : [];
     if (error?.message)
-      return new CliError(
-        error.message,
-        1,
-        (error.fields ?? []).map((f) => `${f.path}: ${f.message}`),
-      );
+      return new CliError(error.message, 1, [...(error.fields ?? []).map((f) => `${f.path}: ${f.message}`), ...hint]);
   } catch {
     // not the envelope
   }

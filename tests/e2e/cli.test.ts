@@ -142,6 +142,8 @@ describe('the quire CLI against a running server', () => {
     const wrongToken = await run(['broadcast', 'list'], { ADMIN_TOKEN: 'not-the-right-token-at-all' });
     expect(wrongToken.code).toBe(1);
     expect(wrongToken.stderr).toContain('Missing or invalid admin token.');
+    // Guards against a refused token with no word on why: the server reads its own ADMIN_TOKEN (item 13).
+    expect(wrongToken.stderr).toContain('ADMIN_TOKEN is not the one the server was started with');
     const missing = await quire('broadcast', 'status', '00000000-0000-4000-8000-000000000000');
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('Broadcast not found.');

@@ -53,4 +53,13 @@ describe('the reader’s pages', () => {
     for (const [, target] of demo.matchAll(/href="#([^"]*)"/g)) expect(ids.has(target), `#${target}`).toBe(true);
     expect(demo).not.toMatch(/<a href="#[^"]*">Read the article/);
   });
+
+  // Guards against /favicon.ico answering 404 on every page (item 19).
+  it('serves an icon at /favicon.ico', async () => {
+    const res = await h.request('/favicon.ico', { headers: { accept: 'image/*' } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('image/x-icon');
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    expect([...bytes.slice(0, 4)]).toEqual([0, 0, 1, 0]);
+  });
 });

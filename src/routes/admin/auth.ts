@@ -12,7 +12,9 @@ export const requireAdmin: MiddlewareHandler<AppEnv> = async (c, next) => {
     c.header('WWW-Authenticate', 'Bearer realm="quire-admin"');
     throw new AppError(
       'unauthorized',
-      expected ? 'Missing or invalid admin token.' : 'The admin API is disabled: set ADMIN_TOKEN.',
+      expected
+        ? 'Missing or invalid admin token.'
+        : 'The admin API is disabled: this server was started without ADMIN_TOKEN. Start it with ADMIN_TOKEN set, to the value the quire command uses.',
     );
   }
   await next();
