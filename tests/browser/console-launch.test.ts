@@ -123,9 +123,10 @@ describe.skipIf(!hasChromium)('the author launches the book from the console in 
 
     await page.getByRole('button', { name: 'Save draft' }).click();
     await expect.poll(() => page.getByRole('status').textContent()).toBe('Draft saved.');
-    // The preheader a blank one became: the opening line.
-    expect(await page.getByLabel('Preheader').inputValue()).toBe(
-      'It is out today: how engineering teams reduce uncertainty before they build.',
+    // A blank preheader stays blank; the field shows the opening line the inbox will show instead.
+    expect(await page.getByLabel('Preheader').inputValue()).toBe('');
+    expect(await page.getByLabel('Preheader').getAttribute('placeholder')).toBe(
+      'It is out today: how engineering teams reduce uncertainty before they build. A second paragraph.',
     );
     expect(await page.locator('#audience').textContent()).toContain('Goes to 3 people — not to 1 pending');
     await expect.poll(() => phone.getByRole('heading', { name: TITLE }).count()).toBe(1);

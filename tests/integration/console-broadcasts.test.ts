@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { templates } from '../../emails/index.js';
 import { fieldsOf } from '../../src/pages/console/compose-fields.js';
-import { formValues, openingLine, readProps } from '../../src/pages/console/compose-values.js';
+import { formValues, openingLineHint, readProps } from '../../src/pages/console/compose-values.js';
 import { broadcastState, createTopic, seedActiveSubscribers } from '../support/broadcasts.js';
 import { type ConsoleSignIn, consoleGet, consolePost, signIn } from '../support/console.js';
 import { uniqueEmail } from '../support/factories.js';
@@ -122,13 +122,12 @@ describe('the compose form generated from a template schema', () => {
     expect(errors).toEqual([{ path: 'props.coverHeight', message: 'Cover height must be a number' }]);
   });
 
-  it('takes the opening line of the first long text as the preheader, cut at a word', () => {
+  it('hints, for a blank preheader, the opening line the template will show', () => {
     const fields = fieldsOf(release.schema);
-    expect(openingLine(fields, { blurb: 'Short first line.\nSecond line.' })).toBe('Short first line.');
-    const long = `${'word '.repeat(40)}end`;
-    const cut = openingLine(fields, { blurb: long });
-    expect(cut.length).toBeLessThanOrEqual(150);
-    expect(cut).toMatch(/word…$/);
+    expect(openingLineHint(fields, { blurb: 'Short first line.\n\nSecond paragraph.' })).toBe(
+      'Short first line. Second paragraph.',
+    );
+    expect(openingLineHint(fields, { title: 'No long text yet' })).toBe('');
   });
 });
 
@@ -151,9 +150,8 @@ describe.each(databaseKinds)('console broadcasts on %s', (kind) => {
     );
     expect(row!.status).toBe('draft');
     expect(row!.props).toEqual(release.schema.parse(release.previewProps));
-    // A blank preheader becomes the opening line.
-    expect(row!.preheader).toBe(openingLine(fieldsOf(release.schema), release.previewProps).slice(0, 150));
-    expect(row!.preheader.length).toBeGreaterThan(20);
+    // A blank preheader stays blank: the template shows its opening line (see the preview test).
+    expect(row!.preheader).toBe('');
   });
 
   it('shows a form with problems again, each beside its field, and saves nothing', async () => {
@@ -179,7 +177,11 @@ describe.each(databaseKinds)('console broadcasts on %s', (kind) => {
     expect(html.status).toBe(200);
     expect(html.headers.get('content-security-policy')).toMatch(/sandbox/);
     expect(html.headers.get('content-security-policy')).not.toMatch(/script-src/);
-    expect(await html.text()).toContain('How Teams Think Before They Build');
+    const body = await html.text();
+    expect(body).toContain('How Teams Think Before They Build');
+    // The inbox preview line of a blank preheader: the opening of the blurb, as the placeholder said.
+    const hint = openingLineHint(fieldsOf(release.schema), release.previewProps);
+    expect(body).toContain(hint.replaceAll("'", '&#x27;').slice(0, 60));
 
     const text = await consolePost(h, s, '/admin/broadcasts/preview?format=text', releaseForm());
     expect(text.headers.get('content-type')).toMatch(/^text\/plain/);

@@ -1,3 +1,4 @@
+import { openingLine } from '../../../emails/_components/props.js';
 import type { FieldError } from '../../core/errors.js';
 import { type Field, itemName } from './compose-fields.js';
 
@@ -120,17 +121,11 @@ export function listRows(f: Extract<Field, { kind: 'list' }>, props: Record<stri
   return f.max === undefined ? wanted : Math.min(Math.max(f.max, held), wanted);
 }
 
-const PREHEADER_MAX = 150;
-
 /**
- * The preheader a draft gets when the author leaves it blank: the opening line of its first long text
- * (the blurb, the summary), cut at a word so the inbox shows a whole phrase.
+ * What a blank preheader will show: the template takes the opening of its text (emails/_components/props.ts
+ * openingLine), and the form shows that line as the field's placeholder, from the first long text.
  */
-export function openingLine(fields: Field[], props: Record<string, unknown>): string {
+export function openingLineHint(fields: Field[], props: Record<string, unknown>): string {
   const source = fields.find((f) => f.kind === 'longtext' && typeof props[f.key] === 'string');
-  const first = source ? String(props[source.key]).trim().split(/\r?\n/)[0]!.trim() : '';
-  if (first.length <= PREHEADER_MAX) return first;
-  const cut = first.slice(0, PREHEADER_MAX - 1);
-  const space = cut.lastIndexOf(' ');
-  return `${(space > PREHEADER_MAX / 2 ? cut.slice(0, space) : cut).replace(/[\s,;:.–—-]+$/, '')}…`;
+  return source ? openingLine(String(props[source.key])) : '';
 }

@@ -23,7 +23,7 @@ export interface ComposePageProps {
   draft: { topic: string; subject: string; preheader: string; props: Record<string, unknown> };
   values: Record<string, string>;
   errors: FieldError[];
-  /** The preheader a blank one becomes: the opening line. */
+  /** What a blank preheader shows in the inbox: the opening line of the text. */
   openingLine: string;
   /** The author's own addresses, as last used for a test. */
   testTo: string;

@@ -2,7 +2,7 @@ import type { Context } from 'hono';
 import { type BroadcastInput, broadcastTemplate, validateProps } from '../../../core/broadcasts.js';
 import { AppError, type FieldError } from '../../../core/errors.js';
 import { fieldsOf } from '../../../pages/console/compose-fields.js';
-import { formValues, openingLine, readProps } from '../../../pages/console/compose-values.js';
+import { formValues, readProps } from '../../../pages/console/compose-values.js';
 import { readBody } from '../../http.js';
 import { plainText, TopicSlug } from '../../schemas.js';
 
@@ -69,7 +69,8 @@ export async function readComposeForm(c: Context): Promise<ComposeRead> {
     template,
     topic: text(data.topic),
     subject: subject.success ? subject.data : text(data.subject),
-    preheader: (preheader.success ? preheader.data : text(data.preheader)) || openingLine(fields, props),
+    // Blank stays blank: the template then shows the opening of its text in the inbox.
+    preheader: preheader.success ? preheader.data : text(data.preheader),
     props,
     values: { ...formValues(fields, props), ...unread },
   };

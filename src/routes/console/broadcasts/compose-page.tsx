@@ -6,7 +6,7 @@ import { AppError, type FieldError } from '../../../core/errors.js';
 import { listTopics } from '../../../core/topics.js';
 import { ComposePage } from '../../../pages/console/compose.js';
 import { fieldsOf } from '../../../pages/console/compose-fields.js';
-import { openingLine } from '../../../pages/console/compose-values.js';
+import { openingLineHint } from '../../../pages/console/compose-values.js';
 import type { AppContext } from '../../env.js';
 import { consoleSession, sessionCookieOptions } from '../auth/guard.js';
 import type { ComposeDraft } from './compose-form.js';
@@ -32,7 +32,7 @@ export async function composePage(
       draft={opts.draft}
       values={opts.draft.values}
       errors={opts.errors ?? []}
-      openingLine={openingLine(fields, opts.draft.props)}
+      openingLine={openingLineHint(fields, opts.draft.props)}
       testTo={getCookie(c, TEST_TO_COOKIE) ?? ''}
       audience={opts.id && topic ? await audienceOf(s.db, topic) : undefined}
       notice={opts.notice}
