@@ -279,7 +279,8 @@ describe('the quire CLI against a running server', () => {
     const cancel = await quire('broadcast', 'cancel', broadcastId);
     expect(cancel.code).toBe(1);
     expect(cancel.stderr).toContain('The broadcast is sent');
-  });
+    // Every command here is its own process: on a busy machine they outlast the default test timeout.
+  }, 120_000);
 
   it('exports the list as CSV that reads back with csv-parse', async () => {
     const all = parse(ok(await quire('subscribers', 'export')), { columns: true }) as Record<string, string>[];
