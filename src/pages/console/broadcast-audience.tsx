@@ -1,5 +1,5 @@
 /** @jsxImportSource hono/jsx */
-import { fmt } from './broadcasts.js';
+import { formatNumber as fmt } from './format.js';
 
 export interface Audience {
   audience: number;

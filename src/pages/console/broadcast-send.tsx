@@ -2,7 +2,7 @@
 import type { Broadcast } from '../../core/broadcasts.js';
 import type { FieldError } from '../../core/errors.js';
 import { type Audience, audienceSentence } from './broadcast-audience.js';
-import { fmt } from './broadcasts.js';
+import { formatNumber as fmt } from './format.js';
 import { ConsoleForm, ConsoleLayout } from './layout.js';
 
 /**

@@ -1,6 +1,7 @@
 /** @jsxImportSource hono/jsx */
 import type { BroadcastProgress, BroadcastReport } from '../../core/broadcast-report.js';
-import { fmt, StatusBadge } from './broadcasts.js';
+import { StatusBadge } from './broadcasts.js';
+import { formatNumber as fmt, formatDateTime } from './format.js';
 import { ConsoleForm, ConsoleLayout } from './layout.js';
 
 /**
@@ -28,7 +29,7 @@ export function duration(seconds: number | null): string {
   return `${Math.floor(seconds / 3600)} h ${Math.floor((seconds % 3600) / 60)} min`;
 }
 
-const time = (d: Date | string | null) => (d ? new Date(d).toISOString().slice(0, 16).replace('T', ' ') : '—');
+const time = (d: Date | string | null) => (d ? formatDateTime(new Date(d)) : '—');
 
 export function StatusPage({ bookTitle, csrf, progress: p, report, topicName, notice }: StatusPageProps) {
   const b = p.broadcast;
@@ -55,7 +56,7 @@ export function StatusPage({ bookTitle, csrf, progress: p, report, topicName, no
           Status: <StatusBadge status={b.status} />
         </h2>
         {b.statusReason ? <p class="muted">{b.statusReason}</p> : null}
-        {b.status === 'scheduled' ? <p>Starts at {time(b.scheduledAt)} UTC.</p> : null}
+        {b.status === 'scheduled' ? <p>Starts at {time(b.scheduledAt)}.</p> : null}
         <p class="lede" aria-live="polite">
           <span data-k="sent">{fmt(c.sent)}</span> of <span data-k="total">{fmt(p.total)}</span> sent
         </p>
@@ -73,7 +74,7 @@ export function StatusPage({ bookTitle, csrf, progress: p, report, topicName, no
               <Tile k="retrying" n={fmt(c.retrying)} what="waiting to retry" />
             </ul>
             <p class="muted small" data-k="next">
-              {c.retrying && c.nextAttemptAt ? `Next retry at ${time(c.nextAttemptAt)} UTC.` : ''}
+              {c.retrying && c.nextAttemptAt ? `Next retry at ${time(c.nextAttemptAt)}.` : ''}
             </p>
             <p class="small">
               <a href={base}>Refresh</a>
@@ -99,9 +100,9 @@ export function StatusPage({ bookTitle, csrf, progress: p, report, topicName, no
           </dd>
           <dt>Preheader</dt>
           <dd>{b.preheader || '—'}</dd>
-          <dt>Started (UTC)</dt>
+          <dt>Started</dt>
           <dd>{time(b.audienceFrozenAt)}</dd>
-          <dt>Finished (UTC)</dt>
+          <dt>Finished</dt>
           <dd>{time(b.completedAt)}</dd>
         </dl>
         <p>

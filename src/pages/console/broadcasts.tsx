@@ -1,18 +1,15 @@
 /** @jsxImportSource hono/jsx */
 import type { BroadcastSummary } from '../../core/broadcast-report.js';
+import { formatNumber as fmt, formatDateTime } from './format.js';
 import { ConsoleLayout } from './layout.js';
 
 /** The broadcasts list, and the template picker a new broadcast starts from. */
-
-export const fmt = (n: number) => n.toLocaleString('en');
 
 const STATUS_CLASS: Record<string, string> = { sent: 'badge ok', sending: 'badge ok', paused: 'badge bad' };
 
 export function StatusBadge({ status }: { status: string }) {
   return <span class={STATUS_CLASS[status] ?? 'badge'}>{status}</span>;
 }
-
-const when = (d: Date | null) => (d ? d.toISOString().slice(0, 16).replace('T', ' ') : '');
 
 export interface BroadcastsPageProps {
   bookTitle: string;
@@ -53,7 +50,7 @@ export function BroadcastsPage({ bookTitle, csrf, broadcasts, notice }: Broadcas
                   <th scope="col" class="num">
                     Bounced
                   </th>
-                  <th scope="col">Created (UTC)</th>
+                  <th scope="col">Created</th>
                 </tr>
               </thead>
               <tbody>
@@ -71,7 +68,7 @@ export function BroadcastsPage({ bookTitle, csrf, broadcasts, notice }: Broadcas
                     <td class="num">{fmt(b.counts.sent)}</td>
                     <td class="num">{fmt(b.counts.failed)}</td>
                     <td class="num">{fmt(b.counts.bounced)}</td>
-                    <td class="small">{when(b.createdAt)}</td>
+                    <td class="small">{formatDateTime(b.createdAt)}</td>
                   </tr>
                 ))}
               </tbody>

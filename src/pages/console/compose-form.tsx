@@ -2,6 +2,7 @@
 import type { FieldError } from '../../core/errors.js';
 import { type Field, itemName } from './compose-fields.js';
 import { listRows } from './compose-values.js';
+import { formatNumber } from './format.js';
 
 /**
  * The inputs of a generated compose form (compose-fields.ts). Each input is named by its error path, so
@@ -193,8 +194,6 @@ function FieldInput({ field: f, name, values, errorOf, props }: InputProps) {
   }
 }
 
-const number = (n: number) => n.toLocaleString('en');
-
 /** "Links" names the list; each row is "Link 1", "Link 2". */
 const rowName = (label: string) => (/[^s]s$/.test(label) ? label.slice(0, -1) : label);
 
@@ -203,7 +202,7 @@ function hintOf(f: Field): string | undefined {
   const parts: string[] = f.help ? [f.help] : [];
   if (f.kind === 'longtext') parts.push('Plain text; a blank line starts a new paragraph.');
   if ((f.kind === 'longtext' || f.kind === 'text') && f.maxLength)
-    parts.push(`Up to ${number(f.maxLength)} characters.`);
+    parts.push(`Up to ${formatNumber(f.maxLength)} characters.`);
   if (f.kind === 'url') parts.push('An https:// address.');
   if (f.kind === 'lines') parts.push('One per line.');
   if (f.kind === 'json') parts.push('JSON, as the template expects it.');

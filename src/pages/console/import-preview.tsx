@@ -1,7 +1,7 @@
 /** @jsxImportSource hono/jsx */
 import type { CsvImport } from '../../core/lists/csv.js';
 import type { ImportPreview, RowAction } from '../../core/lists/import-preview.js';
-import { fmt } from './broadcasts.js';
+import { formatNumber as fmt } from './format.js';
 import { ConsoleForm, ConsoleLayout } from './layout.js';
 
 /**

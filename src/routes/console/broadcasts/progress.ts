@@ -1,12 +1,10 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { broadcastProgress } from '../../../core/broadcast-report.js';
 import { duration } from '../../../pages/console/broadcast-status.js';
-import { fmt } from '../../../pages/console/broadcasts.js';
+import { formatNumber as fmt, formatDateTime } from '../../../pages/console/format.js';
 import type { AppEnv } from '../../env.js';
 import { consoleGuard } from '../auth/guard.js';
 import { ID } from './ids.js';
-
-const time = (iso: string) => `${iso.slice(0, 16).replace('T', ' ')} UTC`;
 
 /**
  * GET /admin/broadcasts/:id/progress: the live figures for the progress script, formatted here as the
@@ -31,7 +29,7 @@ export function registerBroadcastProgress(app: OpenAPIHono<AppEnv>) {
         failed: fmt(k.failed),
         bounced: fmt(k.bounced),
         retrying: fmt(k.retrying),
-        next: k.retrying && k.nextAttemptAt ? `Next retry at ${time(k.nextAttemptAt)}.` : '',
+        next: k.retrying && k.nextAttemptAt ? `Next retry at ${formatDateTime(new Date(k.nextAttemptAt))}.` : '',
       },
     });
   });
