@@ -90,11 +90,13 @@ describe.skipIf(!hasChromium)('the author launches the book from the console in 
       .toContain(
         'Imported: 3 active, 1 pending (confirmation mail on its way). Skipped: 0 already on the list, 0 who had left, 1 invalid.',
       );
+    await checkPage(page, 'console-03b-imported');
 
     // Compose the release announcement from the form generated from its props schema.
     await page.getByRole('link', { name: 'Broadcasts' }).click();
     await checkPage(page, 'console-04-broadcasts-empty');
     await page.getByRole('link', { name: 'New broadcast' }).click();
+    await checkPage(page, 'console-04b-templates');
     await page.getByRole('link', { name: 'release-announcement' }).click();
     await checkPage(page, 'console-05-compose-new');
     await page.getByLabel('Subject').fill(`${TITLE} is out`);
