@@ -119,9 +119,11 @@ describe.skipIf(!hasChromium)('the author launches the book from the console in 
     await expect
       .poll(() => page.frameLocator('iframe[name="preview-text"]').locator('body').textContent())
       .toContain('Buy the paperback [https://books.example.com/buy]');
-    // Frames off screen are not painted in a full-page capture: each is captured on its own.
+    // Frames off screen are not painted in a capture: each is captured on its own, in a tall window.
+    await page.setViewportSize({ width: 1280, height: 2400 });
     for (const name of ['preview-desktop', 'preview-phone', 'preview-text'])
       await page.locator(`figure.${name}`).screenshot({ path: join(ARTIFACTS, `console-06-${name}.png`) });
+    await page.setViewportSize({ width: 1280, height: 900 });
 
     await page.getByRole('button', { name: 'Save draft' }).click();
     await expect.poll(() => page.getByRole('status').textContent()).toBe('Draft saved.');
