@@ -3,6 +3,7 @@
  * bench/results/ and rewrite their sections of docs/benchmarks.md. Benchmarks report; they never fail
  * on a time.
  */
+import { benchConsole } from './console.js';
 import { benchDelivery } from './delivery.js';
 import { benchEdge } from './edge.js';
 import { benchProviders } from './providers.js';
@@ -18,6 +19,7 @@ const benches: Record<string, (quick: boolean) => Promise<BenchResult>> = {
   delivery: benchDelivery,
   providers: benchProviders,
   scale: benchScale,
+  console: benchConsole,
   rendering: benchRendering,
   startup: benchStartup,
   edge: benchEdge,

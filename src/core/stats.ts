@@ -69,7 +69,7 @@ export function growthSince(now: Date, days = GROWTH_DAYS): Date {
 
 /**
  * Confirmed signups and unsubscribes per UTC day, and the signup requests of the same days, from the
- * ledger (erasing someone never rewrites the past), in one pass over the window.
+ * ledger (erasing someone never rewrites the past), in one statement.
  */
 export async function growth(
   db: DbOrTx,
@@ -77,15 +77,17 @@ export async function growth(
   days = GROWTH_DAYS,
 ): Promise<{ growth: Overview['growth']; confirmation: Overview['confirmation'] }> {
   const since = growthSince(now, days);
-  // Days as whole numbers since the epoch: cheaper per row than formatting a date, and the same UTC days.
-  const rows = rowsOf<{ day: number | string; kind: 'requested' | 'confirmed' | 'unsubscribed'; n: number | string }>(
+  // One count per kind and day, each a range of the (kind, occurred_at) index read from the index alone:
+  // several times cheaper on a large ledger than grouping every event of the window by its day.
+  const rows = rowsOf<{ i: number | string; kind: 'requested' | 'confirmed' | 'unsubscribed'; n: number | string }>(
     await db.execute(sql`
-      select floor(extract(epoch from occurred_at) / 86400)::integer as day, kind, count(*) as n
-        from ${consentEvents}
-       where kind in ('requested', 'confirmed', 'unsubscribed') and occurred_at >= ${since.toISOString()}::timestamptz
-       group by 1, 2`),
+      select d.i, k.kind,
+             (select count(*) from ${consentEvents} e
+               where e.kind = k.kind and e.occurred_at >= d.start and e.occurred_at < d.start + interval '24 hours') as n
+        from (select i, ${since.toISOString()}::timestamptz + i * interval '24 hours' as start
+                from generate_series(0, ${days - 1}::integer) i) d
+       cross join (values ('requested'), ('confirmed'), ('unsubscribed')) k(kind)`),
   );
-  const first = since.getTime() / DAY_MS;
   const list: GrowthDay[] = Array.from({ length: days }, (_, i) => ({
     day: utcDay(new Date(since.getTime() + i * DAY_MS)),
     confirmed: 0,
@@ -95,7 +97,7 @@ export async function growth(
   for (const r of rows) {
     const n = Number(r.n);
     if (r.kind === 'requested') asked += n;
-    const entry = list[Number(r.day) - first];
+    const entry = list[Number(r.i)];
     if (entry && r.kind !== 'requested') entry[r.kind] = n;
   }
   const confirmed = list.reduce((a, d) => a + d.confirmed, 0);

@@ -1,6 +1,6 @@
 /** @jsxImportSource hono/jsx */
 import type { GrowthDay } from '../../core/stats.js';
-import { formatNumber } from './format.js';
+import { formatNumber, formatShortDate } from './format.js';
 
 /**
  * Confirmed signups (up) and unsubscribes (down) per day, as inline SVG: no script, no library, scales
@@ -28,8 +28,7 @@ export function scaleFor(max: number): { top: number; ticks: number[] } {
   return { top, ticks };
 }
 
-const shortDate = (day: string) =>
-  new Date(`${day}T00:00:00Z`).toLocaleDateString('en', { day: 'numeric', month: 'short', timeZone: 'UTC' });
+const shortDate = formatShortDate;
 
 export function GrowthChart({ days }: { days: GrowthDay[] }) {
   const up = scaleFor(Math.max(0, ...days.map((d) => d.confirmed)));
