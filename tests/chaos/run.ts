@@ -1,15 +1,18 @@
 /**
- * `npm run test:chaos [-- --quick] [--only worker-kill,smtp-outage,pg-outage,multi-instance] [--seed N] [--report|--no-report]`
+ * `npm run test:chaos [-- --quick] [--only worker-kill,smtp-outage,pg-outage,multi-instance,provider-trouble,…]
+ *   [--seed N] [--report|--no-report]`
  *
  * Fault scenarios against real processes: quire's Node entry (API and `--worker`), a private PostgreSQL
- * cluster (initdb + pg_ctl in a temporary directory, never the machine's shared server) and an SMTP sink
- * in its own process. Prints a summary per scenario, rewrites its section of docs/reliability.md (full
- * runs; `--quick`, which CI runs, only with --report), and exits non-zero when an invariant breaks (a
- * recipient lost, duplicates past the bound, a 500, a half-written signup, …).
+ * cluster (initdb + pg_ctl in a temporary directory, never the machine's shared server), an SMTP sink and
+ * the mail provider stand-ins (tests/stand-ins/), each in its own process. Prints a summary per scenario,
+ * rewrites its section of docs/reliability.md (full runs; `--quick`, which CI runs, only with --report),
+ * and exits non-zero when an invariant breaks (a recipient lost, duplicates past the bound, a 500, a
+ * half-written signup, …).
  */
 import { parseArgs } from 'node:util';
 import { multiInstance } from './multi-instance.js';
 import { pgOutage } from './pg-outage.js';
+import { providerTrouble } from './provider-trouble.js';
 import { smtpOutage } from './smtp-outage.js';
 import { startPrivateCluster } from './support/cluster.js';
 import { logDir, removeLogs } from './support/quire.js';
@@ -41,6 +44,7 @@ const scenarios: Record<string, Scenario> = {
   'smtp-outage': smtpOutage,
   'pg-outage': pgOutage,
   'multi-instance': multiInstance,
+  'provider-trouble': providerTrouble,
 };
 const selected = values.only ? values.only.split(',').map((s) => s.trim()) : Object.keys(scenarios);
 for (const name of selected) {

@@ -112,13 +112,14 @@ export async function startPostmarkStandIn(opts: PostmarkStandInOptions): Promis
         status: 401,
         body: apiError(10, 'The Server Token you provided in the X-Postmark-Server-Token request header was invalid.'),
       };
+    // An injected 429 is answered as the rate limit is, so a test can put the limit in its way on purpose.
     const fault = ctx.injectedFault();
-    if (fault !== undefined)
+    if (fault !== undefined && fault !== 429)
       return {
         status: fault,
         body: apiError(fault === 503 ? 100 : 0, fault === 503 ? 'Maintenance' : 'Internal Server Error'),
       };
-    const limited = ctx.rateLimited();
+    const limited = fault === 429 ? (opts.retryAfterSeconds ?? 1) : ctx.rateLimited();
     if (limited !== undefined)
       return { status: 429, headers: { 'retry-after': String(limited) }, body: apiError(429, 'Rate limit exceeded.') };
     const json = (h: string | undefined) => /^application\/json\s*(;|$)/i.test(h ?? '');

@@ -113,15 +113,16 @@ export async function startResendStandIn(opts: ResendStandInOptions): Promise<Re
     if (!auth) return reply(error(401, 'missing_api_key', 'Missing API key in the authorization header.'));
     if (auth !== `Bearer ${opts.apiKey}`) return reply(error(403, 'invalid_api_key', 'API key is invalid.'));
 
+    // An injected 429 is answered as the rate limit is, so a test can put the limit in its way on purpose.
     const fault = ctx.injectedFault();
-    if (fault !== undefined)
+    if (fault !== undefined && fault !== 429)
       return reply(
         fault === 503
           ? error(503, 'service_unavailable', 'API is temporarily unavailable')
           : error(fault, 'application_error', 'An unexpected error occurred.'),
       );
     const rateHeaders: Record<string, string> = {};
-    const limited = ctx.rateLimited();
+    const limited = fault === 429 ? (opts.retryAfterSeconds ?? 1) : ctx.rateLimited();
     if (ctx.rate.limit !== undefined) {
       rateHeaders['ratelimit-limit'] = String(ctx.rate.limit);
       rateHeaders['ratelimit-remaining'] = String(ctx.rate.remaining());

@@ -8,6 +8,18 @@ import type { OutgoingMessage } from '../../src/mail/mailer.js';
  * every request and of every accepted message, a requests-per-second limit, injected faults, and a control
  * API under /_stand-in/ for a test that runs the stand-in as a separate process. The control API is not
  * part of any provider's contract; every other path gets the provider's own answer.
+ *
+ * Control API:
+ *   GET  /_stand-in/messages, /_stand-in/requests   the records; `?fields=a,b` keeps those fields, any other
+ *                                                   `?name=value` keeps records whose field has that value
+ *   GET  /_stand-in/recipients                      accepted messages per recipient
+ *   GET  /_stand-in/faults                          faults still pending, requests being processed, and how
+ *                                                   many messages and requests were recorded
+ *   POST /_stand-in/faults?fail=N&status=S          the next N requests get status S (500 by default)
+ *                         ?drop=N                   the next N requests are processed, then not answered
+ *                         ?delay_ms=N               from now on, take up each request after N ms (0: at once)
+ *                         ?rate=N                   from now on, at most N requests a second (0: no limit)
+ *   POST /_stand-in/reset                           forget messages and requests
  */
 
 export interface RecordedRequest {
@@ -18,6 +30,12 @@ export interface RecordedRequest {
   body: string;
   /** The status answered; 0 when the connection was dropped on purpose (`dropResponses`). */
   status: number;
+  /**
+   * Whether the answer was written to a live connection: false when it was dropped on purpose, or when the
+   * client had closed the connection before the answer was ready (it gave up waiting, so it never learned
+   * that the request was processed).
+   */
+  answered: boolean;
   receivedAt: number;
 }
 
@@ -82,6 +100,15 @@ export interface HandlerContext<M> {
   rate: { limit: number | undefined; remaining: () => number | undefined; resetSeconds: () => number };
 }
 
+/** Records whose fields equal every `name=value` given, each cut down to `fields=a,b` when that is given. */
+function view(records: readonly unknown[], params: URLSearchParams): unknown[] {
+  const fields = params.get('fields')?.split(',').filter(Boolean);
+  const filters = [...params].filter(([name]) => name !== 'fields');
+  return records
+    .filter((r) => filters.every(([name, value]) => String((r as Record<string, unknown>)[name]) === value))
+    .map((r) => (fields ? Object.fromEntries(fields.map((f) => [f, (r as Record<string, unknown>)[f]])) : r));
+}
+
 /** A body larger than any provider here takes is not read into memory. */
 const MAX_BODY = 64 * 1024 * 1024;
 
@@ -91,6 +118,9 @@ export async function startStandIn<M>(handler: Handler<M>, opts: CommonOptions):
   const window: number[] = [];
   let failures: { count: number; status: number } = { count: 0, status: 500 };
   let drops = 0;
+  let inFlight = 0;
+  // What the control API may change while the stand-in runs; the caller's options object is left alone.
+  const live = { delayMs: opts.delayMs, rateLimitPerSecond: opts.rateLimitPerSecond };
   const sockets = new Set<Socket>();
 
   const prune = (now: number) => {
@@ -125,19 +155,29 @@ export async function startStandIn<M>(handler: Handler<M>, opts: CommonOptions):
       headers,
       body: size > MAX_BODY ? '' : Buffer.concat(chunks).toString('utf8'),
       status: 0,
+      answered: false,
       receivedAt: Date.now(),
     };
 
-    if (url.pathname.startsWith('/_stand-in/')) return control(url.pathname, record.method, res);
+    if (url.pathname.startsWith('/_stand-in/')) return control(url, record.method, res);
     requests.push(record);
-    if (opts.delayMs) await new Promise((r) => setTimeout(r, opts.delayMs));
+    inFlight++;
+    try {
+      await answer(record, size > MAX_BODY, req, res);
+    } finally {
+      inFlight--;
+    }
+  }
+
+  async function answer(record: RecordedRequest, tooLarge: boolean, req: IncomingMessage, res: ServerResponse) {
+    if (live.delayMs) await new Promise((r) => setTimeout(r, live.delayMs));
 
     const now = Date.now();
     let pending: M[] = [];
     const ctx: HandlerContext<M> = {
       accept: (ms) => (pending = pending.concat(ms)),
       rateLimited() {
-        const limit = opts.rateLimitPerSecond;
+        const limit = live.rateLimitPerSecond;
         if (!limit) return undefined;
         prune(now);
         if (window.length < limit) {
@@ -152,15 +192,14 @@ export async function startStandIn<M>(handler: Handler<M>, opts: CommonOptions):
         return failures.status;
       },
       rate: {
-        limit: opts.rateLimitPerSecond,
-        remaining: () => (opts.rateLimitPerSecond ? Math.max(0, opts.rateLimitPerSecond - window.length) : undefined),
+        limit: live.rateLimitPerSecond,
+        remaining: () => (live.rateLimitPerSecond ? Math.max(0, live.rateLimitPerSecond - window.length) : undefined),
         resetSeconds: () => (window.length ? Math.max(0, Math.ceil((window[0]! + 1000 - now) / 1000)) : 0),
       },
     };
-    const reply =
-      size > MAX_BODY
-        ? { status: 413, body: 'request entity too large' }
-        : await handler.handle({ ...record, now }, ctx);
+    const reply = tooLarge
+      ? { status: 413, body: 'request entity too large' }
+      : await handler.handle({ ...record, now }, ctx);
     messages.push(...pending);
     if (drops > 0) {
       drops--;
@@ -168,6 +207,7 @@ export async function startStandIn<M>(handler: Handler<M>, opts: CommonOptions):
       return;
     }
     record.status = reply.status;
+    record.answered = !req.socket.destroyed;
     const text =
       typeof reply.body === 'string' ? reply.body : reply.body === undefined ? '' : JSON.stringify(reply.body);
     const type = typeof reply.body === 'string' ? 'text/plain; charset=utf-8' : 'application/json; charset=utf-8';
@@ -175,14 +215,39 @@ export async function startStandIn<M>(handler: Handler<M>, opts: CommonOptions):
     res.end(text);
   }
 
-  function control(path: string, method: string, res: ServerResponse) {
+  function control(url: URL, method: string, res: ServerResponse) {
     const json = (status: number, body: unknown) => {
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(JSON.stringify(body));
     };
-    if (path === '/_stand-in/messages' && method === 'GET') return json(200, messages);
-    if (path === '/_stand-in/requests' && method === 'GET') return json(200, requests);
+    const path = url.pathname;
+    const params = url.searchParams;
+    if (path === '/_stand-in/messages' && method === 'GET') return json(200, view(messages, params));
+    if (path === '/_stand-in/requests' && method === 'GET') return json(200, view(requests, params));
     if (path === '/_stand-in/recipients' && method === 'GET') return json(200, Object.fromEntries(countByRecipient()));
+    if (path === '/_stand-in/faults' && method === 'POST') {
+      const names = ['fail', 'status', 'drop', 'delay_ms', 'rate'];
+      const bad = [...params].filter(([k, v]) => !names.includes(k) || !/^\d{1,9}$/.test(v)).map(([k]) => k);
+      if (bad.length) return json(400, { error: `unknown fault parameter or not a whole number: ${bad.join(', ')}` });
+      const count = (name: string) => (params.has(name) ? Number(params.get(name)) : undefined);
+      const fail = count('fail');
+      if (fail !== undefined) failures = { count: fail, status: count('status') ?? 500 };
+      const drop = count('drop');
+      if (drop !== undefined) drops = drop;
+      if (params.has('delay_ms')) live.delayMs = count('delay_ms') || undefined;
+      if (params.has('rate')) live.rateLimitPerSecond = count('rate') || undefined;
+    }
+    if (path === '/_stand-in/faults')
+      return json(200, {
+        fail: failures.count,
+        status: failures.status,
+        drop: drops,
+        delayMs: live.delayMs ?? 0,
+        rate: live.rateLimitPerSecond ?? 0,
+        inFlight,
+        messages: messages.length,
+        requests: requests.length,
+      });
     if (path === '/_stand-in/reset' && method === 'POST') {
       messages.length = 0;
       requests.length = 0;
