@@ -18,6 +18,7 @@ import { startPrivateCluster } from './support/cluster.js';
 import { logDir, removeLogs } from './support/quire.js';
 import { printResult, writeSection } from './support/report.js';
 import { type ScenarioResult, seededRandom } from './support/util.js';
+import { webhookFlood } from './webhook-flood.js';
 import { workerKill } from './worker-kill.js';
 
 const { values } = parseArgs({
@@ -45,6 +46,7 @@ const scenarios: Record<string, Scenario> = {
   'pg-outage': pgOutage,
   'multi-instance': multiInstance,
   'provider-trouble': providerTrouble,
+  'webhook-flood': webhookFlood,
 };
 const selected = values.only ? values.only.split(',').map((s) => s.trim()) : Object.keys(scenarios);
 for (const name of selected) {
