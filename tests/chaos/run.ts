@@ -10,6 +10,7 @@
  * half-written signup, …).
  */
 import { parseArgs } from 'node:util';
+import { inboundJunk } from './inbound-junk.js';
 import { multiInstance } from './multi-instance.js';
 import { pgOutage } from './pg-outage.js';
 import { providerTrouble } from './provider-trouble.js';
@@ -47,6 +48,7 @@ const scenarios: Record<string, Scenario> = {
   'multi-instance': multiInstance,
   'provider-trouble': providerTrouble,
   'webhook-flood': webhookFlood,
+  'inbound-junk': inboundJunk,
 };
 const selected = values.only ? values.only.split(',').map((s) => s.trim()) : Object.keys(scenarios);
 for (const name of selected) {
