@@ -93,7 +93,7 @@ describe.each(databaseKinds)('console subscribers on %s', (kind) => {
     expect(html).toMatch(/<li data-kind="confirmed">/);
     expect(html).toContain('Consent text version 1:');
     expect(html).toContain(`<blockquote>${DEFAULT_CONSENT_TEXT.replaceAll("'", '&#39;')}</blockquote>`);
-    expect(html).toMatch(/<table class="data" id="deliveries">/);
+    expect(html).toMatch(/<table class="data stack" id="deliveries">/);
     expect(html).toContain('Confirmation request');
     expect(html).toContain('Welcome');
     expect((await consoleGet(h, s, '/admin/subscribers/not-an-id')).status).toBe(404);

@@ -80,6 +80,9 @@ export function SubscriberPage({ bookTitle, csrf, record: r, notice }: Subscribe
         </section>
         <section class="panel" aria-labelledby="topics">
           <h2 id="topics">Topics</h2>
+          {r.status !== 'active' && r.status !== 'erased' ? (
+            <p class="muted small">What they chose; nothing is sent to them while they are not subscribed.</p>
+          ) : null}
           <ul id="topic-list">
             {r.topics.map((t) => (
               <li key={t.slug}>
@@ -132,7 +135,7 @@ export function SubscriberPage({ bookTitle, csrf, record: r, notice }: Subscribe
           <p>Nothing has been sent to this subscriber.</p>
         ) : (
           <div class="table-wrap">
-            <table class="data" id="deliveries">
+            <table class="data stack" id="deliveries">
               <caption>Newest first{r.moreDeliveries ? ` (the latest ${r.deliveries.length})` : ''}</caption>
               <thead>
                 <tr>
@@ -155,15 +158,17 @@ export function SubscriberPage({ bookTitle, csrf, record: r, notice }: Subscribe
                         (DELIVERY_NAMES[d.kind] ?? d.kind)
                       )}
                     </th>
-                    <td>
+                    <td data-label="Status">
                       {d.status}
                       {d.lastError ? <div class="muted small">{d.lastError}</div> : null}
                     </td>
-                    <td class="num">{d.attempts}</td>
-                    <td>
+                    <td class="num" data-label="Attempts">
+                      {d.attempts}
+                    </td>
+                    <td data-label="Queued">
                       <When at={d.createdAt} />
                     </td>
-                    <td>
+                    <td data-label="Sent">
                       <When at={d.sentAt} />
                     </td>
                   </tr>
