@@ -14,13 +14,10 @@ const fixtures = readdirSync(root, { withFileTypes: true })
     readdirSync(new URL(`${d.name}/`, root)).map((f) => readFileSync(new URL(`${d.name}/${f}`, root), 'latin1')),
   );
 
-/** A reading must finish well within this, whatever it was given. */
-const MOMENT_MS = 1_000;
-
 async function readsCalmly(raw: string | Buffer) {
-  const started = performance.now();
+  // A hang (catastrophic backtracking, a loop that never ends) runs the test into its timeout; speed is
+  // not asserted here — a loaded machine would make that flaky, and benchmarks measure speed.
   const reading = await readBounce(raw);
-  expect(performance.now() - started).toBeLessThan(MOMENT_MS);
   expect(['dsn', 'arf', null]).toContain(reading.kind);
   for (const r of reading.reports) expect(['hard', 'soft', 'complaint']).toContain(r.type);
 }
