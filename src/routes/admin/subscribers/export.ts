@@ -7,6 +7,7 @@ import { ExportQuery } from './schema.js';
 
 const route = createRoute({
   method: 'get',
+  operationId: 'exportSubscribers',
   path: '/admin/v1/subscribers/export',
   tags: ['Admin'],
   security: adminSecurity,
