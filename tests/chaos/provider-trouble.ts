@@ -37,17 +37,9 @@ const PROVIDERS: Record<
   },
 };
 
-interface Plan {
-  n: number;
-  workers: number;
-  rate: number;
-  fail500: number;
-  fail429: number;
-  hangMs: number;
-  timeoutMs: number;
-  /** Waits out retry backoff by SQL instead of the clock (quick mode). */
-  shortcutBackoff: boolean;
-}
+const QUICK = { n: 600, workers: 1, rate: 200, fail500: 3, fail429: 3, hangMs: 3_000, timeoutMs: 1_500 };
+const FULL = { n: 10_000, workers: 2, rate: 100, fail500: 10, fail429: 40, hangMs: 30_000, timeoutMs: 3_000 };
+type Plan = typeof QUICK & { quick: boolean };
 
 const PAUSE_AFTER = 25;
 
@@ -69,18 +61,7 @@ export async function providerTrouble(
   opts: { quick: boolean; random: () => number },
 ): Promise<ScenarioResult> {
   const started = performance.now();
-  const plan: Plan = opts.quick
-    ? { n: 600, workers: 1, rate: 200, fail500: 3, fail429: 3, hangMs: 3_000, timeoutMs: 1_500, shortcutBackoff: true }
-    : {
-        n: 10_000,
-        workers: 2,
-        rate: 100,
-        fail500: 10,
-        fail429: 40,
-        hangMs: 30_000,
-        timeoutMs: 3_000,
-        shortcutBackoff: false,
-      };
+  const plan: Plan = { ...(opts.quick ? QUICK : FULL), quick: opts.quick };
   const checks = new Checks();
   const trials = await Promise.all((['postmark', 'resend'] as const).map((p) => trial(cluster, p, plan, checks)));
   const hang = `${plan.hangMs / 1000} s`;
@@ -92,7 +73,7 @@ export async function providerTrouble(
       `quire: ${plan.workers} \`--worker\` process${plan.workers > 1 ? 'es' : ''} per provider, DELIVERY_RATE=${plan.rate} msg/s each, DELIVERY_BATCH=50, BROADCAST_PAUSE_AFTER_ERRORS=${PAUSE_AFTER}; MAIL_DSN names the stand-in with timeout_ms=${plan.timeoutMs}. Postmark and Resend run at the same time, each with its own database.`,
       `Faults, in order, each after the broadcast made progress again: the next ${plan.fail500} requests answered 500; the next ${plan.fail429} answered 429 with Retry-After: 1; then for ${hang} every request held ${hang} before it is processed (accepted, and answered to a client that gave up after timeout_ms).`,
       'Postmark takes no idempotency key: a request that failed after reaching it may have been accepted, and its rows are sent again. Bound: duplicates ≤ the rows of the requests answered 5xx or not answered in time (at most DELIVERY_BATCH per such request). The stand-in rejects a 5xx before accepting anything, so only the unanswered requests it accepted make duplicates, and the run checks exactly those.',
-      plan.shortcutBackoff
+      plan.quick
         ? 'Quick mode: once the hang is over, rows waiting out their retry backoff (15–30 s) are made due at once by SQL, as worker-kill does with leases.'
         : 'Rows that failed wait out their retry backoff (15–30 s, then 30–60 s) by the clock: most of the time from "hang over" to "sent".',
     ],
@@ -153,7 +134,7 @@ async function trial(cluster: PrivateCluster, provider: Provider, plan: Plan, ch
           if (status === 'sent') throw new Error(`the broadcast was sent before ${what}`);
           return done(await standIn.state());
         },
-        300_000,
+        120_000,
         50,
       );
     const progress = async (what: string) => {
@@ -176,16 +157,27 @@ async function trial(cluster: PrivateCluster, provider: Provider, plan: Plan, ch
     await standIn.faults({ delay_ms: 0 });
     const hangOver = performance.now();
 
+    // A stalled engine fails the run once nothing has been sent for longer than any backoff here.
+    const stallMs = plan.quick ? 60_000 : 180_000;
+    let sentSoFar = -1;
+    let lastProgress = performance.now();
     await waitFor(
       'the broadcast to be sent',
       async () => {
         if (pauses.length) throw new Error(`the broadcast paused (${pauses[0]})`);
-        if (plan.shortcutBackoff)
+        // Quick mode waits out the retry backoff by SQL instead of the clock.
+        if (plan.quick)
           await core.sql`update deliveries set next_attempt_at = now()
                           where broadcast_id = ${broadcast.id} and status = 'queued' and next_attempt_at > now()`;
-        return (await broadcastStatus(core, broadcast.id)).status === 'sent';
+        const b = await broadcastStatus(core, broadcast.id);
+        if (b.counts.sent !== sentSoFar) [sentSoFar, lastProgress] = [b.counts.sent, performance.now()];
+        else if (performance.now() - lastProgress > stallMs)
+          throw new Error(
+            `no row sent for ${stallMs / 1000} s (sent ${b.counts.sent}, sending ${b.counts.sending}, queued ${b.counts.queued})`,
+          );
+        return b.status === 'sent';
       },
-      600_000,
+      1_800_000,
       250,
     );
     const recovery = (performance.now() - hangOver) / 1000;
