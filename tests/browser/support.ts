@@ -82,7 +82,7 @@ export async function startQuire(env: Record<string, string> = {}): Promise<Quir
   await waitFor(
     async () => ((await fetch(`${base}/readyz`)).ok ? true : undefined),
     `quire at ${base}\n${out}`,
-    45_000,
+    90_000,
   );
   return {
     base,

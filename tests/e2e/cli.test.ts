@@ -107,7 +107,7 @@ describe('the quire CLI against a running server', () => {
     await waitFor(
       async () => ((await fetch(`${base()}/readyz`)).ok ? true : undefined),
       `/readyz (server output: ${serverOutput})`,
-      40_000,
+      90_000,
     );
   });
 

@@ -68,7 +68,8 @@ describe('npm start on embedded defaults', () => {
     dataDir = await mkdtemp(join(tmpdir(), 'quire-start-'));
     port = await freePort();
     quire = startQuire({ QUIRE_DATA_DIR: dataDir, PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}` });
-    await waitFor(async () => ((await fetch(`${base()}/readyz`)).ok ? true : undefined), '/readyz');
+    // A fresh data directory runs initdb and every migration first: slow on a busy machine.
+    await waitFor(async () => ((await fetch(`${base()}/readyz`)).ok ? true : undefined), '/readyz', 90_000);
   });
 
   afterAll(async () => {
