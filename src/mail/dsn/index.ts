@@ -1,5 +1,6 @@
 /** MAIL_DSN: one URL names the mail transport (README "Choosing how mail is sent"). */
-export { isLoopbackHost, parseMailDsn, redactDsn } from './parse.js';
+export { parseMailDsn, redactDsn } from './parse.js';
+export { isLoopbackHost } from './schemes.js';
 export {
   describeTransport,
   mailDsn,
