@@ -1,9 +1,8 @@
 import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import { templates } from '../../emails/index.js';
 import type { Db, DbOrTx, Tx } from '../db/client.js';
-import { rowsOf } from '../db/client.js';
-import { broadcastAudience, broadcasts, type DeliveryStatus, deliveries, topics } from '../db/schema.js';
-import { beginFreeze, requestFreeze, unclaimedAudience } from './audience.js';
+import { broadcastAudience, broadcasts, deliveries, topics } from '../db/schema.js';
+import { beginFreeze, requestFreeze } from './audience.js';
 import type { CoreDeps } from './deps.js';
 import { checkEmail } from './email-address.js';
 import { AppError } from './errors.js';
@@ -11,6 +10,9 @@ import { enqueueDelivery } from './outbox.js';
 import { TEXTS } from './texts.js';
 
 export { audienceOf } from './audience.js';
+export { type DeliveryCounts, deliveryCounts } from './broadcast-counts.js';
+
+import { deliveryCounts } from './broadcast-counts.js';
 
 export type Broadcast = typeof broadcasts.$inferSelect;
 
@@ -84,52 +86,6 @@ export async function getBroadcastRow(db: DbOrTx, id: string, lock = false): Pro
   const [row] = lock ? await q.for('update') : await q;
   if (!row) throw new AppError('not_found', 'Broadcast not found.');
   return row;
-}
-
-export type DeliveryCounts = Record<'queued' | 'sending' | 'sent' | 'failed' | 'bounced' | 'skipped', number> & {
-  /** Of `queued`: rows that failed before and wait for another attempt (an outage of the relay or provider). */
-  retrying: number;
-  /** When the next of those is due, or null. */
-  nextAttemptAt: string | null;
-};
-
-export async function deliveryCounts(db: DbOrTx, broadcastId: string): Promise<DeliveryCounts> {
-  const rows = rowsOf<{
-    status: DeliveryStatus;
-    n: number | string;
-    retrying: number | string;
-    next: string | Date | null;
-  }>(
-    await db.execute(sql`select status, count(*) as n,
-        count(*) filter (where status = 'queued' and last_error is not null) as retrying,
-        min(next_attempt_at) filter (where status = 'queued' and last_error is not null) as next
-      from ${deliveries}
-      where broadcast_id = ${broadcastId} and kind = 'broadcast' group by status`),
-  );
-  const counts: DeliveryCounts = {
-    queued: 0,
-    sending: 0,
-    sent: 0,
-    failed: 0,
-    bounced: 0,
-    skipped: 0,
-    retrying: 0,
-    nextAttemptAt: null,
-  };
-  for (const r of rows) {
-    counts[r.status] = Number(r.n);
-    if (r.status === 'queued') {
-      counts.retrying = Number(r.retrying);
-      counts.nextAttemptAt = r.next === null ? null : new Date(r.next).toISOString();
-    }
-  }
-  // Frozen recipients no worker has claimed yet have no outbox row: queued, or skipped once cancelled.
-  const unclaimed = await unclaimedAudience(db, broadcastId);
-  if (unclaimed > 0) {
-    const [b] = await db.select({ status: broadcasts.status }).from(broadcasts).where(eq(broadcasts.id, broadcastId));
-    counts[b?.status === 'cancelled' ? 'skipped' : 'queued'] += unclaimed;
-  }
-  return counts;
 }
 
 export async function describeBroadcast(db: DbOrTx, id: string) {
