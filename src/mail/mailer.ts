@@ -16,6 +16,11 @@ export interface OutgoingMessage {
    * send it as it is; HTTP APIs that take fields use the fields above, which are always filled in too.
    */
   raw?: Buffer | undefined;
+  /**
+   * `raw` in pieces (strings as UTF-8), as a broadcast's template holds it: every line ends in CRLF and
+   * none starts with a dot, so a socket can take the pieces as they are, with no message-sized buffer made.
+   */
+  wire?: readonly (Buffer | string)[] | undefined;
   /** A key that is the same for every attempt at this message (the outbox row's id): providers that
    * honour one (Resend's Idempotency-Key) accept a repeat without sending it twice. */
   idempotencyKey?: string | undefined;

@@ -12,31 +12,37 @@ export interface SmtpOptions {
 }
 
 /**
- * SMTP over a pool of connections (src/mail/smtp-pool.ts), reused for every message of the process. A
- * message arrives as MIME built once per broadcast and completed by substitution (`raw`); anything else
- * is composed here by nodemailer's MailComposer. Either way the pool sends bytes, not a MIME tree.
+ * SMTP over pipelined sessions (src/mail/smtp-session.ts, smtp-pool.ts), shared by every message of the
+ * process. A message arrives as MIME built once per broadcast and completed by substitution (`raw`);
+ * anything else is composed here by nodemailer's MailComposer. Either way the pool sends bytes.
  */
 export function createSmtpMailer(opts: SmtpOptions): Mailer {
   const url = new URL(opts.url);
   const pool = createSmtpPool({
-    connection: {
+    session: {
       host: url.hostname,
       port: Number(url.port || (url.protocol === 'smtps:' ? 465 : 587)),
       secure: url.protocol === 'smtps:',
-      connectionTimeout: 10_000,
-      greetingTimeout: 10_000,
-      socketTimeout: 30_000,
-      tls: { rejectUnauthorized: url.searchParams.get('tls_reject_unauthorized') !== 'false' },
+      rejectUnauthorized: url.searchParams.get('tls_reject_unauthorized') !== 'false',
+      auth: url.username
+        ? { user: decodeURIComponent(url.username), pass: decodeURIComponent(url.password) }
+        : undefined,
+      connectionTimeoutMs: 10_000,
+      greetingTimeoutMs: 10_000,
+      socketTimeoutMs: 30_000,
     },
-    auth: url.username ? { user: decodeURIComponent(url.username), pass: decodeURIComponent(url.password) } : undefined,
     maxConnections: opts.maxConnections ?? 4,
   });
   const send = async (message: OutgoingMessage) => {
     try {
-      let raw = message.raw ?? (await new MailComposer(toNodemailer(message)).compile().build());
-      if (opts.dkim) raw = signMessage(raw, opts.dkim);
-      const info = await pool.send({ from: message.envelopeFrom ?? addressOf(message.from), to: [message.to] }, raw);
-      return { messageId: message.messageId, response: info.response };
+      // Pieces as the template holds them where nothing is signed over the whole message.
+      let data: Buffer | readonly (Buffer | string)[] | undefined = opts.dkim ? undefined : message.wire;
+      if (!data) {
+        const raw = message.raw ?? (await new MailComposer(toNodemailer(message)).compile().build());
+        data = opts.dkim ? signMessage(raw, opts.dkim) : raw;
+      }
+      const response = await pool.send(message.envelopeFrom ?? addressOf(message.from), message.to, data);
+      return { messageId: message.messageId, response };
     } catch (err) {
       throw classifySmtpError(err);
     }
