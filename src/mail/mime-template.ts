@@ -33,16 +33,22 @@ export interface RecipientParts {
   messageId: string;
   /** The whole List-Unsubscribe value: `<https://…>, <mailto:…>` (RFC 2369, RFC 8058). */
   listUnsubscribe: string;
-  html: string;
-  text: string;
+  /** The bodies as text, or already base64 (src/mail/personalise.ts, `personalisedBase64`). */
+  html: string | { base64: string };
+  text: string | { base64: string };
 }
 
-export type MimeTemplate = (recipient: RecipientParts) => Buffer;
+export interface MimeTemplate {
+  (recipient: RecipientParts): Buffer;
+  /** The same message in pieces (src/mail/mailer.ts, `wire`). */
+  pieces(recipient: RecipientParts): (Buffer | string)[];
+}
 
 /** The date-time form of RFC 5322 §3.3, in UTC, as nodemailer writes it. */
 const rfc5322Date = (d: Date) => d.toUTCString().replace(/GMT$/, '+0000');
 
-const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
+const b64 = (s: string | { base64: string }) =>
+  typeof s === 'string' ? Buffer.from(s, 'utf8').toString('base64') : s.base64;
 
 export async function buildMimeTemplate(input: SkeletonInput): Promise<MimeTemplate> {
   const composer = new MailComposer({
@@ -59,8 +65,10 @@ export async function buildMimeTemplate(input: SkeletonInput): Promise<MimeTempl
     text: { content: TOKENS.text, contentTransferEncoding: 'base64' },
     html: { content: TOKENS.html, contentTransferEncoding: 'base64' },
   });
-  const skeleton = (await composer.compile().build()).toString('utf8');
-  const newline = skeleton.includes('\r\n') ? '\r\n' : '\n';
+  // Lines end in CRLF (RFC 5322 §2.1; nodemailer writes them so), whatever the platform: the pieces go to a
+  // socket as they are.
+  const skeleton = (await composer.compile().build()).toString('utf8').replace(/\r?\n/g, '\r\n');
+  const newline = '\r\n';
 
   const needles: [keyof typeof TOKENS, string][] = [
     ['date', TOKENS.date],
@@ -79,29 +87,65 @@ export async function buildMimeTemplate(input: SkeletonInput): Promise<MimeTempl
       return { key, at, length: needle.length };
     })
     .sort((a, b) => a.at - b.at);
-  const parts: string[] = [];
+  // The parts between the tokens as bytes, once: a message is then a list of buffers to join, and no
+  // message-sized string is ever encoded.
+  const parts: Buffer[] = [];
   let last = 0;
   for (const f of found) {
-    parts.push(skeleton.slice(last, f.at));
+    parts.push(Buffer.from(skeleton.slice(last, f.at), 'utf8'));
     last = f.at + f.length;
   }
-  parts.push(skeleton.slice(last));
+  parts.push(Buffer.from(skeleton.slice(last), 'utf8'));
   const order = found.map((f) => f.key);
 
-  const wrap = (s: string) => b64(s).replace(/.{76}(?=.)/g, `$&${newline}`);
+  // Lines of 76, cut by slicing: a regular expression over every message's base64 cost more than the
+  // encoding itself.
+  const wrap = (s: string | { base64: string }) => {
+    const encoded = b64(s);
+    if (encoded.length <= 76) return encoded;
+    const lines: string[] = [];
+    for (let i = 0; i < encoded.length; i += 76) lines.push(encoded.slice(i, i + 76));
+    return lines.join(newline);
+  };
   const fold = (value: string) => value.replace(/,\s*</g, `,${newline} <`);
 
-  return (r) => {
+  // The Date field has a resolution of a second: formatted once a second, not once a message.
+  let dateSecond = Number.NaN;
+  let dateText = '';
+  const dateOf = (d: Date) => {
+    const second = Math.floor(d.getTime() / 1000);
+    if (second !== dateSecond) {
+      dateSecond = second;
+      dateText = rfc5322Date(d);
+    }
+    return dateText;
+  };
+
+  // The constant parts stay buffers made once, the recipient's values strings: a socket writes them as
+  // they are, and the whole message is one allocation only where a transport needs it as one.
+  const pieces = (r: RecipientParts) => {
     const values: Record<keyof typeof TOKENS, string> = {
-      date: rfc5322Date(r.date ?? new Date()),
+      date: dateOf(r.date ?? new Date()),
       to: r.to,
       messageId: r.messageId,
       listUnsubscribe: fold(r.listUnsubscribe),
       text: wrap(r.text),
       html: wrap(r.html),
     };
-    let out = parts[0]!;
-    for (let i = 0; i < order.length; i++) out += values[order[i]!] + parts[i + 1]!;
-    return Buffer.from(out, 'utf8');
+    const out: (Buffer | string)[] = [parts[0]!];
+    for (let i = 0; i < order.length; i++) out.push(values[order[i]!], parts[i + 1]!);
+    return out;
   };
+  return Object.assign(
+    (r: RecipientParts) => {
+      const list = pieces(r);
+      let size = 0;
+      for (const p of list) size += typeof p === 'string' ? Buffer.byteLength(p, 'utf8') : p.length;
+      const out = Buffer.allocUnsafe(size);
+      let at = 0;
+      for (const p of list) at += typeof p === 'string' ? out.write(p, at, 'utf8') : p.copy(out, at);
+      return out;
+    },
+    { pieces },
+  );
 }

@@ -10,7 +10,7 @@ const END = '.\r\n';
  * One SMTP session (RFC 5321) that sends messages already in wire form, pipelined (RFC 2920): a message's
  * body, its end and the next message's MAIL, RCPT and DATA go out in one write, so a message costs one
  * system call each way. nodemailer's SMTPConnection waits for every reply and writes each step apart;
- * on these machines a socket write costs tens of microseconds, which made it the sender's limit.
+ * a socket write is a system call, and those were the sender's limit (docs/benchmarks.md, "delivery").
  * Errors carry what nodemailer's do (`code`, `responseCode`, `response`, `syscall`, `timeoutType`), so
  * one classifier reads both (src/mail/smtp.ts).
  */

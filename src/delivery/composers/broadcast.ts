@@ -14,7 +14,7 @@ import {
   verpAddress,
 } from '../../mail/headers.js';
 import { buildMimeTemplate, type MimeTemplate } from '../../mail/mime-template.js';
-import { personalise, type RenderedOnce, renderOnce } from '../../mail/personalise.js';
+import { personalise, personalisedBase64, type RenderedOnce, renderOnce } from '../../mail/personalise.js';
 import type { DeliveryJob } from '../outbox-store.js';
 import type { Composed, Composer } from '../types.js';
 import type { ComposeDeps } from './transactional.js';
@@ -139,10 +139,20 @@ export function createBroadcastComposer(deps: ComposeDeps): Composer {
     const { html, text } = personalise(b.once, slots);
     const listUnsubscribe = listUnsubscribeValue(slots.unsubscribeUrl, unsubscribeMailto(domain, unsubscribeToken));
     const date = deps.now();
-    const raw = (job.kind === 'test' ? b.testMime : b.mime)({ date, to, messageId, listUnsubscribe, html, text });
+    const mime = job.kind === 'test' ? b.testMime : b.mime;
+    const once = b.once;
+    let raw: Buffer | undefined;
     const bounce = deps.config.BOUNCE_ADDRESS;
     return {
       message: {
+        // Built when a transport reads it: an API that takes fields (Postmark, Resend) never does.
+        get raw() {
+          raw ??= mime({ date, to, messageId, listUnsubscribe, ...personalisedBase64(once, slots) });
+          return raw;
+        },
+        get wire() {
+          return mime.pieces({ date, to, messageId, listUnsubscribe, ...personalisedBase64(once, slots) });
+        },
         from: deps.config.MAIL_FROM,
         to,
         subject: job.kind === 'test' ? `[Test] ${b.subject}` : b.subject,
@@ -151,7 +161,6 @@ export function createBroadcastComposer(deps: ComposeDeps): Composer {
         messageId,
         // The same fields as the MIME carries, for transports that take fields rather than MIME.
         headers: { 'List-Unsubscribe': listUnsubscribe, ...ONE_CLICK, 'List-Id': b.listId },
-        raw,
         idempotencyKey: job.id,
         // VERP (per-recipient return path): a bounce names the delivery it belongs to.
         ...(bounce ? { envelopeFrom: verpAddress(bounce, job.id) } : {}),
