@@ -1,4 +1,5 @@
-import { Heading, Text } from '@react-email/components';
+import { Heading } from '@react-email/heading';
+import { Text } from '@react-email/text';
 import { z } from 'zod';
 import { ActionLink } from './_components/action-link.js';
 import { EmailFooter } from './_components/footer.js';

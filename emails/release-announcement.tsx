@@ -1,4 +1,8 @@
-import { Button, Heading, Img, Section, Text } from '@react-email/components';
+import { Button } from '@react-email/button';
+import { Heading } from '@react-email/heading';
+import { Img } from '@react-email/img';
+import { Section } from '@react-email/section';
+import { Text } from '@react-email/text';
 import { z } from 'zod';
 import type { BroadcastContext } from './_components/broadcast-context.js';
 import { EmailFooter } from './_components/footer.js';

@@ -1,4 +1,6 @@
-import { Heading, Link, Text } from '@react-email/components';
+import { Heading } from '@react-email/heading';
+import { Link } from '@react-email/link';
+import { Text } from '@react-email/text';
 import { z } from 'zod';
 import { greetingFor } from './_components/broadcast-context.js';
 import { EmailFooter } from './_components/footer.js';

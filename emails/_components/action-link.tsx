@@ -1,4 +1,6 @@
-import { Button, Link, Text } from '@react-email/components';
+import { Button } from '@react-email/button';
+import { Link } from '@react-email/link';
+import { Text } from '@react-email/text';
 import { styles } from './layout.js';
 
 /** One call to action: a button, and the raw link for clients that do not show buttons. */
