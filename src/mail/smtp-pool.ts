@@ -21,7 +21,7 @@ export interface SmtpPoolOptions {
 export interface SmtpPool {
   /** Resolves with the server's reply to the message's data. */
   /** `message`: a whole message (made wire-clean here), or pieces that already are (mailer.ts, `wire`). */
-  send(from: string, to: string, message: Buffer | readonly (Buffer | string)[]): Promise<string>;
+  send(from: string, to: string, message: Buffer | (() => readonly (Buffer | string)[])): Promise<string>;
   close(): void;
 }
 

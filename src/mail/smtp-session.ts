@@ -30,8 +30,11 @@ export interface SmtpSessionOptions {
 export interface SmtpJob {
   from: string;
   to: string;
-  /** A whole message, or pieces already in wire form (src/mail/mailer.ts, `wire`). */
-  message: Buffer | readonly (Buffer | string)[];
+  /**
+   * A whole message, or what makes the pieces already in wire form (src/mail/mailer.ts, `wire`): called
+   * as they are written, so a message waiting its turn holds none of its bytes.
+   */
+  message: Buffer | (() => readonly (Buffer | string)[]);
   resolve(response: string): void;
   reject(err: unknown): void;
   /** Set once its data may have reached the server: until then it may go out on another session. */
@@ -266,7 +269,7 @@ export class SmtpSession {
         job.dataSent = true;
         const next = pipelining ? this.queue[0] : undefined;
         this.socket.cork();
-        for (const piece of job.message instanceof Uint8Array ? dataOf(job.message) : [...job.message, END])
+        for (const piece of job.message instanceof Uint8Array ? dataOf(job.message) : [...job.message(), END])
           this.socket.write(piece);
         const final = this.reply();
         if (next) {

@@ -35,8 +35,10 @@ export function createSmtpMailer(opts: SmtpOptions): Mailer {
   });
   const send = async (message: OutgoingMessage) => {
     try {
-      // Pieces as the template holds them where nothing is signed over the whole message.
-      let data: Buffer | readonly (Buffer | string)[] | undefined = opts.dkim ? undefined : message.wire;
+      // Pieces as the template holds them where nothing is signed over the whole message, made only
+      // when the session writes them.
+      const wire = !opts.dkim && message.wire ? () => message.wire! : undefined;
+      let data: Buffer | (() => readonly (Buffer | string)[]) | undefined = wire;
       if (!data) {
         const raw = message.raw ?? (await new MailComposer(toNodemailer(message)).compile().build());
         data = opts.dkim ? signMessage(raw, opts.dkim) : raw;

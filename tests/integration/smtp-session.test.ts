@@ -95,7 +95,7 @@ describe('SMTP sessions', () => {
       session: session(port, { auth: { user: 'quire', pass: 's3cret' } }),
       maxConnections: 1,
     });
-    await pool.send('a@example.com', 'b@example.com', [Buffer.from('Subject: x\r\n\r\n'), 'Hi ümlaut\r\n']);
+    await pool.send('a@example.com', 'b@example.com', () => [Buffer.from('Subject: x\r\n\r\n'), 'Hi ümlaut\r\n']);
     pool.close();
     expect(received).toEqual([
       { from: 'a@example.com', to: ['b@example.com'], data: 'Subject: x\r\n\r\nHi ümlaut\r\n', user: 'quire' },

@@ -136,16 +136,25 @@ export function createBroadcastComposer(deps: ComposeDeps): Composer {
         preferencesUrl: links.preferencesUrl,
       };
     }
-    const { html, text } = personalise(b.once, slots);
     const listUnsubscribe = listUnsubscribeValue(slots.unsubscribeUrl, unsubscribeMailto(domain, unsubscribeToken));
     const date = deps.now();
     const mime = job.kind === 'test' ? b.testMime : b.mime;
     const once = b.once;
     let raw: Buffer | undefined;
+    let body: { html: string; text: string } | undefined;
     const bounce = deps.config.BOUNCE_ADDRESS;
     return {
       message: {
-        // Built when a transport reads it: an API that takes fields (Postmark, Resend) never does.
+        // Each form is built when a transport reads it: an API that takes fields (Postmark, Resend) never
+        // builds MIME, and SMTP never builds the fields' strings.
+        get html() {
+          body ??= personalise(once, slots);
+          return body.html;
+        },
+        get text() {
+          body ??= personalise(once, slots);
+          return body.text;
+        },
         get raw() {
           raw ??= mime({ date, to, messageId, listUnsubscribe, ...personalisedBase64(once, slots) });
           return raw;
@@ -156,8 +165,6 @@ export function createBroadcastComposer(deps: ComposeDeps): Composer {
         from: deps.config.MAIL_FROM,
         to,
         subject: job.kind === 'test' ? `[Test] ${b.subject}` : b.subject,
-        html,
-        text,
         messageId,
         // The same fields as the MIME carries, for transports that take fields rather than MIME.
         headers: { 'List-Unsubscribe': listUnsubscribe, ...ONE_CLICK, 'List-Id': b.listId },

@@ -1,14 +1,20 @@
 import { setFlagsFromString } from 'node:v8';
 
 /**
- * V8 grows its young generation each time a scavenge finds many objects still alive, and the process keeps
- * that memory for good. Loading the module graph (drizzle's ESM files and their chains of re-exports) makes
+ * V8 sizes its heap for speed: the young generation grows each time a scavenge finds many objects still
+ * alive, and the old one is let grow to a few times what is live before it is collected again; the process
+ * keeps what it grew. Loading the module graph (drizzle's ESM files and their chains of re-exports) makes
  * such objects by the hundred thousand, and so does a broadcast in flight (each message lives for a round
- * trip): left alone, the young generation grows many times over (docs/benchmarks.md, "delivery"). Held at
- * its starting size, it costs a delivery worker a little CPU in more frequent scavenges and keeps it small.
- * Returns the function that lets it grow again (the HTTP server does, once its modules are loaded).
+ * trip): left alone, a delivery worker's memory is mostly garbage (docs/benchmarks.md, "delivery"). Here
+ * the young generation keeps its starting size and the old one grows by a fifth over what is live, at a
+ * small cost in collections. Returns the function that gives V8 its own sizing back (the HTTP server does,
+ * once its modules are loaded).
  */
-export function holdYoungGeneration(): () => void {
+export function holdHeap(): () => void {
   setFlagsFromString('--semi-space-growth-factor=1');
-  return () => setFlagsFromString('--semi-space-growth-factor=2');
+  setFlagsFromString('--heap-growing-percent=20');
+  return () => {
+    setFlagsFromString('--semi-space-growth-factor=2');
+    setFlagsFromString('--heap-growing-percent=0');
+  };
 }

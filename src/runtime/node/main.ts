@@ -1,10 +1,10 @@
-import { holdYoungGeneration } from './heap.js';
+import { holdHeap } from './heap.js';
 
 /**
  * Node entry (`npm start`, `npm run worker`; src/runtime/node/start.ts). Everything else is imported only
- * after the young generation is held, since loading it is what would grow it.
+ * after the heap is held (src/runtime/node/heap.ts), since loading it is what would grow it.
  */
-const loaded = holdYoungGeneration();
+const loaded = holdHeap();
 try {
   const { start } = await import('./start.js');
   await start(loaded);

@@ -74,7 +74,7 @@ export async function start(heapLoaded: () => void): Promise<void> {
           host: config.INBOUND_SMTP_HOST,
         })
       : undefined;
-  // A worker keeps its young generation small for good; the server only while its modules loaded.
+  // A worker keeps its heap small for good; the server only while its modules loaded.
   if (!workerOnly) heapLoaded();
   log.info(workerOnly ? 'delivery worker started' : 'quire listening', {
     url: workerOnly ? undefined : config.PUBLIC_URL,
