@@ -39,9 +39,10 @@ export function createSettler(
   onSettled: (rows: number) => void,
 ): Settler {
   // Sent rows are marked in groups, off each message's critical path. The price: a worker killed before a
-  // group is written sends it again (unless the transport honours the idempotency key) — with the group
-  // filling, one group per lane waiting on its flush and a unit per lane on the wire, at most
-  // (concurrency + 1) × max(SETTLE_GROUP, batch) − 1 messages (measured by `npm run test:chaos`).
+  // group is written sends it again (unless the transport honours the idempotency key). The engine lets no
+  // more than a batch be sent and not yet marked (measured by `npm run test:chaos`), so a group is written
+  // when it holds half a batch, or SETTLE_GROUP rows.
+  const groupSize = Math.max(1, Math.min(SETTLE_GROUP, Math.floor(opts.batchSize / 2)));
   let group: SentRow[] = [];
   let flushing: Promise<unknown> = Promise.resolve();
   let relayDown = false;
@@ -103,7 +104,7 @@ export function createSettler(
         messageId: result.messageId || message.messageId,
         providerMessageId: result.providerMessageId ?? null,
       });
-      if (group.length >= SETTLE_GROUP) await flush();
+      if (group.length >= groupSize) await flush();
       if (job.broadcastId) streaks.set(job.broadcastId, 0);
       report.sent++;
     },

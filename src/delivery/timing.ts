@@ -6,8 +6,11 @@ export function backoffMs(attempt: number, random: () => number = Math.random): 
   return Math.round(base / 2 + (random() * base) / 2);
 }
 
-/** How many sent rows are marked in one statement. */
-export const SETTLE_GROUP = 32;
+/**
+ * How many sent rows are marked in one statement, at most: a batch writes its group when it is half full
+ * too, so the rows a batch may have sent and not yet marked (never more than the batch) rarely hold it up.
+ */
+export const SETTLE_GROUP = 128;
 
 /** A rate-limited transport that named no wait gets this one. */
 export const DEFAULT_THROTTLE_MS = 1000;

@@ -126,9 +126,9 @@ export async function workerKill(
       return (counts.get(messageIdOf(d.id)) ?? 0) !== 1 + times;
     }).length;
     const wrongMessageId = deliveries.filter((d) => d.messageId !== messageIdOf(d.id)).length;
-    // Unsettled at any instant: a message per lane in SMTP, fewer than one settle group being filled,
-    // and one group per lane waiting on its flush (a lane that fills a group waits for it).
-    const bound = (CONCURRENCY + 1) * SETTLE_GROUP - 1;
+    // Unsettled at any instant: no more than a batch (the engine sends a message only while the rows sent
+    // and not yet marked, its own included, fit in DELIVERY_BATCH; src/delivery/engine.ts).
+    const bound = BATCH;
 
     rows.push({ figure: 'recipients', value: n.toLocaleString('en') });
     rows.push({
@@ -200,7 +200,7 @@ export async function workerKill(
     notes.push(
       `Worker: \`node --import tsx src/runtime/node/main.ts --worker\`, DELIVERY_CONCURRENCY=${CONCURRENCY}, DELIVERY_BATCH=${BATCH}, no rate limit; private PostgreSQL 15 cluster; SMTP sink in its own process.`,
       `"Sent but unsettled" is measured at each kill: rows still \`sending\` under the dead worker's live lease whose Message-ID reached the sink while it ran. The run checks that exactly those rows arrive one extra time, and no others.`,
-      `Bound ${bound} = (DELIVERY_CONCURRENCY + 1) × SETTLE_GROUP − 1: sent rows are settled in groups of ${SETTLE_GROUP}; a lane that fills a group waits for its flush, so at most one group per lane is being written, plus fewer than ${SETTLE_GROUP} collecting, plus the message each lane has on the wire.`,
+      `Bound ${bound} = DELIVERY_BATCH: a message goes out only while the rows sent and not yet marked, its own included, fit in one batch; a lane held there writes the group still collecting first. Sent rows are marked in groups of half a batch (at most SETTLE_GROUP, ${SETTLE_GROUP}).`,
       "The dead worker's five-minute lease is expired by SQL right after the kill instead of being waited out; a live worker never holds an expired lease here.",
     );
   } catch (err) {
