@@ -163,12 +163,13 @@ describe.runIf(process.env.TEST_DATABASE_URL)(
       const id = await createBroadcast(w, topic);
       const sent = await w.admin(`/admin/v1/broadcasts/${id}/send`, { method: 'POST' });
       expect(sent.status).toBeLessThan(300);
-      // The send request's waitUntil delivers one batch (DELIVERY_BATCH = 25) and leaves the rest.
+      // The send request's waitUntil delivers one batch (DELIVERY_BATCH = 25); it also hands the broadcast
+      // to the queue at once, so consumers may already be sending more beside it.
       await waitFor(
         () => w.logs().find((l) => l.msg === 'delivery drained' && l.trigger === 'request' && l.sent === 25),
         'the first batch from waitUntil',
       );
-      expect(postmark.messages).toHaveLength(25);
+      expect(postmark.messages.length).toBeGreaterThanOrEqual(25);
 
       // A cron tick fans the broadcast out to the queue and delivers too; the consumers share the rest.
       w.server.clearLogs();
@@ -185,15 +186,14 @@ describe.runIf(process.env.TEST_DATABASE_URL)(
       expect(w.logs().find((l) => l.msg === 'delivery fanned out')).toMatchObject({ messages: expect.any(Number) });
       // Repeated queue messages (at-least-once) find nothing left: give them time to show they send nothing.
       await new Promise((r) => setTimeout(r, 1500));
-      // The cron and the queue consumer each sent a share, and their shares add up to the rest.
+      // The cron and the queue consumers shared what the first batch left; how they split it depends on
+      // timing (the queue starts at the send), so only the sum is bounded here: nobody is sent twice below.
       const sentBy = (msg: string) =>
         w
           .logs()
           .filter((l) => l.msg === msg)
           .reduce((sum, l) => sum + Number(l.sent ?? 0), 0);
-      expect(sentBy('delivery drained')).toBeGreaterThan(0);
-      expect(sentBy('delivery slice')).toBeGreaterThan(0);
-      expect(sentBy('delivery drained') + sentBy('delivery slice')).toBe(n - 25);
+      expect(sentBy('delivery drained') + sentBy('delivery slice')).toBeLessThanOrEqual(n - 25);
 
       // Exactly once per reader, each in a batch call on the broadcast stream, each with its own one-click link.
       const counts = postmark.countByRecipient();
