@@ -1,102 +1,141 @@
 /**
- * One end-to-end broadcast in this process: N subscribers on PostgreSQL, the real services and
- * delivery loop, an SMTP sink in another process. Prints one JSON line: messages/s and peak RSS.
- * Used by bench/delivery.ts, which runs it in fresh processes so memory figures are not mixed.
+ * One broadcast, end to end, as production runs it: N subscribers on a fresh PostgreSQL database, the
+ * send accepted (the audience frozen), and K delivery workers (`npm run worker`, each its own process)
+ * sending it to a transport in yet another process. Used by bench/delivery.ts, providers.ts, scale-out.ts.
+ *
+ * The rate is N over the span between the first and the last row marked sent (`sent_at`), so worker
+ * start-up and the freeze are not in it. CPU is what the kernel counted for the workers and for the
+ * database's backends while the broadcast went out.
  */
-import { spawn } from 'node:child_process';
-import { parseArgs } from 'node:util';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import postgres from 'postgres';
 import { templates } from '../emails/index.js';
 import { parseConfig } from '../src/config.js';
-import { createBroadcast, describeBroadcast, sendBroadcast } from '../src/core/broadcasts.js';
+import { createBroadcast, type DeliveryCounts, deliveryCounts, sendBroadcast } from '../src/core/broadcasts.js';
 import { connectPostgres } from '../src/db/client.js';
-import { createLogger } from '../src/log.js';
-import { createMailers } from '../src/runtime/node/mailer.js';
-import { createServices } from '../src/services.js';
 import { benchDatabase, seedSubscribers } from './support/postgres.js';
+import { backendCpuSeconds, cpuBetween, procStats } from './support/proc.js';
+import { BENCH_SECRET } from './support/server.js';
+import { BENCH_MAIL_FROM, BENCH_PUBLIC_URL, startWorker, type WorkerProcess } from './support/worker.js';
 
-const { values } = parseArgs({
-  options: {
-    n: { type: 'string', default: '50000' },
-    workers: { type: 'string', default: '1' },
-    smtp: { type: 'string' },
-    dsn: { type: 'string' },
-  },
-});
-const n = Number(values.n);
-// An SMTP sink (--smtp) or any transport by its DSN (--dsn: an HTTP provider's stand-in).
-const mail = values.dsn ? { MAIL_DSN: values.dsn } : { SMTP_URL: values.smtp! };
-
-const db = await benchDatabase(`delivery${n}`);
-await seedSubscribers(db.url, n);
-const config = parseConfig({
-  NODE_ENV: 'test',
-  DATABASE_URL: db.url,
-  ...mail,
-  SECRET_KEY: 'bench-secret-key-0123456789abcdef0123456789',
-  PUBLIC_URL: 'https://news.example.com',
-  MAIL_FROM: 'Jane Author <news@example.com>',
-  DELIVERY_RATE: '1000000',
-  DELIVERY_CONCURRENCY: process.env.BENCH_CONCURRENCY ?? '16',
-  DELIVERY_BATCH: process.env.BENCH_BATCH ?? '200',
-  LOG_LEVEL: 'silent',
-});
-const workers = Number(values.workers);
-const s = await createServices(config, {
-  database: await connectPostgres({ url: db.url, max: 10 }),
-  ...(await createMailers(config)),
-  secret: config.SECRET_KEY!,
-  log: createLogger('silent'),
-});
-// Further workers are separate processes (`npm run worker`), as they would be in production.
-const env = {
-  ...process.env,
-  NODE_ENV: 'test',
-  DATABASE_URL: db.url,
-  ...mail,
-  SECRET_KEY: config.SECRET_KEY!,
-  PUBLIC_URL: config.PUBLIC_URL,
-  MAIL_FROM: config.MAIL_FROM,
-  DELIVERY_RATE: '1000000',
-  DELIVERY_CONCURRENCY: String(config.DELIVERY_CONCURRENCY),
-  DELIVERY_BATCH: String(config.DELIVERY_BATCH),
-  LOG_LEVEL: 'silent',
-};
-const children = Array.from({ length: workers - 1 }, () =>
-  spawn(process.execPath, ['--import', 'tsx', 'src/runtime/node/main.ts', '--worker'], { env, stdio: 'ignore' }),
-);
-const t = templates['release-announcement']!;
-const b = await createBroadcast(s, {
-  template: t.name,
-  topic: 'release',
-  subject: 'How Teams Think Before They Build is out',
-  preheader: 'The book is available today.',
-  props: t.previewProps,
-});
-
-let peakRss = process.memoryUsage().rss;
-const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);
-const started = performance.now();
-await sendBroadcast(s, b.id);
-s.delivery.start();
-for (;;) {
-  const d = await describeBroadcast(s.db, b.id);
-  if (d.status === 'sent') break;
-  await new Promise((r) => setTimeout(r, 100));
+export interface RunOptions {
+  n: number;
+  workers?: number;
+  mail: { SMTP_URL: string } | { MAIL_DSN: string };
+  /** DELIVERY_BATCH, DELIVERY_CONCURRENCY, … for every worker. */
+  env?: Record<string, string>;
+  /** Memory samples of the first worker ([ms, rss, heapUsed, heapTotal, external] bytes). */
+  probe?: boolean;
+  /** `--cpu-prof` of the first worker into this directory. */
+  profileDir?: string;
 }
-const seconds = (performance.now() - started) / 1000;
-clearInterval(sampler);
-const final = await describeBroadcast(s.db, b.id);
-for (const c of children) c.kill('SIGTERM');
-await s.close();
-await db.drop();
-console.log(
-  JSON.stringify({
-    n,
-    workers,
-    seconds,
-    messagesPerSecond: n / seconds,
-    peakRssMb: peakRss / 2 ** 20,
-    counts: final.counts,
-  }),
-);
-process.exit(0);
+
+export interface RunResult {
+  n: number;
+  workers: number;
+  /** The send call: the audience frozen into chunks (core/audience.ts), in seconds. */
+  freezeSeconds: number;
+  seconds: number;
+  messagesPerSecond: number;
+  counts: DeliveryCounts;
+  /** Per worker, while the broadcast went out. */
+  workerCpuSeconds: number[];
+  /** Per worker, the kernel's peak RSS over its whole life (VmHWM). */
+  workerPeakRssMb: number[];
+  backendCpuSeconds: number;
+  samples?: number[][];
+}
+
+export async function deliveryRun(opts: RunOptions): Promise<RunResult> {
+  const n = opts.n;
+  const k = opts.workers ?? 1;
+  const db = await benchDatabase(`delivery${n}x${k}`);
+  const dbName = new URL(db.url).pathname.slice(1);
+  const sql = postgres(db.url, { max: 1, onnotice: () => {} });
+  const probeDir = opts.probe ? await mkdtemp(join(tmpdir(), 'quire-probe-')) : undefined;
+  const workers: WorkerProcess[] = [];
+  const database = await connectPostgres({ url: db.url, max: 2, timeoutMs: 600_000 });
+  try {
+    await seedSubscribers(db.url, n);
+    // As a list that has been there a while: autovacuum's first pass over the new rows is not the send's.
+    await sql.unsafe('vacuum analyze');
+    const config = parseConfig({
+      NODE_ENV: 'test',
+      DATABASE_URL: db.url,
+      SECRET_KEY: BENCH_SECRET,
+      PUBLIC_URL: BENCH_PUBLIC_URL,
+      MAIL_FROM: BENCH_MAIL_FROM,
+      LOG_LEVEL: 'silent',
+    });
+    // No background runner here: the send call freezes the audience before it returns.
+    const core = { db: database.db, config, secret: BENCH_SECRET, now: () => new Date() };
+    const t = templates['release-announcement']!;
+    const b = await createBroadcast(core, {
+      template: t.name,
+      topic: 'release',
+      subject: 'How Teams Think Before They Build is out',
+      preheader: 'The book is available today.',
+      props: t.previewProps,
+    });
+
+    for (let i = 0; i < k; i++)
+      workers.push(
+        startWorker({
+          databaseUrl: db.url,
+          mail: opts.mail,
+          ...(opts.env ? { env: opts.env } : {}),
+          ...(i === 0 && probeDir ? { probeFile: join(probeDir, 'samples.jsonl') } : {}),
+          ...(i === 0 && opts.profileDir ? { profileDir: opts.profileDir } : {}),
+        }),
+      );
+    await Promise.all(workers.map((w) => w.ready));
+    const cpuBefore = workers.map((w) => procStats(w.pid).cpuSeconds);
+    const backendsBefore = await backendCpuSeconds(sql, dbName);
+
+    const frozeAt = performance.now();
+    await sendBroadcast(core, b.id);
+    const freezeSeconds = (performance.now() - frozeAt) / 1000;
+    const deadline = Date.now() + Math.max(300_000, n * 5);
+    for (;;) {
+      const [row] = await sql<{ status: string }[]>`select status from broadcasts where id = ${b.id}`;
+      if (row?.status === 'sent') break;
+      if (Date.now() > deadline) throw new Error(`broadcast of ${n} not sent in time (${row?.status})`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const workerCpuSeconds = workers.map((w, i) => procStats(w.pid).cpuSeconds - cpuBefore[i]!);
+    const workerPeakRssMb = workers.map((w) => procStats(w.pid).peakRssMb);
+    const backendCpu = cpuBetween(backendsBefore, await backendCpuSeconds(sql, dbName));
+    const [span] = await sql<{ seconds: number }[]>`
+      select extract(epoch from max(sent_at) - min(sent_at))::float8 as seconds
+        from deliveries where broadcast_id = ${b.id} and status = 'sent'`;
+    const counts = await deliveryCounts(database.db, b.id);
+    await Promise.all(workers.map((w) => w.stop()));
+    const seconds = Math.max(span?.seconds ?? 0, 0.001);
+    const samples = probeDir
+      ? (await readFile(join(probeDir, 'samples.jsonl'), 'utf8'))
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l) as number[])
+      : undefined;
+    return {
+      n,
+      workers: k,
+      freezeSeconds,
+      seconds,
+      messagesPerSecond: n / seconds,
+      counts,
+      workerCpuSeconds,
+      workerPeakRssMb,
+      backendCpuSeconds: backendCpu,
+      ...(samples ? { samples } : {}),
+    };
+  } finally {
+    await Promise.all(workers.map((w) => w.stop()));
+    await database.close();
+    await sql.end();
+    await db.drop();
+    if (probeDir) await rm(probeDir, { recursive: true, force: true });
+  }
+}

@@ -7,8 +7,10 @@ import { benchConsole } from './console.js';
 import { benchDelivery } from './delivery.js';
 import { benchEdge } from './edge.js';
 import { benchProviders } from './providers.js';
+import { benchQueue } from './queue.js';
 import { benchRendering } from './render.js';
 import { benchScale } from './scale.js';
+import { benchScaleOut } from './scale-out.js';
 import { benchSignup } from './signup.js';
 import { benchStartup } from './startup.js';
 import { type BenchResult, writeIntro, writeReport } from './support/report.js';
@@ -19,6 +21,8 @@ const benches: Record<string, (quick: boolean) => Promise<BenchResult>> = {
   delivery: benchDelivery,
   providers: benchProviders,
   scale: benchScale,
+  'scale-out': benchScaleOut,
+  queue: benchQueue,
   console: benchConsole,
   rendering: benchRendering,
   startup: benchStartup,

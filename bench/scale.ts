@@ -2,8 +2,9 @@
  * The list at scale: 1,000,000 subscribers (quick: 100,000) seeded by generate_series, the quire server
  * in production mode on that database, and the author's three heavy operations, each against a
  * baseline measured on the same database in the same run:
- *  - freezing a broadcast's audience (POST /admin/v1/broadcasts/:id/send, one INSERT … SELECT into the
- *    outbox) vs materialising the same audience into an unindexed temporary table (the write floor);
+ *  - freezing a broadcast's audience (POST /admin/v1/broadcasts/:id/send answers 202 `freezing`; one
+ *    INSERT … SELECT of subscriber ids in chunks, src/core/audience.ts, until the broadcast says `sending`)
+ *    vs materialising the same audience into an unindexed temporary table (the write floor);
  *  - GET /admin/v1/subscribers cursor pages, at cursors spread over the whole list, vs the same keyset
  *    query sent straight through postgres.js;
  *  - GET /admin/v1/stats vs `select count(*) from subscribers`.
@@ -12,6 +13,7 @@
 import postgres from 'postgres';
 import { templates } from '../emails/index.js';
 import { benchDatabase } from './support/postgres.js';
+import { loadAverage } from './support/proc.js';
 import type { BenchResult, BenchRow } from './support/report.js';
 import { seedList } from './support/seed.js';
 import { BENCH_ADMIN_TOKEN, median, percentile, startQuire } from './support/server.js';
@@ -130,21 +132,30 @@ export async function benchScale(quick: boolean): Promise<BenchResult> {
         }),
       });
       const broadcast = (await created.json()) as { id: string };
+      // The send answers 202 `freezing` at once; the audience is written beside it, and the broadcast says
+      // `sending` when it is all there. The freeze runs from the request to that state.
+      const loadAtFreeze = loadAverage();
+      const sendStarted = performance.now();
       const send = await timed(() =>
         fetch(`${base}/admin/v1/broadcasts/${broadcast.id}/send`, { method: 'POST', headers: auth }),
       );
+      const answered = (await send.value.json()) as { status?: string; error?: { code: string } };
+      let state = answered as { status?: string; audienceCount?: number | null };
+      while (send.value.ok && state.status === 'freezing') {
+        await new Promise((r) => setTimeout(r, 20));
+        state = (await getJson(`${base}/admin/v1/broadcasts/${broadcast.id}`)) as typeof state;
+      }
+      const freezeMs = performance.now() - sendStarted;
       await fetch(`${base}/admin/v1/broadcasts/${broadcast.id}/pause`, { method: 'POST', headers: auth });
-      const sent = (await send.value.json()) as { audienceCount?: number; error?: { code: string } };
-      const frozen = Number(
-        (await sql`select count(*) as n from deliveries where broadcast_id = ${broadcast.id}`)[0]!.n,
-      );
-      if (!send.value.ok)
+      const frozen = state.audienceCount ?? 0;
+      const freezeOk = send.value.status === 202 && state.status === 'sending';
+      if (!freezeOk)
         notes.push(
-          `The send answered ${send.value.status} (${sent.error?.code ?? 'no code'}) after ${(send.ms / 1000).toFixed(1)} s; ${frozen.toLocaleString('en')} rows frozen.`,
+          `The send answered ${send.value.status} (${answered.error?.code ?? answered.status ?? 'no status'}) and the broadcast ended ${state.status}; ${frozen.toLocaleString('en')} recipients frozen.`,
         );
 
       // When a target is missed, the plan that shows why goes into the notes.
-      if (!send.value.ok || send.ms >= 15_000) {
+      if (!freezeOk || freezeMs >= 5_000) {
         const probe = crypto.randomUUID();
         await sql`insert into broadcasts (id, template, topic, subject, props, status) values (${probe}, ${t.name}, 'release', 'probe', '{}', 'draft')`;
         const rolledBack = new Error('rolled back');
@@ -152,8 +163,10 @@ export async function benchScale(quick: boolean): Promise<BenchResult> {
           .begin(async (tx) => {
             const plan = await explain(
               tx,
-              `insert into deliveries (kind, broadcast_id, subscriber_id, "to", status, next_attempt_at, created_at)
-              select 'broadcast', $1::uuid, id, email, 'queued', now(), now() from (${AUDIENCE_SQL('release')} order by s.id) a`,
+              `with picked as (select id, (row_number() over () - 1) / 500 as chunk from (${AUDIENCE_SQL('release')}) a),
+                    chunks as (insert into broadcast_audience (broadcast_id, subscriber_ids)
+                               select $1::uuid, array_agg(id order by id) from picked group by chunk returning 1)
+               select count(*) from chunks`,
               [probe],
             );
             notes.push(`Freeze missed its target; EXPLAIN ANALYZE of the same INSERT … SELECT (rolled back): ${plan}`);
@@ -172,15 +185,22 @@ export async function benchScale(quick: boolean): Promise<BenchResult> {
 
       const rows: BenchRow[] = [
         {
-          figure: `freeze the audience of ${frozen.toLocaleString('en')} (send → INSERT … SELECT)`,
-          value: send.ms / 1000,
+          figure: `freeze the audience of ${frozen.toLocaleString('en')} (send → the broadcast \`sending\`)`,
+          value: freezeMs / 1000,
           unit: 's',
-          target: '< 15 s',
-          met: send.value.ok && send.ms < 15_000,
+          target: '< 5 s',
+          met: freezeOk && freezeMs < 5_000,
           headline: true,
         },
+        {
+          figure: 'the send request (answers 202 `freezing`)',
+          value: send.ms,
+          unit: 'ms',
+          target: 'no request held for the freeze',
+          met: send.value.status === 202 && answered.status === 'freezing',
+        },
         { figure: 'baseline: the same audience into an unindexed temp table', value: floor.ms / 1000, unit: 's' },
-        { figure: 'ratio freeze / temp-table floor', value: send.ms / floor.ms, unit: '×' },
+        { figure: 'ratio freeze / temp-table floor', value: freezeMs / floor.ms, unit: '×' },
         {
           figure: `GET /admin/v1/subscribers page of 50, p99 over ${cursors.length} cursors across the list`,
           value: percentile(http, 99),
@@ -216,7 +236,7 @@ export async function benchScale(quick: boolean): Promise<BenchResult> {
         { figure: 'ratio stats / count(*)', value: median(stats) / median(count), unit: '×' },
       ];
       notes.unshift(
-        `${n.toLocaleString('en')} subscribers seeded with generate_series in ${(seeded.ms / 1000).toFixed(0)} s (90% active, 5% pending, 3% unsubscribed, 2% bounced and suppressed; all on release, half also on updates); one request at a time; the server in production mode on the same PostgreSQL, its delivery loop at 1 msg/s and the broadcast paused as soon as it is frozen.`,
+        `${n.toLocaleString('en')} subscribers seeded with generate_series in ${(seeded.ms / 1000).toFixed(0)} s (90% active, 5% pending, 3% unsubscribed, 2% bounced and suppressed; all on release, half also on updates); one request at a time; the server in production mode on the same PostgreSQL, its delivery loop at 1 msg/s and the broadcast paused as soon as it is frozen. Load average (1 min) when the freeze started: ${loadAtFreeze.toFixed(1)}.`,
       );
       return { name: 'scale', rows, notes };
     } finally {

@@ -3,6 +3,8 @@ import { fileURLToPath } from 'node:url';
 
 export interface SinkProcess {
   url: string;
+  /** Its process, for what the kernel counts of it (CPU, memory). */
+  pid: number;
   count(): Promise<{ count: number; bytes: number }>;
   reset(): void;
   waitFor(n: number, timeoutMs?: number): Promise<void>;
@@ -26,6 +28,7 @@ export async function startSinkProcess(): Promise<SinkProcess> {
     });
   return {
     url: `smtp://127.0.0.1:${port}`,
+    pid: child.pid!,
     count,
     reset: () => child.send('reset'),
     async waitFor(n, timeoutMs = 600_000) {
