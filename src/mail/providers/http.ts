@@ -144,7 +144,32 @@ export function statusFailure(
 export const wholeTransport = (e: MailError): boolean => e.rateLimited || e.relayUnavailable;
 
 const encoder = new TextEncoder();
-export const utf8Length = (text: string): number => encoder.encode(text).length;
+// encode() always answers a fresh ArrayBuffer; the Workers types only say ArrayBufferLike.
+export const utf8 = (text: string): Uint8Array<ArrayBuffer> => encoder.encode(text) as Uint8Array<ArrayBuffer>;
+
+const BRACKET_OPEN = utf8('[');
+const BRACKET_CLOSE = utf8(']');
+const COMMA = utf8(',');
+
+/**
+ * A JSON array of values already serialised and encoded, as the request body: each message is encoded
+ * once, when its size is measured, and a body is never built as one large string (a string body costs
+ * fetch a USVString scan and an encoding of the whole request).
+ */
+export function jsonArray(items: readonly Uint8Array[]): Uint8Array<ArrayBuffer> {
+  let size = 2 + Math.max(0, items.length - 1);
+  for (const item of items) size += item.length;
+  const out = new Uint8Array(size);
+  out.set(BRACKET_OPEN, 0);
+  let at = 1;
+  items.forEach((item, i) => {
+    if (i > 0) out.set(COMMA, at++);
+    out.set(item, at);
+    at += item.length;
+  });
+  out.set(BRACKET_CLOSE, at);
+  return out;
+}
 
 /**
  * Split `items` into runs of at most `max` items whose serialised sizes, plus `overhead` per item (a JSON

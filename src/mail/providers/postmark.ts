@@ -4,11 +4,12 @@ import {
   callApi,
   chunk,
   failure,
+  jsonArray,
   readBody,
   retryAfterMs,
   sendInChunks,
   statusFailure,
-  utf8Length,
+  utf8,
   wholeTransport,
 } from './http.js';
 
@@ -68,7 +69,7 @@ export function createPostmarkMailer(opts: PostmarkOptions): Mailer {
     typeof opts.messageStream === 'function' ? opts.messageStream(m) : opts.messageStream;
 
   // Postmark wants both Accept and Content-Type as application/json (error 409 "JSON required").
-  const post = async (path: string, body: string) => {
+  const post = async (path: string, body: string | Uint8Array<ArrayBuffer>) => {
     const response = await callApi(
       new Request(`${baseUrl}${path}`, {
         method: 'POST',
@@ -103,8 +104,8 @@ export function createPostmarkMailer(opts: PostmarkOptions): Mailer {
   };
 
   // A batch answers 200 with one result per message, in order, each with its own ErrorCode (batch-emails).
-  const sendChunk = async (messages: OutgoingMessage[], bodies: string[]): Promise<BatchOutcome[]> => {
-    const { response, json, text } = await post('/email/batch', `[${bodies.join(',')}]`);
+  const sendChunk = async (messages: OutgoingMessage[], bodies: Uint8Array[]): Promise<BatchOutcome[]> => {
+    const { response, json, text } = await post('/email/batch', jsonArray(bodies));
     if (!response.ok) throw requestError(response, json, text, true);
     if (!Array.isArray(json) || json.length !== messages.length)
       throw failure(call, `unexpected answer to /email/batch: ${text.slice(0, 200)}`, false);
@@ -120,14 +121,13 @@ export function createPostmarkMailer(opts: PostmarkOptions): Mailer {
     maxBatch: POSTMARK_MAX_BATCH,
     send,
     async sendBatch(messages) {
-      const bodies = messages.map((m) => JSON.stringify(toPostmark(m, streamOf(m))));
-      const sizes = bodies.map(utf8Length);
+      const bodies = messages.map((m) => utf8(JSON.stringify(toPostmark(m, streamOf(m)))));
       // The 50 MB is per request: split by serialised size as well as by count.
       const chunks = chunk(
         messages.map((_, i) => i),
         POSTMARK_MAX_BATCH,
         maxBytes,
-        (i) => sizes[i]!,
+        (i) => bodies[i]!.length,
       );
       return sendInChunks(messages, chunks, (part, indices) =>
         sendChunk(
