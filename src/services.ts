@@ -5,6 +5,7 @@ import { ensureConsentText } from './core/consent.js';
 import { type ConsentSealer, createConsentSealer } from './core/consent-sealer.js';
 import type { CoreDeps } from './core/deps.js';
 import type { LedgerKey } from './core/ledger-key.js';
+import { pruneProviderEvents } from './core/provider-events.js';
 import { pruneRateLimits } from './core/rate-limit.js';
 import { createTurnstileCheck } from './core/turnstile.js';
 import type { Database } from './db/client.js';
@@ -106,7 +107,10 @@ export async function createServices(config: Config, parts: ServiceParts): Promi
       await Promise.all(freezing);
       await continueFreezes(core);
     },
-    maintenance: () => pruneRateLimits(database.db, now()),
+    maintenance: async () => {
+      await pruneRateLimits(database.db, now());
+      await pruneProviderEvents(database.db, now());
+    },
   });
   const ledger = createConsentSealer(database.db, {
     intervalMs: LEDGER_SEAL_INTERVAL_MS,

@@ -13,7 +13,8 @@ export const SOFT_BOUNCE_SPAN_DAYS = 14;
 
 export interface BounceReport {
   type: BounceType;
-  source: 'smtp' | 'webhook' | 'dsn' | 'arf';
+  /** `smtp` and `api`: the relay or the provider's API refused the message when it was sent. */
+  source: 'smtp' | 'api' | 'webhook' | 'dsn' | 'arf';
   /** How the bounce names its recipient: any one is enough. */
   deliveryId?: string | undefined;
   messageId?: string | undefined;

@@ -1,5 +1,5 @@
-import { and, eq, inArray } from 'drizzle-orm';
-import type { Db, Tx } from '../db/client.js';
+import { and, eq, inArray, lt } from 'drizzle-orm';
+import type { Db, DbOrTx, Tx } from '../db/client.js';
 import { deliveries, providerEvents, subscribers } from '../db/schema.js';
 import { recordBounce } from './bounces.js';
 import type { CoreDeps } from './deps.js';
@@ -213,4 +213,17 @@ async function subscriberByAddress(deps: CoreDeps, address: string | undefined):
     .where(eq(subscribers.emailHash, emailHashFor(deps.secret, checked.key)))
     .limit(1);
   return sub?.id;
+}
+
+/**
+ * How long a provider's event is kept. Its id must outlive the provider's retries, or a late retry would
+ * be applied twice: SendGrid retries for up to 72 hours (docs: "Event Webhook", retry logic), the
+ * Standard Webhooks senders (Resend) for about a day, Postmark for hours. The record of what each event
+ * changed is kept well beyond that; the consent ledger keeps the changes themselves for good.
+ */
+export const PROVIDER_EVENT_RETENTION_DAYS = 30;
+
+export async function pruneProviderEvents(db: DbOrTx, now: Date): Promise<void> {
+  const before = new Date(now.getTime() - PROVIDER_EVENT_RETENTION_DAYS * 86_400_000);
+  await db.delete(providerEvents).where(lt(providerEvents.receivedAt, before));
 }

@@ -212,7 +212,7 @@ export const bounceEvents = pgTable(
     emailHash: text('email_hash').notNull(),
     deliveryId: uuid('delivery_id').references(() => deliveries.id, { onDelete: 'set null' }),
     type: text('type', { enum: bounceTypes }).notNull(),
-    source: text('source', { enum: ['smtp', 'webhook', 'dsn', 'arf'] }).notNull(),
+    source: text('source', { enum: ['smtp', 'api', 'webhook', 'dsn', 'arf'] }).notNull(),
     diagnostic: text('diagnostic'),
     at: at('at').notNull().defaultNow(),
   },

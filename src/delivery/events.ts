@@ -6,8 +6,8 @@ import type { DeliveryEvents } from './types.js';
 /** The domain's answers to what the sending engine reports. */
 export function createDeliveryEvents(deps: CoreDeps): DeliveryEvents {
   return {
-    async hardBounce(job, diagnostic) {
-      await recordBounce(deps, { type: 'hard', source: 'smtp', deliveryId: job.id, diagnostic });
+    async hardBounce(job, diagnostic, via) {
+      await recordBounce(deps, { type: 'hard', source: via, deliveryId: job.id, diagnostic });
     },
     async errorStreak(broadcastId, lastError) {
       await pauseBroadcast(

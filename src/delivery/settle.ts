@@ -136,7 +136,7 @@ export function createSettler(
     if (error.isHardBounce || error.suppressed) {
       // A bad mailbox is the recipient's problem, not the relay's: it does not count toward a streak.
       await store.markFailed(job, error.message, 'bounced');
-      await events.hardBounce(job, error.message);
+      await events.hardBounce(job, error.message, error.provider ? 'api' : 'smtp');
       report.failed++;
       return;
     }

@@ -16,7 +16,8 @@ export interface Composer {
 /** What the engine reports back to the domain. */
 export interface DeliveryEvents {
   /** A bad mailbox (5.1.x, or the provider refuses the address): suppress it and record it in the ledger. */
-  hardBounce(job: DeliveryJob, diagnostic: string): Promise<void>;
+  /** `via`: an SMTP relay refused the recipient, or a provider's API did. */
+  hardBounce(job: DeliveryJob, diagnostic: string, via: 'smtp' | 'api'): Promise<void>;
   /** Too many failures in a row for one broadcast: pause it for the author to look at. */
   errorStreak?(broadcastId: string, lastError: string): Promise<void>;
   /** After a batch: broadcasts that had rows in it may now be complete. */

@@ -81,6 +81,8 @@ export interface MailErrorDetails {
   suppressed?: boolean | undefined;
   /** The address is bad for good (a 5.1.x bounce, a provider's "invalid address"). */
   hardBounce?: boolean | undefined;
+  /** The provider whose API answered; absent when an SMTP relay did. */
+  provider?: string | undefined;
 }
 
 /**
@@ -95,6 +97,7 @@ export class MailError extends Error {
   readonly rateLimited: boolean;
   readonly retryAfterMs: number | undefined;
   readonly suppressed: boolean;
+  readonly provider: string | undefined;
   readonly #hardBounce: boolean | undefined;
 
   constructor(
@@ -110,6 +113,7 @@ export class MailError extends Error {
     this.rateLimited = details.rateLimited ?? false;
     this.retryAfterMs = details.retryAfterMs;
     this.suppressed = details.suppressed ?? false;
+    this.provider = details.provider;
     this.#hardBounce = details.hardBounce;
   }
 

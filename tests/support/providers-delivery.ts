@@ -190,6 +190,12 @@ export function providerDeliverySuite(cases: ProviderCase[]) {
         expect(sub).toEqual(
           pc.refusal.suppressed ? { status: 'bounced', suppressed: true } : { status: 'active', suppressed: false },
         );
+        // Regression: a provider API's refusal was recorded as an SMTP relay's.
+        const bounces = await h.query<{ source: string }>(
+          `select b.source from bounce_events b join subscribers s on s.email_hash = b.email_hash where s.email = $1`,
+          [REFUSED],
+        );
+        expect(bounces).toEqual(pc.refusal.suppressed ? [{ source: 'api' }] : []);
       });
     });
 

@@ -116,6 +116,9 @@ const X_HEADER_RE = /^X-[A-Za-z0-9_-]+$/i;
 const utf8 = new TextEncoder();
 const byteLength = (s: string) => utf8.encode(s).length;
 
+/** Every refusal names the service: a recipient it refuses is recorded as an API's bounce, not a relay's. */
+const ON_CLOUDFLARE = { provider: 'cloudflare' } as const;
+
 /** A message the service would refuse whatever is retried: a fault of the message, not the address. */
 const refuse = (reason: string) => new MailError(`cloudflare: ${reason}`, true);
 
@@ -228,35 +231,35 @@ export function cloudflareError(err: unknown): MailError {
     case 'E_HEADERS_TOO_LARGE':
     case 'E_HEADERS_TOO_MANY':
       // The message as built is refused; sending it again changes nothing.
-      return new MailError(message, true);
+      return new MailError(message, true, ON_CLOUDFLARE);
     case 'E_RECIPIENT_SUPPRESSED':
       // The service's own suppression list: the address bounced or complained before.
-      return new MailError(message, true, { suppressed: true });
+      return new MailError(message, true, { ...ON_CLOUDFLARE, suppressed: true });
     case 'E_RECIPIENT_NOT_ALLOWED':
       // The binding's destination allowlist (or an account that may only send to verified addresses):
       // refused for this address, which may still be a good one.
-      return new MailError(message, true, { hardBounce: false });
+      return new MailError(message, true, { ...ON_CLOUDFLARE, hardBounce: false });
     case 'E_SENDER_NOT_VERIFIED':
     case 'E_SENDER_DOMAIN_NOT_AVAILABLE':
       // The account's set-up, not this message: nothing can be sent until the domain is onboarded, so
       // treat it like an unreachable relay (retried later, the batch stops, no broadcast error streak).
-      return new MailError(message, false, { relayUnavailable: true });
+      return new MailError(message, false, { ...ON_CLOUDFLARE, relayUnavailable: true });
     case 'E_RATE_LIMIT_EXCEEDED':
-      return new MailError(message, false, { rateLimited: true });
+      return new MailError(message, false, { ...ON_CLOUDFLARE, rateLimited: true });
     case 'E_DAILY_LIMIT_EXCEEDED':
-      return new MailError(message, false, { rateLimited: true, retryAfterMs: DAILY_LIMIT_RETRY_MS });
+      return new MailError(message, false, { ...ON_CLOUDFLARE, rateLimited: true, retryAfterMs: DAILY_LIMIT_RETRY_MS });
     case 'E_DELIVERY_FAILED':
     case 'E_INTERNAL_SERVER_ERROR':
-      return new MailError(message, false);
+      return new MailError(message, false, ON_CLOUDFLARE);
     default:
       break;
   }
   // Wrangler's local simulator throws plain Errors for its sender and destination allowlists.
   if (code === undefined && /^email to .* not allowed$/.test(text))
-    return new MailError(message, true, { hardBounce: false });
+    return new MailError(message, true, { ...ON_CLOUDFLARE, hardBounce: false });
   if (code === undefined && /^email from .* not allowed$/.test(text))
-    return new MailError(message, false, { relayUnavailable: true });
-  return new MailError(message, false);
+    return new MailError(message, false, { ...ON_CLOUDFLARE, relayUnavailable: true });
+  return new MailError(message, false, ON_CLOUDFLARE);
 }
 
 export function createCloudflareMailer(opts: CloudflareMailerOptions): CloudflareMailer {

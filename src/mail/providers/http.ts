@@ -84,7 +84,7 @@ export function failure(
   details: MailErrorDetails = {},
 ): MailError {
   const line = redact(`${call.provider}: ${text}`, call.secrets).replace(/\s*[\r\n]+\s*/g, ' ');
-  return new MailError(line.slice(0, 300), permanent, details);
+  return new MailError(line.slice(0, 300), permanent, { provider: call.provider, ...details });
 }
 
 export function redact(text: string, secrets: readonly string[]): string {
