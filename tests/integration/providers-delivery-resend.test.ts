@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ResendRecordedEmail } from '../stand-ins/resend.js';
 import { broadcastState } from '../support/broadcasts.js';
-import { postSignup, uniqueEmail } from '../support/factories.js';
+import { linkIn, pathOf, postSignup, uniqueEmail } from '../support/factories.js';
 import { createHarness, databaseKinds, type Harness } from '../support/harness.js';
 import { resend, type StartedStandIn } from '../support/provider-cases.js';
 import {
@@ -83,5 +84,34 @@ describe.each(databaseKinds)('Resend idempotency through the engine on %s', (kin
       [email],
     );
     expect(row).toEqual({ status: 'sent', provider_message_id: got[0]!.providerId });
+  });
+
+  // Regression: the welcome mail's links were signed at each attempt, so its retry changed the body and
+  // Resend refused it (409): counted as sent, but without the provider's id.
+  it('repeats a welcome mail whose answer was lost byte for byte, and keeps the provider id', async () => {
+    const email = uniqueEmail('welcome');
+    expect((await postSignup(h, { email })).status).toBe(202);
+    await h.deliver();
+    const sent = () => (s.standIn.messages as ResendRecordedEmail[]).filter((m) => m.to.includes(email));
+    const [confirmation] = sent();
+    const confirmed = await h.request(pathOf(linkIn(confirmation!.text ?? '', '/confirm/')), {
+      method: 'POST',
+      headers: { accept: 'application/json' },
+    });
+    expect(confirmed.status).toBe(200);
+    s.standIn.dropResponses(1);
+    expect(await h.deliver()).toMatchObject({ sent: 0, retried: 1 });
+    h.clock.advance(3_600_000);
+    expect(await h.deliver()).toMatchObject({ sent: 1, retried: 0, failed: 0 });
+    const singles = s.standIn.requests.filter((r) => r.path === '/emails').slice(-2);
+    expect(singles.map((r) => r.status)).toEqual([0, 200]);
+    expect(singles[1]!.body).toBe(singles[0]!.body);
+    const welcomes = sent().filter((m) => m !== confirmation);
+    expect(welcomes).toHaveLength(1);
+    const [row] = await h.query(
+      `select d.status, d.provider_message_id from deliveries d join subscribers s on s.id = d.subscriber_id where s.email = $1 and d.kind = 'welcome'`,
+      [email],
+    );
+    expect(row).toEqual({ status: 'sent', provider_message_id: welcomes[0]!.id });
   });
 });

@@ -51,9 +51,13 @@ export function createTransactionalComposer(deps: ComposeDeps): Composer {
       ...(config.BOUNCE_ADDRESS ? { envelopeFrom: verpAddress(config.BOUNCE_ADDRESS, job.id) } : {}),
     };
 
+    // Links are signed as of the row's queueing, not the attempt: a retry renders the same message, so a
+    // provider that deduplicates by key (Resend) answers the repeat with its first answer and its ids.
+    const issuedAt = job.createdAt;
+
     if (job.kind === 'preferences_link') {
-      // Asked for on /manage; the link is signed as it is sent.
-      const { preferencesUrl } = subscriberLinks(deps, sub.id, deps.now());
+      // Asked for on /manage; the link is valid from the request.
+      const { preferencesUrl } = subscriberLinks(deps, sub.id, issuedAt);
       const props = PreferencesLinkProps.parse({
         bookTitle: config.BOOK_TITLE,
         preferencesUrl,
@@ -87,7 +91,7 @@ export function createTransactionalComposer(deps: ComposeDeps): Composer {
       };
     }
 
-    const links = subscriberLinks(deps, sub.id, deps.now());
+    const links = subscriberLinks(deps, sub.id, issuedAt);
     const rendered = await renderWelcome({
       bookTitle: config.BOOK_TITLE,
       name: sub.name ?? undefined,
