@@ -233,8 +233,29 @@ async function memory(
       unit: 'MiB',
     },
   );
-  const colours = ['#1f77b4', '#d62728', '#2ca02c'];
   const mb = (b: number) => b / 2 ** 20;
+  // Where the largest run's RSS was at its highest sample, and how long the worker took to get near it.
+  const samples = last.samples ?? [];
+  const top = samples.reduce<number[] | undefined>((best, s) => (!best || s[1]! > best[1]! ? s : best), undefined);
+  if (top?.[5]) {
+    const [, rss, , heapTotal, external, anonymous, fileBacked] = top.map((v) => mb(v));
+    const settledAt = samples.find((s) => s[1]! >= 0.95 * top[1]!)?.[0] ?? 0;
+    const firstEnds = first.samples?.at(-1)?.[0] ?? 0;
+    rows.push({
+      figure: `${last.n.toLocaleString('en')}: seconds until the worker's RSS is within 5% of its highest sample (${rss!.toFixed(0)} MiB)`,
+      value: settledAt / 1000,
+      unit: 's',
+    });
+    rows.push({
+      figure: `${first.n.toLocaleString('en')}: the worker's whole run`,
+      value: firstEnds / 1000,
+      unit: 's',
+    });
+    notes.push(
+      `The RSS of the ${last.n.toLocaleString('en')} run at its highest sample, as the kernel splits it: ${anonymous!.toFixed(0)} MiB anonymous — the V8 heap ${heapTotal!.toFixed(0)} MiB committed, buffers outside it ${external!.toFixed(0)} MiB, ${(anonymous! - heapTotal! - external!).toFixed(0)} MiB of native allocations (malloc arenas, compiler zones) — and ${fileBacked!.toFixed(0)} MiB file-backed (the node binary and its libraries, shared with every Node process; \`node -e\` peaks at ${nodeE.toFixed(0)} MiB in all).`,
+    );
+  }
+  const colours = ['#1f77b4', '#d62728', '#2ca02c'];
   // A few hundred points a line are enough to see the shape; every sample would make a large file.
   const thin = (samples: number[][] = []) => samples.filter((_, i) => i % Math.ceil(samples.length / 300) === 0);
   const svg = lineChart({
