@@ -1,9 +1,9 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verpAddress } from '../../src/mail/headers.js';
-import { type InboundSmtp, startInboundSmtp } from '../../src/runtime/node/inbound-smtp.js';
+import { type InboundSmtp, MAX_CLIENTS_PER_SENDER, startInboundSmtp } from '../../src/runtime/node/inbound-smtp.js';
 import type { Services } from '../../src/services.js';
 import { activeSubscriber, lastMailTo, pendingSubscriber } from '../support/factories.js';
 import { createHarness, databaseKinds, type Harness } from '../support/harness.js';
@@ -124,7 +124,48 @@ describe.each(databaseKinds)('the inbound SMTP listener on %s', (kind) => {
     }
     expect(await statusOf(sub.id)).toBe('active');
   });
+
+  // Regression: one sender holding 50 idle connections kept every other sender out until they timed out.
+  it('tells one sender past its share of connections 421, and still greets the others', async () => {
+    const from = (localAddress: string) => greeting(listener.port, localAddress);
+    const held = await Promise.all(Array.from({ length: MAX_CLIENTS_PER_SENDER }, () => from('127.0.0.2')));
+    try {
+      expect(held.map((c) => c.reply.slice(0, 3))).toEqual(Array(MAX_CLIENTS_PER_SENDER).fill('220'));
+      const refused = await from('127.0.0.2');
+      expect(refused.reply).toMatch(/^421 /);
+      refused.socket.destroy();
+      const other = await from('127.0.0.3');
+      expect(other.reply).toMatch(/^220 /);
+      other.socket.destroy();
+      // The local MTA quire sits behind (a client on the listener's own address) has no share to exceed.
+      const local = await from('127.0.0.1');
+      expect(local.reply).toMatch(/^220 /);
+      local.socket.destroy();
+      // A connection closed gives its place back.
+      held.pop()!.socket.destroy();
+      await new Promise((r) => setTimeout(r, 50));
+      const again = await from('127.0.0.2');
+      expect(again.reply).toMatch(/^220 /);
+      again.socket.destroy();
+    } finally {
+      for (const c of held) c.socket.destroy();
+    }
+  });
 });
+
+/** Open a connection from `localAddress` and read the listener's first reply. */
+function greeting(port: number, localAddress: string): Promise<{ socket: Socket; reply: string }> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ port, host: '127.0.0.1', localAddress });
+    socket.setEncoding('utf8');
+    let buffer = '';
+    socket.on('data', (chunk: string) => {
+      buffer += chunk;
+      if (buffer.includes('\r\n')) resolve({ socket, reply: buffer.trimEnd() });
+    });
+    socket.once('error', reject);
+  });
+}
 
 /** Speak SMTP line by line: the greeting, then one reply per command (multi-line replies joined). */
 async function converse(port: number, commands: string[]): Promise<string[]> {

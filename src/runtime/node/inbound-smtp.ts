@@ -28,13 +28,37 @@ export interface InboundSmtp {
 const TRY_LATER = 'Temporarily unable to process this message; please try again later';
 /** A sender opening many sessions at once gains nothing: the listener serves a trickle of replies and reports. */
 const MAX_CLIENTS = 50;
+/**
+ * One sender holding connections open (idle until the 60 s timeout) must not keep every other sender out:
+ * past this many from one address (an IPv6 /64, which one host can rotate through), a new one is told 421
+ * (RFC 5321 §3.8), and its server tries again later. A client on this very host is the local MTA quire sits
+ * behind, which limits its own connections (Postfix: smtpd_client_connection_count_limit).
+ */
+export const MAX_CLIENTS_PER_SENDER = 10;
 const MAX_RECIPIENTS = 100;
+
+/** Whose connections count together: an IPv4 address, or the /64 of an IPv6 one. */
+export function senderKey(address: string): string {
+  if (!address.includes(':')) return address;
+  const [head = '', tail = ''] = address.toLowerCase().split('::');
+  const left = head ? head.split(':') : [];
+  const right = tail ? tail.split(':') : [];
+  const groups = address.includes('::')
+    ? [...left, ...Array(8 - left.length - right.length).fill('0'), ...right]
+    : left;
+  return `${groups
+    .slice(0, 4)
+    .map((g) => g.replace(/^0+(?=.)/, ''))
+    .join(':')}::/64`;
+}
 
 const smtpError = (code: number, message: string) => Object.assign(new Error(message), { responseCode: code });
 
 export async function startInboundSmtp(services: Services, opts: { port: number; host: string }): Promise<InboundSmtp> {
   const { config, log } = services;
   const max = config.INBOUND_MAX_BYTES;
+  const open = new Map<string, number>();
+  const counted = new Map<string, string>(); // session id → sender key
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['AUTH', 'STARTTLS'],
@@ -48,6 +72,26 @@ export async function startInboundSmtp(services: Services, opts: { port: number;
     socketTimeout: 60_000,
     closeTimeout: 1000,
     logger: false,
+    onConnect(session, callback) {
+      if (session.remoteAddress === session.localAddress) return callback();
+      const key = senderKey(session.remoteAddress);
+      const n = open.get(key) ?? 0;
+      if (n >= MAX_CLIENTS_PER_SENDER) {
+        log.info('inbound mail', { via: 'smtp', status: 'deferred', route: null, reason: 'too_many_connections' });
+        return callback(smtpError(421, 'Too many connections from your address; try again later'));
+      }
+      open.set(key, n + 1);
+      counted.set(session.id, key);
+      callback();
+    },
+    onClose(session) {
+      const key = session?.id === undefined ? undefined : counted.get(session.id);
+      if (key === undefined) return;
+      counted.delete(session.id);
+      const n = (open.get(key) ?? 1) - 1;
+      if (n > 0) open.set(key, n);
+      else open.delete(key);
+    },
     onRcptTo(address, _session, callback) {
       const refused = screenInbound(config, address.address);
       if (!refused) return callback();
