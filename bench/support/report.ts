@@ -92,8 +92,9 @@ export async function writeIntro(info: {
       .map(([k, v]) => `${k} ${v}`)
       .join(', ')}.`,
     '',
-    'Reproduce: `npm run bench` (everything, under 15 minutes here), `npm run bench -- signup` (one: `signup`,',
-    '`delivery`, `scale`, `rendering`, `startup`, `edge`), `npm run bench -- --quick` (a short smoke run for CI).',
+    'Reproduce: `npm run bench` (everything, under 20 minutes here), `npm run bench -- signup` (one: `signup`,',
+    '`delivery`, `providers`, `scale`, `scale-out`, `queue`, `console`, `rendering`, `startup`, `edge`), `npm run bench -- --quick`',
+    '(a short smoke run for CI).',
     'Each benchmark starts what it needs — the server in production mode as its own process, an SMTP sink in',
     'another, a fresh migrated database on the local PostgreSQL — and stops it; raw results land in',
     '`bench/results/*.json`.',
