@@ -34,7 +34,10 @@ describe.skipIf(!hasChromium)('a newcomer in Chromium', { timeout: 120_000 }, ()
     await page.getByLabel('Email address').fill(email);
     await page.getByRole('checkbox', { name: /Leave your email/ }).check();
     await page.getByRole('button', { name: 'Keep me posted' }).click();
-    await expect.poll(() => page.getByRole('status').textContent()).toContain('Almost there: check your inbox');
+    // The page holds the form until the 1.5 s have passed, longer than expect.poll waits by default.
+    await expect
+      .poll(() => page.getByRole('status').textContent(), { timeout: 10_000 })
+      .toContain('Almost there: check your inbox');
     expect((await mailTo(quire, email, /^Confirm/)).to).toContain(email);
     expect(problems).toEqual({ csp: [], errors: [] });
     await context.close();
