@@ -13,6 +13,7 @@ import { benchScale } from './scale.js';
 import { benchScaleOut } from './scale-out.js';
 import { benchSignup } from './signup.js';
 import { benchStartup } from './startup.js';
+import { waitForQuiet } from './support/quiet.js';
 import { type BenchResult, writeIntro, writeReport } from './support/report.js';
 import { versions } from './support/versions.js';
 
@@ -45,7 +46,11 @@ const started = performance.now();
 const results: BenchResult[] = [];
 const failed: string[] = [];
 for (const name of selected) {
-  console.log(`bench ${name}${quick ? ' (quick)' : ''} …`);
+  // Each benchmark starts on a settled machine, not on the tail of the one before it.
+  const waited = quick ? 0 : await waitForQuiet();
+  console.log(
+    `bench ${name}${quick ? ' (quick)' : ''} …${waited > 1500 ? ` (after ${(waited / 1000).toFixed(0)} s settling)` : ''}`,
+  );
   const t0 = performance.now();
   let result: BenchResult;
   try {
