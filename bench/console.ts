@@ -21,18 +21,12 @@ import { connectPostgres } from '../src/db/client.js';
 import { benchDatabase } from './support/postgres.js';
 import type { BenchResult, BenchRow } from './support/report.js';
 import { seedList } from './support/seed.js';
-import { BENCH_ADMIN_TOKEN, median, percentile, startQuire } from './support/server.js';
+import { BENCH_ADMIN_TOKEN, median, percentile, startQuire, timed } from './support/server.js';
 import { startSinkProcess } from './support/sink.js';
 
 const ORIGIN = 'https://news.bench.example'; // the bench server's PUBLIC_URL
 const LOADS = 60;
 const SEAL_BATCH = 20_000;
-
-async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }> {
-  const started = performance.now();
-  const value = await fn();
-  return { ms: performance.now() - started, value };
-}
 
 /** The ledger a list like seedList's would have written, in one INSERT, then sealed as the server seals. */
 async function seedLedger(url: string): Promise<number> {

@@ -16,16 +16,10 @@ import { benchDatabase } from './support/postgres.js';
 import { loadAverage } from './support/proc.js';
 import type { BenchResult, BenchRow } from './support/report.js';
 import { seedList } from './support/seed.js';
-import { BENCH_ADMIN_TOKEN, median, percentile, startQuire } from './support/server.js';
+import { BENCH_ADMIN_TOKEN, median, percentile, startQuire, timed } from './support/server.js';
 import { startSinkProcess } from './support/sink.js';
 
 const auth = { authorization: `Bearer ${BENCH_ADMIN_TOKEN}`, accept: 'application/json' };
-
-async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }> {
-  const started = performance.now();
-  const value = await fn();
-  return { ms: performance.now() - started, value };
-}
 
 async function getJson(url: string): Promise<unknown> {
   const res = await fetch(url, { headers: auth });

@@ -109,6 +109,13 @@ export async function startQuire(opts: QuireOptions): Promise<ServerProcess> {
   });
 }
 
+/** How long `fn` took, and what it answered. */
+export async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }> {
+  const started = performance.now();
+  const value = await fn();
+  return { ms: performance.now() - started, value };
+}
+
 export const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
