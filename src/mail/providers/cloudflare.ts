@@ -1,4 +1,5 @@
 import { MailError, type Mailer, type OutgoingMessage, type SendResult, sendEach } from '../mailer.js';
+import { utf8 } from './http.js';
 
 /*
  * Cloudflare Email Service through a Worker's `[[send_email]]` binding, in its structured form
@@ -113,14 +114,13 @@ const ENUM_VALUES: Record<string, readonly string[]> = {
 };
 
 const X_HEADER_RE = /^X-[A-Za-z0-9_-]+$/i;
-const utf8 = new TextEncoder();
-const byteLength = (s: string) => utf8.encode(s).length;
+const byteLength = (s: string) => utf8(s).length;
 
 /** Every refusal names the service: a recipient it refuses is recorded as an API's bounce, not a relay's. */
 const ON_CLOUDFLARE = { provider: 'cloudflare' } as const;
 
 /** A message the service would refuse whatever is retried: a fault of the message, not the address. */
-const refuse = (reason: string) => new MailError(`cloudflare: ${reason}`, true);
+const refuse = (reason: string) => new MailError(`cloudflare: ${reason}`, true, ON_CLOUDFLARE);
 
 /** `Name <a@b>` → `{ name, email }`; a bare address stays a string. */
 export function mailboxOf(value: string): Mailbox {
